@@ -1,0 +1,2 @@
+export * from './fake-gateway.js'
+export * from './harness/index.js'
