@@ -1,0 +1,128 @@
+/**
+ * Method → required operator scope (PROTOCOL.md §7.4, 3.13 `METHOD_SCOPE_GROUPS`, kept by 5.7 and 9.6 for cron).
+ * Methods not listed need `operator.admin`; `health` needs nothing.
+ */
+export const METHOD_SCOPES: Readonly<Record<string, string>> = buildTable({
+  'operator.approvals': ['exec.approval.request', 'exec.approval.waitDecision', 'exec.approval.resolve'],
+  'operator.pairing': [
+    'node.pair.request',
+    'node.pair.list',
+    'node.pair.approve',
+    'node.pair.reject',
+    'node.pair.verify',
+    'node.pair.remove',
+    'device.pair.list',
+    'device.pair.approve',
+    'device.pair.reject',
+    'device.pair.remove',
+    'device.token.rotate',
+    'device.token.revoke',
+    'node.rename',
+  ],
+  'operator.read': [
+    'doctor.memory.status',
+    'logs.tail',
+    'channels.status',
+    'status',
+    'usage.status',
+    'usage.cost',
+    'tts.status',
+    'tts.providers',
+    'models.list',
+    'tools.catalog',
+    'agents.list',
+    'agent.identity.get',
+    'skills.status',
+    'voicewake.get',
+    'sessions.list',
+    'sessions.get',
+    'sessions.preview',
+    'sessions.resolve',
+    'sessions.usage',
+    'sessions.usage.timeseries',
+    'sessions.usage.logs',
+    'cron.list',
+    'cron.get',
+    'cron.status',
+    'cron.runs',
+    'gateway.identity.get',
+    'system-presence',
+    'last-heartbeat',
+    'node.list',
+    'node.describe',
+    'chat.history',
+    'config.get',
+    'config.schema.lookup',
+    'talk.config',
+    'agents.files.list',
+    'agents.files.get',
+  ],
+  'operator.write': [
+    'send',
+    'poll',
+    'agent',
+    'agent.wait',
+    'wake',
+    'talk.mode',
+    'tts.enable',
+    'tts.disable',
+    'tts.convert',
+    'tts.setProvider',
+    'voicewake.set',
+    'node.invoke',
+    'chat.send',
+    'chat.abort',
+    'browser.request',
+    'push.test',
+    'node.pending.enqueue',
+  ],
+  'operator.admin': [
+    'cron.add',
+    'cron.update',
+    'cron.remove',
+    'cron.run',
+    'cron.scratch.get',
+    'cron.scratch.set',
+  ],
+})
+
+function buildTable(groups: Record<string, string[]>): Record<string, string> {
+  const table: Record<string, string> = Object.create(null)
+  for (const [scope, methods] of Object.entries(groups)) for (const m of methods) table[m] = scope
+  return table
+}
+
+// `config.get` and `config.schema.lookup` are read; every other `config.*` (and these prefixes) is admin (§7.4).
+const ADMIN_PREFIXES = ['exec.approvals.', 'config.', 'wizard.', 'update.']
+
+/** The scope a method needs, or undefined for `health`, which is always allowed (§5.7). */
+export function requiredScope(method: string): string | undefined {
+  if (method === 'health') return undefined
+  const listed = METHOD_SCOPES[method]
+  if (listed) return listed
+  if (ADMIN_PREFIXES.some((p) => method.startsWith(p))) return 'operator.admin'
+  return 'operator.admin'
+}
+
+/**
+ * Implication rules (§2.3): admin satisfies every operator scope, write satisfies read, the rest must match.
+ * `held` is one scope or the set a socket holds.
+ */
+export function scopeSatisfies(held: string | readonly string[], needed: string): boolean {
+  if (typeof held !== 'string') return held.some((h) => scopeSatisfies(h, needed))
+  if (held === needed) return true
+  if (held === 'operator.admin' && needed.startsWith('operator.')) return true
+  return held === 'operator.write' && needed === 'operator.read'
+}
+
+/** The scope missing for `method`, or undefined when `scopes` allow the call. */
+export function missingScope(scopes: readonly string[], method: string): string | undefined {
+  const needed = requiredScope(method)
+  if (needed === undefined) return undefined
+  return scopeSatisfies(scopes, needed) ? undefined : needed
+}
+
+/** True when a socket holding `scopes` may call `method`. */
+export function canCall(scopes: readonly string[], method: string): boolean {
+  return missingScope(scopes, method) === undefined
+}
