@@ -1,0 +1,121 @@
+import { createHash, generateKeyPairSync, sign } from 'node:crypto'
+import { afterEach, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { type FakeGateway, startFakeGateway } from './fake-gateway.js'
+
+const gateways: FakeGateway[] = []
+afterEach(async () => {
+  await Promise.all(gateways.splice(0).map((g) => g.close()))
+})
+
+type Frame = Record<string, unknown>
+
+/** Raw handshake with a hand-built payload, independent of any client code. */
+async function handshake(
+  gw: FakeGateway,
+  build: (nonce: string, ts: number) => Frame,
+): Promise<{ res: Frame; close?: { code: number; reason: string } }> {
+  const ws = new WebSocket(gw.url)
+  const frames: Frame[] = []
+  return new Promise((resolve, reject) => {
+    let res: Frame | undefined
+    ws.on('message', (data) => {
+      const frame = JSON.parse(data.toString()) as Frame
+      frames.push(frame)
+      if (frame.event === 'connect.challenge') {
+        const payload = frame.payload as { nonce: string; ts: number }
+        ws.send(JSON.stringify(build(payload.nonce, payload.ts)))
+      } else if (frame.type === 'res') {
+        res = frame
+        if (frame.ok) {
+          ws.close()
+          resolve({ res: frame })
+        }
+      }
+    })
+    ws.on('close', (code, reason) => {
+      if (res && !res.ok) resolve({ res, close: { code, reason: reason.toString() } })
+    })
+    ws.on('error', reject)
+  })
+}
+
+function device(version: 'v3' | 'v2', tamper = false) {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519')
+  const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(12)
+  const id = createHash('sha256').update(raw).digest('hex')
+  return (nonce: string, ts: number, token: string): Frame => {
+    const fields = [version, id, 'cli', 'cli', 'operator', 'operator.admin', String(ts), token, nonce]
+    if (version === 'v3') fields.push('linux', '')
+    const payload = fields.join('|') + (tamper ? 'x' : '')
+    return {
+      id,
+      publicKey: raw.toString('base64url'),
+      signature: sign(null, Buffer.from(payload), privateKey).toString('base64url'),
+      signedAt: ts,
+      nonce,
+    }
+  }
+}
+
+function connectFrame(params: Frame): Frame {
+  return {
+    type: 'req',
+    id: '1',
+    method: 'connect',
+    params: {
+      minProtocol: 3,
+      maxProtocol: 4,
+      client: { id: 'cli', mode: 'cli', version: '1', platform: 'Linux' },
+      role: 'operator',
+      scopes: ['operator.admin'],
+      ...params,
+    },
+  }
+}
+
+describe('fake gateway', () => {
+  it('accepts v3 and v2 signatures and issues a 43-char device token', async () => {
+    for (const version of ['v3', 'v2'] as const) {
+      const gw = await startFakeGateway()
+      gateways.push(gw)
+      const proof = device(version)
+      const { res } = await handshake(gw, (nonce, ts) =>
+        connectFrame({ auth: { token: gw.token }, device: proof(nonce, ts, gw.token ?? '') }),
+      )
+      const payload = res.payload as { protocol: number; auth: { deviceToken: string; method: string } }
+      expect(payload.protocol).toBe(4)
+      expect(payload.auth.deviceToken).toHaveLength(43)
+      expect(payload.auth.method).toBe('token')
+    }
+  })
+
+  it('rejects a tampered signature with 1008 like the real server', async () => {
+    const gw = await startFakeGateway({ flavor: '5.7' })
+    gateways.push(gw)
+    const proof = device('v3', true)
+    const { res, close } = await handshake(gw, (nonce, ts) =>
+      connectFrame({ auth: { token: gw.token }, device: proof(nonce, ts, gw.token ?? '') }),
+    )
+    expect(res.error).toMatchObject({ code: 'INVALID_REQUEST', message: 'device signature invalid' })
+    expect(close).toEqual({ code: 1008, reason: 'device signature invalid' })
+  })
+
+  it('answers a v3-only range on a v4 gateway with PROTOCOL_MISMATCH and 1002', async () => {
+    const gw = await startFakeGateway({ flavor: '9.6' })
+    gateways.push(gw)
+    const { res, close } = await handshake(gw, () =>
+      connectFrame({ minProtocol: 3, maxProtocol: 3, auth: { token: gw.token } }),
+    )
+    expect((res.error as Frame).details).toMatchObject({ code: 'PROTOCOL_MISMATCH', expectedProtocol: 4 })
+    expect(close?.code).toBe(1002)
+  })
+
+  it('records frames in both directions', async () => {
+    const gw = await startFakeGateway({ flavor: '3.13' })
+    gateways.push(gw)
+    await handshake(gw, () => connectFrame({ auth: { token: gw.token } }))
+    expect(gw.requests('connect')).toHaveLength(1)
+    expect(gw.frames.some((f) => f.direction === 'out' && f.frame?.event === 'connect.challenge')).toBe(true)
+  })
+})

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// Real-gateway harness for shell scripts: `node packages/testkit/dist/harness/cli.js <command> …`.
+import { readFileSync, writeFileSync } from 'node:fs'
+import { addModelFreeJob, type RunningGateway, startGateway, stopGateway } from './gateway.js'
+import { ensureOpenClaw, GATEWAY_VERSIONS } from './install.js'
+
+const HELP = `usage: harness <command>
+  install [VERSION…]             install openclaw VERSIONs (default: ${GATEWAY_VERSIONS.join(' ')}) and their Node
+  start-all --out FILE [VERSION…]  start one gateway per VERSION on free loopback ports; write FILE (CLAWLINK_GATEWAYS format)
+  stop-all FILE                  stop every gateway listed in FILE
+  add-job FILE VERSION NAME      create a model-free cron job on that gateway; prints its id`
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  switch (command) {
+    case 'install': {
+      const versions = rest.length > 0 ? rest : [...GATEWAY_VERSIONS]
+      for (const v of versions) await ensureOpenClaw(v)
+      return 0
+    }
+    case 'start-all': {
+      const outIndex = rest.indexOf('--out')
+      const out = outIndex >= 0 ? rest[outIndex + 1] : undefined
+      if (!out) throw new Error('start-all needs --out FILE')
+      const versions = rest.filter((_, i) => i !== outIndex && i !== outIndex + 1)
+      const list = versions.length > 0 ? versions : [...GATEWAY_VERSIONS]
+      // Installs one after another (npm is heavy), then start all at once.
+      for (const v of list) await ensureOpenClaw(v)
+      const started: RunningGateway[] = []
+      const results = await Promise.allSettled(list.map((version) => startGateway({ version })))
+      for (const r of results) if (r.status === 'fulfilled') started.push(r.value)
+      writeFileSync(out, `${JSON.stringify(started, null, 2)}\n`, { mode: 0o600 })
+      const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[]
+      for (const f of failed) process.stderr.write(`[harness] start failed: ${(f.reason as Error).message}\n`)
+      return failed.length > 0 ? 1 : 0
+    }
+    case 'stop-all': {
+      const file = rest[0]
+      if (!file) throw new Error('stop-all needs FILE')
+      const list = JSON.parse(readFileSync(file, 'utf8')) as RunningGateway[]
+      await Promise.all(list.map((gw) => stopGateway(gw)))
+      return 0
+    }
+    case 'add-job': {
+      const [file, version, name] = rest
+      if (!file || !version || !name) throw new Error('add-job needs FILE VERSION NAME')
+      const gw = (JSON.parse(readFileSync(file, 'utf8')) as RunningGateway[]).find((g) => g.version === version)
+      if (!gw) throw new Error(`no gateway ${version} in ${file}`)
+      process.stdout.write(`${await addModelFreeJob(gw, name)}\n`)
+      return 0
+    }
+    default:
+      process.stderr.write(`${HELP}\n`)
+      return command === undefined || command === '--help' ? 0 : 2
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (error: Error) => {
+    process.stderr.write(`[harness] ${error.message}\n`)
+    process.exitCode = 1
+  },
+)

@@ -1,0 +1,303 @@
+import { spawn } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { ensureOpenClaw, nodeMajorFor, type OpenClawInstall, peerCacheDir } from './install.js'
+import { createEphemeralSigner, gatewayRpc, HarnessRpcError } from './rpc.js'
+
+/** A running real gateway, as the tests see it (the `CLAWLINK_GATEWAYS` file holds a list of these). */
+export interface RunningGateway {
+  version: string
+  url: string
+  token: string
+  port: number
+  dir: string
+  pid: number
+  /** Milliseconds from launch to the first hello-ok. */
+  readyMs?: number
+  protocol?: number
+}
+
+/** Options of {@link startGateway}. */
+export interface StartGatewayOptions {
+  version: string
+  /** @default a free loopback port */
+  port?: number
+  /** @default a random 32-hex-char token */
+  token?: string
+  /** @default a new folder under the cache's `instances/` */
+  dir?: string
+  /** @default 180000 (REAL-GATEWAY.md §7) */
+  readyTimeoutMs?: number
+  /** Extra config merged into openclaw.json (keys every version accepts only). */
+  config?: Record<string, unknown>
+}
+
+function log(message: string): void {
+  process.stderr.write(`[harness] ${message}\n`)
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer()
+    server.once('error', () => resolve(false))
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)))
+  })
+}
+
+/** A loopback port that is free, with PORT+2 and PORT+3 free too (3.13/5.7 listen there, REAL-GATEWAY.md §6). */
+export async function pickPort(from = 19000 + Math.floor(Math.random() * 20000)): Promise<number> {
+  for (let port = from; port < from + 400; port += 4) {
+    if ((await portFree(port)) && (await portFree(port + 2)) && (await portFree(port + 3))) return port
+  }
+  throw new Error(`no free loopback port near ${from}`)
+}
+
+/** The isolating environment of a gateway instance (REAL-GATEWAY.md §4); also right for its official CLI. */
+export function gatewayEnv(install: OpenClawInstall, dir: string): NodeJS.ProcessEnv {
+  return {
+    PATH: `${install.nodeBinDir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    HOME: join(dir, 'home'),
+    OPENCLAW_HOME: join(dir, 'home'),
+    OPENCLAW_STATE_DIR: join(dir, 'state'),
+    OPENCLAW_CONFIG_PATH: join(dir, 'state', 'openclaw.json'),
+    TMPDIR: join(dir, 'tmp'),
+    OPENCLAW_NO_AUTO_UPDATE: '1',
+    DO_NOT_TRACK: '1',
+    OPENCLAW_DISABLE_BONJOUR: '1',
+    OPENCLAW_OFFLINE: '1',
+    OPENCLAW_SKIP_CHANNELS: '1',
+    OPENCLAW_NO_RESPAWN: '1',
+    NO_COLOR: '1',
+    LANG: 'C.UTF-8',
+  }
+}
+
+/** The config file (REAL-GATEWAY.md §5, §13): only keys every version accepts; the token lives here, not on argv. */
+export function gatewayConfig(version: string, port: number, token: string, dir: string, extra: Record<string, unknown> = {}) {
+  const config: Record<string, unknown> = {
+    gateway: { mode: 'local', port, bind: 'loopback', auth: { mode: 'token', token } },
+    update: { checkOnStart: false },
+    discovery: { mdns: { mode: 'off' } },
+    logging: { file: join(dir, 'logs', 'openclaw.log') },
+    // With no model every heartbeat is a failing agent turn; on 5.7 it stalls the gateway (REAL-GATEWAY.md §13).
+    agents: { defaults: { heartbeat: { every: '0m' } } },
+    ...extra,
+  }
+  if (nodeMajorFor(version) === 24) config.models = { catalogRefresh: { enabled: false } }
+  return config
+}
+
+/**
+ * Waits until a real `connect` gets hello-ok: an open port is not enough, 5.7 and 9.6 answer 1013
+ * "gateway starting" for a few seconds (REAL-GATEWAY.md §7).
+ */
+export async function waitForReady(url: string, token: string, timeoutMs: number, pid?: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      const { hello } = await gatewayRpc({ url, token, scopes: ['operator.read'], timeoutMs: 10_000 }, [])
+      return Number(hello.protocol)
+    } catch (error) {
+      const e = error as HarnessRpcError
+      const retry = e.kind === 'refused' || e.kind === 'closed' || e.kind === 'timeout' || e.gatewayCode === 'UNAVAILABLE'
+      if (!retry) throw error
+      if (pid !== undefined && !alive(pid)) throw new Error(`gateway process ${pid} exited before it was ready`)
+      if (Date.now() > deadline) throw new Error(`gateway at ${url} not ready after ${timeoutMs} ms (last: ${e.message})`)
+      await new Promise((r) => setTimeout(r, 150))
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    // PID 1 here reaps slowly: a zombie still answers kill(0) (TOOLING.md §3).
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    return !/^State:\s+Z/m.test(status)
+  } catch {
+    return false
+  }
+}
+
+function children(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+  } catch {
+    return []
+  }
+}
+
+/**
+ * Installs (if needed) and starts a real OpenClaw gateway on loopback, isolated in its own folder, and waits
+ * for a real hello-ok. Stop it with {@link stopGateway}.
+ */
+export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
+  const install = await ensureOpenClaw(options.version)
+  const port = options.port ?? (await pickPort())
+  if (!(await portFree(port))) throw new Error(`port ${port} is already in use; refusing to start a gateway there`)
+  const token = options.token ?? randomBytes(16).toString('hex')
+  const dir = options.dir ?? join(peerCacheDir(), 'instances', `${options.version}-${port}-${process.pid}`)
+  for (const sub of ['home', 'state', 'logs', 'run']) mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 })
+  // Keep TMPDIR between runs of the same version: it holds transpile caches (33 s cold vs 5 s warm on 3.13).
+  const tmp = join(peerCacheDir(), `tmp-${options.version}`)
+  mkdirSync(tmp, { recursive: true })
+  if (!existsSync(join(dir, 'tmp'))) {
+    try {
+      symlinkSync(tmp, join(dir, 'tmp'))
+    } catch {
+      mkdirSync(join(dir, 'tmp'), { recursive: true })
+    }
+  }
+  const config = gatewayConfig(options.version, port, token, dir, options.config)
+  writeFileSync(join(dir, 'state', 'openclaw.json'), `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 })
+  const out = openSync(join(dir, 'logs', 'gateway.log'), 'a')
+  const started = Date.now()
+  // `detached` = setsid: the gateway gets its own session, so our signals reach it only by its PID.
+  const child = spawn(
+    install.node,
+    [install.openclaw, 'gateway', '--port', String(port), '--bind', 'loopback', '--allow-unconfigured'],
+    { cwd: dir, env: gatewayEnv(install, dir), detached: true, stdio: ['ignore', out, out] },
+  )
+  closeSync(out)
+  child.unref()
+  const pid = child.pid
+  if (pid === undefined) throw new Error(`could not start openclaw@${options.version}`)
+  writeFileSync(join(dir, 'run', 'gateway.pid'), `${pid}\n`)
+  const url = `ws://127.0.0.1:${port}`
+  log(`started openclaw@${options.version} (pid ${pid}) on ${url}, waiting for hello-ok`)
+  try {
+    const protocol = await waitForReady(url, token, options.readyTimeoutMs ?? 180_000, pid)
+    const gw: RunningGateway = { version: options.version, url, token, port, dir, pid, readyMs: Date.now() - started, protocol }
+    writeFileSync(join(dir, 'run', 'gateway.json'), `${JSON.stringify(gw)}\n`, { mode: 0o600 })
+    log(`openclaw@${options.version} ready in ${(gw.readyMs! / 1000).toFixed(1)} s (protocol ${protocol})`)
+    return gw
+  } catch (error) {
+    const tail = readFileSync(join(dir, 'logs', 'gateway.log'), 'utf8').split('\n').slice(-15).join('\n')
+    await stopGateway({ version: options.version, url, token, port, dir, pid })
+    throw new Error(`${(error as Error).message}\n--- gateway log (last lines) ---\n${tail}`)
+  }
+}
+
+/**
+ * Stops a gateway by its recorded PID only (never by name): TERM, up to 30 s, then KILL; then its children;
+ * then removes its own SQLite lock files (REAL-GATEWAY.md §11).
+ */
+export async function stopGateway(gw: Pick<RunningGateway, 'pid' | 'dir'> & Partial<RunningGateway>): Promise<void> {
+  const kids = children(gw.pid)
+  const waitGone = async (pid: number, ms: number) => {
+    const end = Date.now() + ms
+    while (alive(pid) && Date.now() < end) await new Promise((r) => setTimeout(r, 100))
+    return !alive(pid)
+  }
+  if (alive(gw.pid)) {
+    try {
+      process.kill(gw.pid, 'SIGTERM')
+    } catch {}
+    if (!(await waitGone(gw.pid, 30_000))) {
+      try {
+        process.kill(gw.pid, 'SIGKILL')
+      } catch {}
+      await waitGone(gw.pid, 5_000)
+    }
+  }
+  for (const kid of kids) {
+    if (!(await waitGone(kid, 3_000))) {
+      try {
+        process.kill(kid, 'SIGTERM')
+      } catch {}
+      if (!(await waitGone(kid, 3_000))) {
+        try {
+          process.kill(kid, 'SIGKILL')
+        } catch {}
+      }
+    }
+  }
+  removeLockFiles(gw.dir)
+}
+
+/** Deletes `/tmp/openclaw-state-locks-<uid>/*.<hash8>.lock.sqlite` for this instance's databases only. */
+export function removeLockFiles(dir: string): string[] {
+  const uid = process.getuid?.() ?? 0
+  // A hard-coded path, not os.tmpdir() (REAL-GATEWAY.md §4).
+  const lockDir = `/tmp/openclaw-state-locks-${uid}`
+  if (!existsSync(lockDir)) return []
+  const hashes = new Set<string>()
+  const scan = (folder: string, depth: number) => {
+    if (depth > 4 || !existsSync(folder)) return
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      const path = join(folder, entry.name)
+      if (entry.isDirectory()) scan(path, depth + 1)
+      else if (entry.name.endsWith('.sqlite')) {
+        hashes.add(createHash('sha256').update(realpathSync(path)).digest('hex').slice(0, 8))
+      }
+    }
+  }
+  scan(join(dir, 'state'), 0)
+  const removed: string[] = []
+  for (const name of readdirSync(lockDir)) {
+    const hash = /\.([0-9a-f]{8})\.lock\.sqlite$/.exec(name)?.[1]
+    if (hash && hashes.has(hash)) {
+      rmSync(join(lockDir, name), { force: true })
+      removed.push(name)
+    }
+  }
+  return removed
+}
+
+/**
+ * Creates a model-free cron job (systemEvent payload: finishes `ok` on 3.13, 5.7 and 9.6, REAL-GATEWAY.md §8)
+ * and returns its id. Signs a throwaway device, since token-only sockets get no scopes on v3 gateways.
+ */
+export async function addModelFreeJob(gw: Pick<RunningGateway, 'url' | 'token'>, name: string, text = 'hello from clawlink'): Promise<string> {
+  const { results } = await gatewayRpc({ url: gw.url, token: gw.token, signer: createEphemeralSigner() }, [
+    {
+      method: 'cron.add',
+      params: {
+        name,
+        schedule: { kind: 'every', everyMs: 3_600_000 },
+        sessionTarget: 'main',
+        wakeMode: 'next-heartbeat',
+        payload: { kind: 'systemEvent', text },
+      },
+    },
+  ])
+  const job = results[0] as { id?: string; job?: { id?: string } }
+  const id = job.id ?? job.job?.id
+  if (!id) throw new Error(`cron.add returned no id: ${JSON.stringify(job).slice(0, 200)}`)
+  return id
+}
+
+/** Reads the running gateways listed in the JSON file named by `CLAWLINK_GATEWAYS` ([] when unset). */
+export function readRunningGateways(env: NodeJS.ProcessEnv = process.env): RunningGateway[] {
+  const file = env.CLAWLINK_GATEWAYS
+  if (!file) return []
+  const list = JSON.parse(readFileSync(file, 'utf8')) as RunningGateway[]
+  if (!Array.isArray(list)) throw new Error(`${file} must hold a JSON array of gateways`)
+  return list
+}
+
+/**
+ * For tests that need real gateways: the listed ones, or a reason to skip. With `CLAWLINK_REQUIRE_REAL=1`
+ * (CI) a missing gateway is an error instead of a skip.
+ */
+export function realGatewaysOrSkip(env: NodeJS.ProcessEnv = process.env): { gateways: RunningGateway[]; skipReason?: string } {
+  const gateways = readRunningGateways(env)
+  if (gateways.length > 0) return { gateways }
+  if (env.CLAWLINK_REQUIRE_REAL === '1') {
+    throw new Error('CLAWLINK_REQUIRE_REAL=1 but CLAWLINK_GATEWAYS lists no running gateway (run via scripts/with-gateways.sh)')
+  }
+  return { gateways: [], skipReason: 'no real gateway: set CLAWLINK_GATEWAYS (scripts/with-gateways.sh does)' }
+}

@@ -1,0 +1,134 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto'
+import { createRequire } from 'node:module'
+import {
+  buildConnectParams,
+  createDeviceProof,
+  type DeviceSigner,
+  parseServerFrame,
+  seedToPkcs8Pem,
+} from '@clawlink/protocol'
+import type WebSocketType from 'ws'
+
+const WebSocket = createRequire(import.meta.url)('ws') as typeof WebSocketType
+
+/** A throwaway Ed25519 signer on node:crypto, for harness set-up calls (not clawlink's signers). */
+export function createEphemeralSigner(seed?: Uint8Array): DeviceSigner {
+  const key: KeyObject = seed
+    ? createPrivateKey(seedToPkcs8Pem(seed))
+    : generateKeyPairSync('ed25519').privateKey
+  const publicKey = new Uint8Array(createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(12))
+  return {
+    algorithm: 'ed25519',
+    publicKey,
+    async sign(payload) {
+      return new Uint8Array(sign(null, payload, key))
+    },
+  }
+}
+
+/** Failure of a harness RPC, with the gateway's error or close code. */
+export class HarnessRpcError extends Error {
+  override name = 'HarnessRpcError'
+  constructor(
+    message: string,
+    readonly kind: 'refused' | 'closed' | 'gateway' | 'timeout',
+    readonly gatewayCode?: string,
+    readonly closeCode?: number,
+  ) {
+    super(message)
+  }
+}
+
+/** Options of {@link gatewayRpc}. */
+export interface RpcOptions {
+  url: string
+  token: string
+  scopes?: readonly string[]
+  /** Sign a device block (needed for scopes on v3 gateways, PROTOCOL.md §5.3). */
+  signer?: DeviceSigner
+  timeoutMs?: number
+}
+
+/**
+ * Connects (protocol 3..4, `cli`/`cli`), runs `calls` in order and closes. A deliberately small client of its
+ * own, so the harness does not depend on the client under test.
+ */
+export async function gatewayRpc(
+  options: RpcOptions,
+  calls: { method: string; params?: unknown }[],
+): Promise<{ hello: Record<string, unknown>; results: unknown[] }> {
+  const scopes = options.scopes ?? ['operator.admin', 'operator.read', 'operator.write']
+  const ws = new WebSocket(options.url)
+  const timeoutMs = options.timeoutMs ?? 20_000
+  return await new Promise((resolve, reject) => {
+    let hello: Record<string, unknown> | undefined
+    const results: unknown[] = []
+    let next = 0
+    const timer = setTimeout(() => fail(new HarnessRpcError(`no answer from ${options.url} in ${timeoutMs} ms`, 'timeout')), timeoutMs)
+    function fail(error: Error): void {
+      clearTimeout(timer)
+      ws.removeAllListeners()
+      ws.on('error', () => {})
+      ws.terminate()
+      reject(error)
+    }
+    function sendNext(): void {
+      const call = calls[next]
+      if (!call) {
+        clearTimeout(timer)
+        ws.removeAllListeners()
+        ws.on('error', () => {})
+        ws.close()
+        resolve({ hello: hello!, results })
+        return
+      }
+      ws.send(JSON.stringify({ type: 'req', id: `h${next + 2}`, method: call.method, params: call.params ?? {} }))
+    }
+    ws.on('error', (error: NodeJS.ErrnoException) =>
+      fail(new HarnessRpcError(`${options.url}: ${error.code ?? error.message}`, 'refused')),
+    )
+    ws.on('close', (code: number, reason: Buffer) =>
+      fail(new HarnessRpcError(`closed ${code} ${reason.toString()}`, 'closed', undefined, code)),
+    )
+    ws.on('message', async (data: Buffer) => {
+      try {
+        const frame = parseServerFrame(data.toString())
+        if (frame.type === 'event' && frame.event === 'connect.challenge') {
+          const { nonce, ts } = frame.payload as { nonce: string; ts: number }
+          const client = { id: 'cli', mode: 'cli', version: '0.0.0-harness', platform: 'linux' }
+          const auth = { token: options.token }
+          const device = options.signer
+            ? await createDeviceProof({
+                signer: options.signer,
+                nonce,
+                signedAtMs: ts,
+                clientId: client.id,
+                clientMode: client.mode,
+                scopes,
+                auth,
+                platform: client.platform,
+              })
+            : undefined
+          const params = buildConnectParams({ client, scopes, auth, ...(device ? { device } : {}) })
+          ws.send(JSON.stringify({ type: 'req', id: 'h1', method: 'connect', params }))
+          return
+        }
+        if (frame.type !== 'res') return
+        if (!frame.ok) {
+          const e = frame.error!
+          fail(new HarnessRpcError(`${e.code}: ${e.message}`, 'gateway', e.code))
+          return
+        }
+        if (frame.id === 'h1') hello = frame.payload as Record<string, unknown>
+        else {
+          if ((frame.payload as { status?: string } | undefined)?.status === 'accepted') return
+          results.push(frame.payload)
+          next++
+        }
+        sendNext()
+      } catch (error) {
+        fail(error as Error)
+      }
+    })
+  })
+}
