@@ -44,7 +44,9 @@ async function main(argv: string[]): Promise<number> {
     case 'add-job': {
       const [file, version, name] = rest
       if (!file || !version || !name) throw new Error('add-job needs FILE VERSION NAME')
-      const gw = (JSON.parse(readFileSync(file, 'utf8')) as RunningGateway[]).find((g) => g.version === version)
+      const gw = (JSON.parse(readFileSync(file, 'utf8')) as RunningGateway[]).find(
+        (g) => g.version === version,
+      )
       if (!gw) throw new Error(`no gateway ${version} in ${file}`)
       process.stdout.write(`${await addModelFreeJob(gw, name)}\n`)
       return 0

@@ -15,7 +15,7 @@ import {
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { ensureOpenClaw, nodeMajorFor, type OpenClawInstall, peerCacheDir } from './install.js'
-import { createEphemeralSigner, gatewayRpc, HarnessRpcError } from './rpc.js'
+import { createEphemeralSigner, gatewayRpc, type HarnessRpcError } from './rpc.js'
 
 /** A running real gateway, as the tests see it (the `CLAWLINK_GATEWAYS` file holds a list of these). */
 export interface RunningGateway {
@@ -86,7 +86,13 @@ export function gatewayEnv(install: OpenClawInstall, dir: string): NodeJS.Proces
 }
 
 /** The config file (REAL-GATEWAY.md §5, §13): only keys every version accepts; the token lives here, not on argv. */
-export function gatewayConfig(version: string, port: number, token: string, dir: string, extra: Record<string, unknown> = {}) {
+export function gatewayConfig(
+  version: string,
+  port: number,
+  token: string,
+  dir: string,
+  extra: Record<string, unknown> = {},
+) {
   const config: Record<string, unknown> = {
     gateway: { mode: 'local', port, bind: 'loopback', auth: { mode: 'token', token } },
     update: { checkOnStart: false },
@@ -104,7 +110,12 @@ export function gatewayConfig(version: string, port: number, token: string, dir:
  * Waits until a real `connect` gets hello-ok: an open port is not enough, 5.7 and 9.6 answer 1013
  * "gateway starting" for a few seconds (REAL-GATEWAY.md §7).
  */
-export async function waitForReady(url: string, token: string, timeoutMs: number, pid?: number): Promise<number> {
+export async function waitForReady(
+  url: string,
+  token: string,
+  timeoutMs: number,
+  pid?: number,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     try {
@@ -112,10 +123,13 @@ export async function waitForReady(url: string, token: string, timeoutMs: number
       return Number(hello.protocol)
     } catch (error) {
       const e = error as HarnessRpcError
-      const retry = e.kind === 'refused' || e.kind === 'closed' || e.kind === 'timeout' || e.gatewayCode === 'UNAVAILABLE'
+      const retry =
+        e.kind === 'refused' || e.kind === 'closed' || e.kind === 'timeout' || e.gatewayCode === 'UNAVAILABLE'
       if (!retry) throw error
-      if (pid !== undefined && !alive(pid)) throw new Error(`gateway process ${pid} exited before it was ready`)
-      if (Date.now() > deadline) throw new Error(`gateway at ${url} not ready after ${timeoutMs} ms (last: ${e.message})`)
+      if (pid !== undefined && !alive(pid))
+        throw new Error(`gateway process ${pid} exited before it was ready`)
+      if (Date.now() > deadline)
+        throw new Error(`gateway at ${url} not ready after ${timeoutMs} ms (last: ${e.message})`)
       await new Promise((r) => setTimeout(r, 150))
     }
   }
@@ -134,7 +148,11 @@ function alive(pid: number): boolean {
 
 function children(pid: number): number[] {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number)
   } catch {
     return []
   }
@@ -147,10 +165,12 @@ function children(pid: number): number[] {
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
   const install = await ensureOpenClaw(options.version)
   const port = options.port ?? (await pickPort())
-  if (!(await portFree(port))) throw new Error(`port ${port} is already in use; refusing to start a gateway there`)
+  if (!(await portFree(port)))
+    throw new Error(`port ${port} is already in use; refusing to start a gateway there`)
   const token = options.token ?? randomBytes(16).toString('hex')
   const dir = options.dir ?? join(peerCacheDir(), 'instances', `${options.version}-${port}-${process.pid}`)
-  for (const sub of ['home', 'state', 'logs', 'run']) mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 })
+  for (const sub of ['home', 'state', 'logs', 'run'])
+    mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 })
   // Keep TMPDIR between runs of the same version: it holds transpile caches (33 s cold vs 5 s warm on 3.13).
   const tmp = join(peerCacheDir(), `tmp-${options.version}`)
   mkdirSync(tmp, { recursive: true })
@@ -180,12 +200,24 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   log(`started openclaw@${options.version} (pid ${pid}) on ${url}, waiting for hello-ok`)
   try {
     const protocol = await waitForReady(url, token, options.readyTimeoutMs ?? 180_000, pid)
-    const gw: RunningGateway = { version: options.version, url, token, port, dir, pid, readyMs: Date.now() - started, protocol }
+    const gw: RunningGateway = {
+      version: options.version,
+      url,
+      token,
+      port,
+      dir,
+      pid,
+      readyMs: Date.now() - started,
+      protocol,
+    }
     writeFileSync(join(dir, 'run', 'gateway.json'), `${JSON.stringify(gw)}\n`, { mode: 0o600 })
     log(`openclaw@${options.version} ready in ${(gw.readyMs! / 1000).toFixed(1)} s (protocol ${protocol})`)
     return gw
   } catch (error) {
-    const tail = readFileSync(join(dir, 'logs', 'gateway.log'), 'utf8').split('\n').slice(-15).join('\n')
+    const tail = readFileSync(join(dir, 'logs', 'gateway.log'), 'utf8')
+      .split('\n')
+      .slice(-15)
+      .join('\n')
     await stopGateway({ version: options.version, url, token, port, dir, pid })
     throw new Error(`${(error as Error).message}\n--- gateway log (last lines) ---\n${tail}`)
   }
@@ -195,7 +227,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
  * Stops a gateway by its recorded PID only (never by name): TERM, up to 30 s, then KILL; then its children;
  * then removes its own SQLite lock files (REAL-GATEWAY.md §11).
  */
-export async function stopGateway(gw: Pick<RunningGateway, 'pid' | 'dir'> & Partial<RunningGateway>): Promise<void> {
+export async function stopGateway(
+  gw: Pick<RunningGateway, 'pid' | 'dir'> & Partial<RunningGateway>,
+): Promise<void> {
   const kids = children(gw.pid)
   const waitGone = async (pid: number, ms: number) => {
     const end = Date.now() + ms
@@ -261,7 +295,11 @@ export function removeLockFiles(dir: string): string[] {
  * Creates a model-free cron job (systemEvent payload: finishes `ok` on 3.13, 5.7 and 9.6, REAL-GATEWAY.md §8)
  * and returns its id. Signs a throwaway device, since token-only sockets get no scopes on v3 gateways.
  */
-export async function addModelFreeJob(gw: Pick<RunningGateway, 'url' | 'token'>, name: string, text = 'hello from clawlink'): Promise<string> {
+export async function addModelFreeJob(
+  gw: Pick<RunningGateway, 'url' | 'token'>,
+  name: string,
+  text = 'hello from clawlink',
+): Promise<string> {
   const { results } = await gatewayRpc({ url: gw.url, token: gw.token, signer: createEphemeralSigner() }, [
     {
       method: 'cron.add',
@@ -293,11 +331,19 @@ export function readRunningGateways(env: NodeJS.ProcessEnv = process.env): Runni
  * For tests that need real gateways: the listed ones, or a reason to skip. With `CLAWLINK_REQUIRE_REAL=1`
  * (CI) a missing gateway is an error instead of a skip.
  */
-export function realGatewaysOrSkip(env: NodeJS.ProcessEnv = process.env): { gateways: RunningGateway[]; skipReason?: string } {
+export function realGatewaysOrSkip(env: NodeJS.ProcessEnv = process.env): {
+  gateways: RunningGateway[]
+  skipReason?: string
+} {
   const gateways = readRunningGateways(env)
   if (gateways.length > 0) return { gateways }
   if (env.CLAWLINK_REQUIRE_REAL === '1') {
-    throw new Error('CLAWLINK_REQUIRE_REAL=1 but CLAWLINK_GATEWAYS lists no running gateway (run via scripts/with-gateways.sh)')
+    throw new Error(
+      'CLAWLINK_REQUIRE_REAL=1 but CLAWLINK_GATEWAYS lists no running gateway (run via scripts/with-gateways.sh)',
+    )
   }
-  return { gateways: [], skipReason: 'no real gateway: set CLAWLINK_GATEWAYS (scripts/with-gateways.sh does)' }
+  return {
+    gateways: [],
+    skipReason: 'no real gateway: set CLAWLINK_GATEWAYS (scripts/with-gateways.sh does)',
+  }
 }

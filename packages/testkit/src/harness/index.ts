@@ -12,5 +12,12 @@ export {
   stopGateway,
   waitForReady,
 } from './gateway.js'
-export { ensureNode, ensureOpenClaw, GATEWAY_VERSIONS, nodeMajorFor, type OpenClawInstall, peerCacheDir } from './install.js'
+export {
+  ensureNode,
+  ensureOpenClaw,
+  GATEWAY_VERSIONS,
+  nodeMajorFor,
+  type OpenClawInstall,
+  peerCacheDir,
+} from './install.js'
 export { createEphemeralSigner, gatewayRpc, HarnessRpcError, type RpcOptions } from './rpc.js'

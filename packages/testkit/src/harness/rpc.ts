@@ -64,7 +64,10 @@ export async function gatewayRpc(
     let hello: Record<string, unknown> | undefined
     const results: unknown[] = []
     let next = 0
-    const timer = setTimeout(() => fail(new HarnessRpcError(`no answer from ${options.url} in ${timeoutMs} ms`, 'timeout')), timeoutMs)
+    const timer = setTimeout(
+      () => fail(new HarnessRpcError(`no answer from ${options.url} in ${timeoutMs} ms`, 'timeout')),
+      timeoutMs,
+    )
     function fail(error: Error): void {
       clearTimeout(timer)
       ws.removeAllListeners()
@@ -82,7 +85,9 @@ export async function gatewayRpc(
         resolve({ hello: hello!, results })
         return
       }
-      ws.send(JSON.stringify({ type: 'req', id: `h${next + 2}`, method: call.method, params: call.params ?? {} }))
+      ws.send(
+        JSON.stringify({ type: 'req', id: `h${next + 2}`, method: call.method, params: call.params ?? {} }),
+      )
     }
     ws.on('error', (error: NodeJS.ErrnoException) =>
       fail(new HarnessRpcError(`${options.url}: ${error.code ?? error.message}`, 'refused')),

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// Sums the vitest JSON reports of every package (written by each package's `test` script) and prints one line
+// "Tests: N passed, N failed, N skipped". Exits 1 when a test failed or a package wrote no report.
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+const root = new URL('..', import.meta.url).pathname
+const totals = { passed: 0, failed: 0, skipped: 0 }
+let problems = 0
+const rows = []
+for (const group of ['packages', 'apps']) {
+  for (const name of readdirSync(join(root, group)).sort()) {
+    const dir = join(root, group, name)
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+    if (!pkg.scripts?.test) continue
+    const reports = readdirSync(dir).filter((f) => /^test-results.*\.json$/.test(f))
+    if (reports.length === 0) {
+      rows.push(`  ${pkg.name.padEnd(28)} NO REPORT (tests did not run)`)
+      problems++
+      continue
+    }
+    for (const file of reports.sort()) {
+      const r = JSON.parse(readFileSync(join(dir, file), 'utf8'))
+      const passed = r.numPassedTests ?? 0
+      const failed = (r.numFailedTests ?? 0) + (r.numFailedTestSuites ?? 0)
+      const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0)
+      totals.passed += passed
+      totals.failed += failed
+      totals.skipped += skipped
+      const label = file === 'test-results.json' ? '' : ` (${file.replace(/^test-results-?|\.json$/g, '')})`
+      rows.push(
+        `  ${(pkg.name + label).padEnd(36)} ${String(passed).padStart(4)} passed ${String(failed).padStart(3)} failed ${String(skipped).padStart(3)} skipped`,
+      )
+    }
+  }
+}
+console.log(rows.join('\n'))
+console.log(`Tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`)
+process.exitCode = totals.failed > 0 || problems > 0 || totals.passed === 0 ? 1 : 0
+if (!existsSync(root)) process.exitCode = 1
