@@ -1,1 +1,19 @@
-export {}
+export { ConfigError, type ConfigErrorCode } from './errors.js'
+export { loadPluginSigner, loadSigner } from './load-signer.js'
+export { openclawConfigPath, openclawStateDir, readOpenClawConfig } from './openclaw-config.js'
+export {
+  defaultProfileDir,
+  loadProfileSettings,
+  type ProfilePaths,
+  type ProfileSettings,
+  profilePaths,
+  saveProfileSettings,
+} from './profile.js'
+export {
+  describeSettings,
+  type ResolvedSettings,
+  type ResolveInput,
+  resolveSettings,
+  type SettingsFlags,
+} from './settings.js'
+export { describeSignerSpec, type SignerFlags, type SignerSpec, signerSpecFromFlags } from './signer-spec.js'

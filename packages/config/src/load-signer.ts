@@ -1,0 +1,110 @@
+import { existsSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
+import { type DeviceSigner, describeSignerProblem } from '@clawlink/protocol'
+import { ConfigError } from './errors.js'
+import type { ProfilePaths } from './profile.js'
+import type { SignerSpec } from './signer-spec.js'
+
+type Factory = (options: Record<string, unknown>) => DeviceSigner | Promise<DeviceSigner>
+
+/**
+ * Imports only the chosen back-end (`await import()`), so `cron run` with the file signer never loads keytar
+ * or an agent client (TOOLING.md §8), and builds the signer. `none` → undefined (token-only connection).
+ * @throws ConfigError for plug-in problems; SignerError from the back-end itself
+ */
+export async function loadSigner(
+  spec: SignerSpec,
+  paths: ProfilePaths,
+  options: { create?: boolean; profile?: string } = {},
+): Promise<DeviceSigner | undefined> {
+  switch (spec.kind) {
+    case 'none':
+      return undefined
+    case 'file': {
+      const { createFileSigner } = await import('@clawlink/signer-file')
+      return createFileSigner({ path: spec.keyFile ?? paths.identityFile, create: options.create ?? true })
+    }
+    case 'keychain': {
+      const mod = (await import('@clawlink/signer-keychain')) as unknown as { createKeychainSigner: Factory }
+      return mod.createKeychainSigner({
+        account: spec.account ?? options.profile ?? 'default',
+        ...(spec.service ? { service: spec.service } : {}),
+        create: options.create ?? true,
+      })
+    }
+    case 'agent': {
+      const mod = (await import('@clawlink/signer-agent')) as unknown as { createSshAgentSigner: Factory }
+      const key = spec.key
+      return mod.createSshAgentSigner({
+        ...(spec.socket ? { socketPath: spec.socket } : {}),
+        ...(key ? (key.startsWith('SHA256:') ? { fingerprint: key } : { comment: key }) : {}),
+      })
+    }
+    case 'exec': {
+      const mod = (await import('@clawlink/signer-agent')) as unknown as { createExecSigner: Factory }
+      return mod.createExecSigner({
+        command: spec.command,
+        ...(spec.publicKey ? { publicKey: spec.publicKey } : {}),
+      })
+    }
+    case 'module':
+      return loadPluginSigner(spec.module, spec.options)
+  }
+}
+
+/**
+ * A user's own signer: any module exporting `createSigner(options)` (or a default function) that returns a
+ * DeviceSigner (DESIGN.md, "The signer contract").
+ * @throws ConfigError SIGNER_PLUGIN_NOT_FOUND, SIGNER_PLUGIN_INVALID
+ */
+export async function loadPluginSigner(
+  module: string,
+  options: Record<string, string>,
+): Promise<DeviceSigner> {
+  const isPath = module.startsWith('/')
+  if (isPath && !existsSync(module)) {
+    throw new ConfigError(
+      'SIGNER_PLUGIN_NOT_FOUND',
+      `signer module ${module} does not exist`,
+      'check the path given to --signer',
+    )
+  }
+  let mod: Record<string, unknown>
+  try {
+    mod = (await import(isPath ? pathToFileURL(module).href : module)) as Record<string, unknown>
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code
+    if (code === 'ERR_MODULE_NOT_FOUND' && !isPath) {
+      throw new ConfigError(
+        'SIGNER_PLUGIN_NOT_FOUND',
+        `signer package "${module}" is not installed`,
+        `install it next to clawlink, or pass a module path`,
+        { cause },
+      )
+    }
+    throw new ConfigError(
+      'SIGNER_PLUGIN_INVALID',
+      `signer module ${module} failed to load: ${(cause as Error).message}`,
+      'fix the module',
+      { cause },
+    )
+  }
+  const factory = (mod.createSigner ?? mod.default) as Factory | undefined
+  if (typeof factory !== 'function') {
+    throw new ConfigError(
+      'SIGNER_PLUGIN_INVALID',
+      `signer module ${module} exports no createSigner function`,
+      'export `createSigner(options)` returning a DeviceSigner',
+    )
+  }
+  const signer = await factory(options)
+  const problem = describeSignerProblem(signer)
+  if (problem) {
+    throw new ConfigError(
+      'SIGNER_PLUGIN_INVALID',
+      `signer module ${module} returned something that is not a DeviceSigner: ${problem}`,
+      'return {algorithm: "ed25519", publicKey: Uint8Array(32), sign(payload) → Promise<Uint8Array(64)>}',
+    )
+  }
+  return signer
+}
