@@ -1,1 +1,2 @@
-export {}
+export { CliError, EXIT, type ExitCode, exitCodeFor } from './exit-codes.js'
+export { main } from './main.js'

@@ -312,3 +312,24 @@ export function matchCronJob(jobs: readonly CronJob[], ref: string): CronJobMatc
     .sort((a, b) => a.score - b.score || a.job.name.localeCompare(b.job.name))
   return { kind: 'none', suggestions: scored.slice(0, 3).map((s) => s.job) }
 }
+
+/** A cron schedule as people read it: `every 1h`, `cron 0 3 * * * (UTC)`, `at …` (§7.1 schedule kinds). */
+export function describeCronSchedule(schedule: unknown): string {
+  if (!isRecord(schedule)) return '-'
+  const { kind, everyMs, expr, tz, at } = schedule
+  if (kind === 'every' && typeof everyMs === 'number') {
+    const [n, unit] =
+      everyMs % 86_400_000 === 0
+        ? [everyMs / 86_400_000, 'd']
+        : everyMs % 3_600_000 === 0
+          ? [everyMs / 3_600_000, 'h']
+          : everyMs % 60_000 === 0
+            ? [everyMs / 60_000, 'm']
+            : [everyMs / 1000, 's']
+    return `every ${n}${unit}`
+  }
+  if (kind === 'cron' && typeof expr === 'string')
+    return `cron ${expr}${typeof tz === 'string' ? ` (${tz})` : ''}`
+  if (kind === 'at' && typeof at === 'string') return `at ${at}`
+  return typeof kind === 'string' ? kind : '-'
+}

@@ -35,6 +35,7 @@ export {
   type CronRunOptions,
   type CronRunResult,
   type CronRunsOptions,
+  describeCronSchedule,
   matchCronJob,
   parseCronEvent,
   parseCronJobs,

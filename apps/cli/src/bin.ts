@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+import { main } from './main.js'
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+    // Sockets and timers are closed by then; exit at once so nothing lingers after the answer.
+    process.stdout.write('', () => process.exit(code))
+  },
+  (error: unknown) => {
+    process.stderr.write(
+      `clawlink: internal error: ${error instanceof Error ? error.message : String(error)}\n`,
+    )
+    process.exit(1)
+  },
+)

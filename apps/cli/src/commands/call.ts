@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs'
+import { CONNECTION_OPTIONS, parseCommand, parseDuration } from '../args.js'
+import { CliError, EXIT } from '../exit-codes.js'
+import { HELP } from '../help.js'
+import { createOutput } from '../output.js'
+import { openSession } from '../session.js'
+
+const OPTIONS = { ...CONNECTION_OPTIONS, params: { type: 'string' }, timeout: { type: 'string' } } as const
+
+function parseParams(text: string | undefined): unknown {
+  if (text === undefined) return {}
+  let source = text
+  if (text.startsWith('@')) {
+    try {
+      source = readFileSync(text.slice(1), 'utf8')
+    } catch (error) {
+      throw new CliError(
+        'USAGE',
+        `cannot read ${text.slice(1)}: ${(error as NodeJS.ErrnoException).code ?? error}`,
+        'check the path after @',
+        EXIT.USAGE,
+      )
+    }
+  }
+  try {
+    return JSON.parse(source)
+  } catch (error) {
+    throw new CliError(
+      'USAGE',
+      `--params is not valid JSON: ${(error as Error).message}`,
+      `e.g. --params '{"id":"…"}'`,
+      EXIT.USAGE,
+    )
+  }
+}
+
+export async function call(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(argv, OPTIONS, 'call')
+  if (values.help) {
+    process.stdout.write(`${HELP.call}\n`)
+    return EXIT.OK
+  }
+  if (positionals.length !== 1)
+    throw new CliError(
+      'USAGE',
+      'call needs exactly one method',
+      'clawlink call <method> [--params JSON]',
+      EXIT.USAGE,
+    )
+  const params = parseParams(values.params)
+  const out = createOutput(true)
+  const timeoutMs = values.timeout ? parseDuration(values.timeout, '--timeout') : undefined
+  const { client } = await openSession(values, out, timeoutMs ? { requestTimeoutMs: timeoutMs } : {})
+  try {
+    const result = await client.request(positionals[0]!, params)
+    out.result('', result ?? null)
+    return EXIT.OK
+  } finally {
+    await client.close()
+  }
+}

@@ -1,0 +1,94 @@
+import { existsSync } from 'node:fs'
+import { createFileDeviceTokenStore } from '@clawlink/client'
+import { describeSignerSpec, loadProfileSettings, loadSigner, saveProfileSettings } from '@clawlink/config'
+import { base64UrlEncode, deriveDeviceId } from '@clawlink/protocol'
+import { CONNECTION_OPTIONS, parseCommand } from '../args.js'
+import { CliError, EXIT } from '../exit-codes.js'
+import { HELP } from '../help.js'
+import { createOutput } from '../output.js'
+import { settingsFrom } from '../session.js'
+
+export async function deviceShow(argv: string[]): Promise<number> {
+  const { values } = parseCommand(argv, CONNECTION_OPTIONS, 'device show')
+  if (values.help) {
+    process.stdout.write(`${HELP['device show']}\n`)
+    return EXIT.OK
+  }
+  const out = createOutput(values.json === true)
+  const settings = await settingsFrom(values)
+  const signerText = describeSignerSpec(settings.signer, settings.paths.identityFile)
+  const signer = await loadSigner(settings.signer, settings.paths, {
+    create: false,
+    profile: settings.profile,
+  })
+  if (!signer) {
+    out.result(`profile ${settings.profile}: no device identity (token-only: --signer none)`, {
+      ok: true,
+      profile: settings.profile,
+      signer: signerText,
+      deviceId: null,
+    })
+    return EXIT.OK
+  }
+  const deviceId = deriveDeviceId(signer.publicKey)
+  const cached = await createFileDeviceTokenStore(settings.paths.deviceTokensFile).get(deviceId, 'operator')
+  const token = cached
+    ? {
+        cached: true,
+        gateway: cached.url ?? null,
+        scopes: cached.scopes,
+        issuedAtMs: cached.issuedAtMs ?? null,
+      }
+    : { cached: false }
+  const human = [
+    `profile:      ${settings.profile} (${settings.paths.dir})`,
+    `deviceId:     ${deviceId}`,
+    `public key:   ${base64UrlEncode(signer.publicKey)}`,
+    `signer:       ${signerText} (from ${settings.signerSource})`,
+    `device token: ${cached ? `cached${cached.url ? ` for ${cached.url}` : ''}${cached.scopes.length ? `, scopes ${cached.scopes.join(' ')}` : ''}` : 'none cached (the next connect with the shared token pairs this device)'}`,
+  ].join('\n')
+  out.result(human, {
+    ok: true,
+    profile: settings.profile,
+    deviceId,
+    publicKey: base64UrlEncode(signer.publicKey),
+    signer: signerText,
+    deviceToken: token,
+  })
+  return EXIT.OK
+}
+
+export async function deviceInit(argv: string[]): Promise<number> {
+  const { values } = parseCommand(argv, CONNECTION_OPTIONS, 'device init')
+  if (values.help) {
+    process.stdout.write(`${HELP['device init']}\n`)
+    return EXIT.OK
+  }
+  const out = createOutput(values.json === true)
+  const settings = await settingsFrom(values)
+  const saved = loadProfileSettings(settings.paths)
+  const spec = settings.signer
+  if (
+    saved &&
+    JSON.stringify(saved.signer) !== JSON.stringify(spec) &&
+    settings.signerSource === '--signer'
+  ) {
+    throw new CliError(
+      'PROFILE_EXISTS',
+      `profile "${settings.profile}" already uses ${describeSignerSpec(saved.signer, settings.paths.identityFile)}`,
+      `keep it, or use another profile (--profile NAME); switching keys means pairing the device again`,
+      EXIT.USAGE,
+    )
+  }
+  const existed = spec.kind === 'file' && existsSync(spec.keyFile ?? settings.paths.identityFile)
+  const signer = await loadSigner(spec, settings.paths, { create: true, profile: settings.profile })
+  if (!saved) saveProfileSettings(settings.paths, { version: 1, signer: spec, createdAtMs: Date.now() })
+  const deviceId = signer ? deriveDeviceId(signer.publicKey) : null
+  const what = describeSignerSpec(spec, settings.paths.identityFile)
+  const verb = saved || existed ? 'already initialised' : 'initialised'
+  out.result(
+    `profile ${settings.profile} ${verb}: ${what}${deviceId ? `\ndeviceId ${deviceId}\nnext: any command connects and pairs it (on loopback automatically; elsewhere approve it with "openclaw devices approve")` : ''}`,
+    { ok: true, profile: settings.profile, signer: what, deviceId, created: !(saved || existed) },
+  )
+  return EXIT.OK
+}

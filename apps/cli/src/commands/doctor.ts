@@ -1,0 +1,175 @@
+import { connect as tcpConnect } from 'node:net'
+import { ClientError } from '@clawlink/client'
+import { describeSettings, describeSignerSpec, loadSigner } from '@clawlink/config'
+import { deriveDeviceId, GatewayError, missingScope } from '@clawlink/protocol'
+import { CONNECTION_OPTIONS, parseCommand } from '../args.js'
+import { EXIT, exitCodeFor } from '../exit-codes.js'
+import { HELP } from '../help.js'
+import { createOutput, describeError } from '../output.js'
+import { openSession, settingsFrom } from '../session.js'
+
+interface Step {
+  step: string
+  ok: boolean
+  detail: string
+  fix?: string
+}
+
+function reachable(url: string, timeoutMs: number): Promise<string | undefined> {
+  const u = new URL(url)
+  const port = Number(u.port || (u.protocol === 'wss:' ? 443 : 80))
+  const host = u.hostname.replace(/^\[|\]$/g, '')
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host, port })
+    const done = (error?: string) => {
+      socket.destroy()
+      resolve(error)
+    }
+    socket.setTimeout(timeoutMs, () => done(`no answer from ${host}:${port} in ${timeoutMs} ms`))
+    socket.once('connect', () => done())
+    socket.once('error', (e: NodeJS.ErrnoException) => done(`${host}:${port}: ${e.code ?? e.message}`))
+  })
+}
+
+// Which handshake step an error belongs to (PROTOCOL.md §2.5 check order).
+function stepOf(error: unknown): string {
+  const code = error instanceof GatewayError || error instanceof ClientError ? error.code : ''
+  if (code.startsWith('TLS_') || code === 'INSECURE_URL') return 'TLS'
+  if (code === 'CHALLENGE_TIMEOUT' || code === 'CLOSED_BEFORE_HELLO') return 'challenge'
+  if (code === 'PROTOCOL_MISMATCH') return 'protocol'
+  if (code.startsWith('DEVICE_')) return 'signature and clock'
+  if (code.startsWith('AUTH_') || code === 'DEVICE_IDENTITY_REQUIRED') return 'auth'
+  if (code === 'PAIRING_REQUIRED' || code === 'SCOPE_UPGRADE_PENDING') return 'pairing'
+  if (code === 'NO_SCOPES_TOKEN_ONLY' || code === 'MISSING_SCOPE' || code === 'SCOPE_PREFLIGHT')
+    return 'scopes for cron.run'
+  return 'connect'
+}
+
+export async function doctor(argv: string[]): Promise<number> {
+  const { values } = parseCommand(argv, CONNECTION_OPTIONS, 'doctor')
+  if (values.help) {
+    process.stdout.write(`${HELP.doctor}\n`)
+    return EXIT.OK
+  }
+  const out = createOutput(values.json === true)
+  const steps: Step[] = []
+  const print = (s: Step) => {
+    steps.push(s)
+    if (!out.json)
+      process.stdout.write(
+        `${s.ok ? '✓' : '✗'} ${s.step.padEnd(20)} ${s.detail}${s.fix ? `\n  fix: ${s.fix}` : ''}\n`,
+      )
+  }
+  const finish = (code: number) => {
+    if (out.json) process.stdout.write(`${JSON.stringify({ ok: code === 0, steps }, null, 2)}\n`)
+    return code
+  }
+  const fail = (step: string, error: unknown) => {
+    const d = describeError(error)
+    print({ step, ok: false, detail: d.message, fix: d.remedy })
+    return finish(exitCodeFor(error))
+  }
+
+  let settings: Awaited<ReturnType<typeof settingsFrom>>
+  try {
+    settings = await settingsFrom(values)
+  } catch (error) {
+    return fail('settings', error)
+  }
+  const shown = describeSettings(settings)
+  print({
+    step: 'settings',
+    ok: true,
+    detail: `url ${shown.url}; token ${shown.token}; config ${shown.openclawConfig}`,
+  })
+  if (!settings.token && !settings.password) {
+    print({
+      step: 'credentials',
+      ok: true,
+      detail: 'no shared token or password: relying on a cached device token',
+      fix: 'if the connect fails with AUTH_TOKEN_MISSING, pass --token-file or set OPENCLAW_GATEWAY_TOKEN',
+    })
+  }
+  try {
+    const signer = await loadSigner(settings.signer, settings.paths, {
+      create: false,
+      profile: settings.profile,
+    })
+    print({
+      step: 'device key',
+      ok: true,
+      detail: signer
+        ? `${describeSignerSpec(settings.signer, settings.paths.identityFile)}, deviceId ${deriveDeviceId(signer.publicKey).slice(0, 16)}…`
+        : 'none (token-only)',
+    })
+  } catch (error) {
+    return fail('device key', error)
+  }
+  const unreachable = await reachable(settings.url, 5000)
+  if (unreachable) {
+    print({
+      step: 'reachable',
+      ok: false,
+      detail: unreachable,
+      fix: 'is the gateway running (openclaw gateway status)? is the URL right?',
+    })
+    return finish(EXIT.UNREACHABLE)
+  }
+  print({ step: 'reachable', ok: true, detail: settings.url })
+  if (settings.url.startsWith('wss:')) {
+    print({
+      step: 'TLS',
+      ok: true,
+      detail: settings.tlsFingerprints.length > 0 ? `pinned (${settings.tlsSource})` : 'system CAs (no pin)',
+    })
+  }
+  const { client } = await openSession(values, out)
+  try {
+    const hello = await client.connect()
+    print({ step: 'challenge', ok: true, detail: 'connect.challenge received' })
+    print({
+      step: 'protocol',
+      ok: true,
+      detail: `negotiated ${hello.protocol} (offered 3..4), gateway ${hello.server.version ?? 'unknown version'}`,
+    })
+    print({ step: 'auth', ok: true, detail: `by ${client.authMethod}` })
+    const skew = client.clockSkewMs
+    const skewText =
+      skew === undefined
+        ? 'signed with the gateway challenge time'
+        : `clock skew ${Math.round(skew)} ms (signatures use the gateway's time)`
+    print({
+      step: 'signature and clock',
+      ok: true,
+      detail: skewText,
+      ...(skew !== undefined && Math.abs(skew) > 60_000
+        ? { fix: 'fix this machine clock (NTP): other tools will fail at ±120 s' }
+        : {}),
+    })
+    print({
+      step: 'pairing',
+      ok: true,
+      detail: client.deviceId
+        ? `device ${client.deviceId.slice(0, 16)}… is paired`
+        : 'no device (token-only)',
+    })
+    const missing = missingScope(client.scopes, 'cron.run')
+    if (missing) {
+      print({
+        step: 'scopes for cron.run',
+        ok: false,
+        detail: `this connection holds [${client.scopes.join(', ')}], cron.run needs ${missing}`,
+        fix: client.deviceId
+          ? 'approve the scope upgrade: openclaw devices approve <requestId>'
+          : 'use a device signer (clawlink device init): token-only connections get no scopes on most gateways',
+      })
+      return finish(EXIT.MISSING_SCOPE)
+    }
+    print({ step: 'scopes for cron.run', ok: true, detail: client.scopes.join(' ') })
+    return finish(EXIT.OK)
+  } catch (error) {
+    return fail(stepOf(error), error)
+  } finally {
+    await client.close()
+  }
+}

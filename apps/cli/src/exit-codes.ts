@@ -1,0 +1,77 @@
+import { ClientError } from '@clawlink/client'
+import { ConfigError } from '@clawlink/config'
+import { GatewayError, ProtocolError, SignerError } from '@clawlink/protocol'
+
+/** Stable exit codes, one per failure kind (documented in README.md and docs/errors.md). */
+export const EXIT = {
+  OK: 0,
+  INTERNAL: 1,
+  USAGE: 2,
+  CONFIG: 3,
+  SIGNER: 4,
+  UNREACHABLE: 5,
+  AUTH: 6,
+  PAIRING_REQUIRED: 7,
+  MISSING_SCOPE: 8,
+  JOB_NOT_FOUND: 9,
+  RUN_FAILED: 10,
+  TIMEOUT: 11,
+  PROTOCOL_MISMATCH: 12,
+  ALREADY_RUNNING: 13,
+  JOB_AMBIGUOUS: 14,
+  RATE_LIMITED: 15,
+  GATEWAY_ERROR: 16,
+  TLS: 17,
+} as const
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
+
+/** A failure the CLI itself reports (usage, ambiguous job, run failed …), with its exit code and fix. */
+export class CliError extends Error {
+  override name = 'CliError' as const
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly remedy: string,
+    readonly exitCode: ExitCode,
+    readonly details?: unknown,
+  ) {
+    super(message)
+  }
+}
+
+const GATEWAY_EXIT: Partial<Record<GatewayError['code'], ExitCode>> = {
+  PROTOCOL_MISMATCH: EXIT.PROTOCOL_MISMATCH,
+  PAIRING_REQUIRED: EXIT.PAIRING_REQUIRED,
+  SCOPE_UPGRADE_PENDING: EXIT.PAIRING_REQUIRED,
+  DEVICE_IDENTITY_REQUIRED: EXIT.AUTH,
+  MISSING_SCOPE: EXIT.MISSING_SCOPE,
+  JOB_NOT_FOUND: EXIT.JOB_NOT_FOUND,
+  RATE_LIMITED: EXIT.RATE_LIMITED,
+  GATEWAY_STARTING: EXIT.UNREACHABLE,
+}
+
+const CLIENT_EXIT: Partial<Record<ClientError['code'], ExitCode>> = {
+  REQUEST_TIMEOUT: EXIT.TIMEOUT,
+  TICK_TIMEOUT: EXIT.TIMEOUT,
+  SCOPE_PREFLIGHT: EXIT.MISSING_SCOPE,
+  NO_SCOPES_TOKEN_ONLY: EXIT.MISSING_SCOPE,
+  TLS_PIN_MISMATCH: EXIT.TLS,
+  TLS_PIN_REQUIRES_WSS: EXIT.TLS,
+  INSECURE_URL: EXIT.TLS,
+  INVALID_URL: EXIT.USAGE,
+  ABORTED: EXIT.INTERNAL,
+}
+
+/** The exit code for any error a command can throw. */
+export function exitCodeFor(error: unknown): ExitCode {
+  if (error instanceof CliError) return error.exitCode
+  if (error instanceof ConfigError) return EXIT.CONFIG
+  if (error instanceof SignerError) return EXIT.SIGNER
+  if (error instanceof GatewayError) {
+    if (error.code.startsWith('AUTH_') || error.code.startsWith('DEVICE_')) return EXIT.AUTH
+    return GATEWAY_EXIT[error.code] ?? EXIT.GATEWAY_ERROR
+  }
+  if (error instanceof ClientError) return CLIENT_EXIT[error.code] ?? EXIT.UNREACHABLE
+  if (error instanceof ProtocolError) return error.code.startsWith('FRAME_') ? EXIT.GATEWAY_ERROR : EXIT.USAGE
+  return EXIT.INTERNAL
+}

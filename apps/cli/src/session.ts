@@ -1,0 +1,81 @@
+import { createRequire } from 'node:module'
+import {
+  type ClientProgressEvent,
+  createFileDeviceTokenStore,
+  createGatewayClient,
+  type GatewayClient,
+} from '@clawlink/client'
+import { loadSigner, type ResolvedSettings, resolveSettings } from '@clawlink/config'
+import type { DeviceSigner } from '@clawlink/protocol'
+import { readStdin, settingsFlags } from './args.js'
+import type { Output } from './output.js'
+
+/** This CLI's version (sent as `client.version`). */
+export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string })
+  .version
+
+/** Resolves settings from the parsed flags and the environment. */
+export function settingsFrom(values: Record<string, unknown>): Promise<ResolvedSettings> {
+  return resolveSettings({ flags: settingsFlags(values), env: process.env, readStdinSecret: readStdin })
+}
+
+/** Everything a connecting command needs. */
+export interface Session {
+  settings: ResolvedSettings
+  signer: DeviceSigner | undefined
+  client: GatewayClient
+}
+
+function progressLine(event: ClientProgressEvent): string | undefined {
+  switch (event.kind) {
+    case 'connecting':
+      return `connecting to ${event.url}`
+    case 'gateway-starting':
+      return `gateway is starting, retrying in ${event.retryAfterMs} ms (attempt ${event.attempt})`
+    case 'device-token-cleared':
+      return `cleared a stale device token (${event.reason})`
+    case 'retrying-auth':
+      return `retrying with the ${event.with}`
+    case 'connected':
+      return `connected: protocol ${event.protocol}, auth ${event.authMethod}`
+    default:
+      return undefined
+  }
+}
+
+/**
+ * Opens the one gateway session of a command. Every command asks the same scope set (CLAWLINK_SCOPES, the
+ * client's default): a read-only first command must not pair the device with fewer scopes than `cron run`
+ * needs later, since gateways from 2026.5.7 never approve that upgrade silently (PROTOCOL.md §5.9).
+ */
+export async function openSession(
+  values: Record<string, unknown>,
+  out: Output,
+  options: { requestTimeoutMs?: number } = {},
+): Promise<Session> {
+  const settings = await settingsFrom(values)
+  const signer = await loadSigner(settings.signer, settings.paths, {
+    create: true,
+    profile: settings.profile,
+  })
+  const client = createGatewayClient({
+    url: settings.url,
+    ...(settings.token ? { token: settings.token } : {}),
+    ...(settings.password ? { password: settings.password } : {}),
+    ...(signer ? { signer } : {}),
+    deviceTokenStore: createFileDeviceTokenStore(settings.paths.deviceTokensFile),
+    client: { id: 'cli', mode: 'cli', version: VERSION },
+    tlsFingerprints: settings.tlsFingerprints,
+    allowInsecurePlaintext: settings.allowInsecurePlaintext,
+    ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+    ...(values.debug ? { debugLog: (line: string) => process.stderr.write(`[frame] ${line}\n`) } : {}),
+    onProgress: (event) => {
+      if (event.kind === 'warning') out.warn(event.message)
+      else {
+        const line = progressLine(event)
+        if (line) out.progress(line)
+      }
+    },
+  })
+  return { settings, signer, client }
+}
