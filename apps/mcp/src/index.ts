@@ -1,1 +1,1 @@
-export {}
+export { type ClawlinkMcpOptions, createClawlinkMcpServer } from './server.js'

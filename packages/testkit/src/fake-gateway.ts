@@ -126,6 +126,8 @@ export type FakeGatewayOptions = {
   fault?: FakeGatewayFault
   /** Serve `wss://` with this PEM key and certificate (for TLS pinning tests). */
   tls?: { key: string; cert: string }
+  /** Listen on this port (e.g. to restart a gateway where a client expects it). @default a free port */
+  port?: number
 }
 
 /** A running fake gateway. */
@@ -1021,11 +1023,11 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     : undefined
   const wss = httpsServer
     ? new WebSocketServer({ server: httpsServer, maxPayload: wsMaxPayload })
-    : new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: wsMaxPayload })
+    : new WebSocketServer({ host: '127.0.0.1', port: options.port ?? 0, maxPayload: wsMaxPayload })
   await new Promise<void>((resolve, reject) => {
     if (httpsServer) {
       httpsServer.once('error', reject)
-      httpsServer.listen(0, '127.0.0.1', () => resolve())
+      httpsServer.listen(options.port ?? 0, '127.0.0.1', () => resolve())
     } else {
       wss.once('listening', resolve)
       wss.once('error', reject)

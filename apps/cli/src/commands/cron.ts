@@ -1,12 +1,10 @@
-import { waitForCronRun } from '@clawlink/client'
+import { listCronJobs, waitForCronRun } from '@clawlink/client'
 import {
-  buildCronListParams,
   buildCronRunParams,
   buildCronRunsParams,
   type CronJob,
   describeCronSchedule,
   matchCronJob,
-  parseCronJobs,
   parseCronRunResult,
   parseCronRuns,
   runSucceeded,
@@ -18,27 +16,9 @@ import { HELP } from '../help.js'
 import { createOutput, relativeTime, table } from '../output.js'
 import { openSession } from '../session.js'
 
-/** All jobs, following `hasMore` pages (limit 200 is the gateway's maximum, PROTOCOL.md §7.1). */
-export async function listAllJobs(client: GatewayClient, includeDisabled = true): Promise<CronJob[]> {
-  const jobs: CronJob[] = []
-  for (let offset = 0; offset < 10_000; ) {
-    const page = (await client.request(
-      'cron.list',
-      buildCronListParams({ includeDisabled, limit: 200, offset }),
-    )) as {
-      hasMore?: boolean
-      nextOffset?: number | null
-    }
-    jobs.push(...parseCronJobs(page))
-    if (!page?.hasMore || typeof page.nextOffset !== 'number' || page.nextOffset <= offset) break
-    offset = page.nextOffset
-  }
-  return jobs
-}
-
 /** Resolves `<job>` as an id or an exact name; ambiguous or unknown → a CliError that lists what exists. */
 export async function resolveJob(client: GatewayClient, ref: string): Promise<CronJob> {
-  const match = matchCronJob(await listAllJobs(client), ref)
+  const match = matchCronJob(await listCronJobs(client), ref)
   if (match.kind === 'found') return match.job
   if (match.kind === 'ambiguous') {
     const list = match.matches.map((j) => j.id).join(', ')
@@ -162,7 +142,7 @@ export async function cronList(argv: string[]): Promise<number> {
   const out = createOutput(values.json === true)
   const { client } = await openSession(values, out)
   try {
-    const jobs = await listAllJobs(client, values.all === true)
+    const jobs = await listCronJobs(client, { includeDisabled: values.all === true })
     const rows = jobs.map((j) => [
       j.id,
       j.name,

@@ -1,0 +1,172 @@
+import { createRequire } from 'node:module'
+import { parseArgs } from 'node:util'
+import { createFileDeviceTokenStore, createGatewayClient, type GatewayClient } from '@clawlink/client'
+import { ConfigError, loadSigner, resolveSettings, type SettingsFlags } from '@clawlink/config'
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
+import { createClawlinkMcpServer } from './server.js'
+
+const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version
+
+export const HELP = `clawlink-mcp — an MCP server (stdio) that lets AI assistants run OpenClaw cron jobs safely
+
+Usage: clawlink-mcp [options]
+
+Tools: run_cron_job, list_cron_jobs, get_cron_runs, cron_status.
+
+Guardrails:
+  --allow-job JOB        only this job (id or name) may be run; repeatable (env CLAWLINK_MCP_ALLOW_JOBS=a,b)
+  --read-only            do not offer run_cron_job at all (env CLAWLINK_MCP_READ_ONLY=1)
+  --call-timeout SECS    upper bound of any tool call, and of run_cron_job's wait (default 120)
+
+Connection (same as the clawlink CLI; the token never goes on the command line):
+  --url URL              else OPENCLAW_GATEWAY_URL, gateway.remote.url, ws://127.0.0.1:<gateway.port|18789>
+  --token-file FILE      else OPENCLAW_GATEWAY_TOKEN, gateway.auth.token in openclaw.json
+  --password-file FILE   else OPENCLAW_GATEWAY_PASSWORD
+  --tls-fingerprint SHA  pin a wss:// certificate (repeatable)
+  --profile NAME         clawlink profile shared with the CLI (default "default"): one pairing serves both
+  --signer KIND          file | keychain | agent | exec | ./module.mjs (default: the profile's)
+
+Logs go to stderr; stdout carries only MCP messages.`
+
+const OPTIONS = {
+  'allow-job': { type: 'string', multiple: true },
+  'read-only': { type: 'boolean' },
+  'call-timeout': { type: 'string' },
+  url: { type: 'string' },
+  'token-file': { type: 'string' },
+  'password-file': { type: 'string' },
+  'tls-fingerprint': { type: 'string', multiple: true },
+  'allow-insecure-ws': { type: 'boolean' },
+  profile: { type: 'string' },
+  'profile-dir': { type: 'string' },
+  signer: { type: 'string' },
+  'key-file': { type: 'string' },
+  'keychain-account': { type: 'string' },
+  'agent-socket': { type: 'string' },
+  'agent-key': { type: 'string' },
+  'exec-command': { type: 'string' },
+  'signer-option': { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const
+
+function log(message: string): void {
+  process.stderr.write(`[clawlink-mcp] ${message}\n`)
+}
+
+/** Starts the server on stdio; resolves when it is listening. Exit code on bad arguments. */
+export async function main(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number | undefined> {
+  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true }>>['values']
+  try {
+    if (argv.some((a) => /^--(token|password)(=|$)/.test(a)))
+      throw new Error(
+        'secrets are not accepted on the command line: use --token-file or OPENCLAW_GATEWAY_TOKEN',
+      )
+    values = parseArgs({ args: argv, options: OPTIONS, strict: true }).values
+  } catch (error) {
+    log(`${(error as Error).message}\nsee: clawlink-mcp --help`)
+    return 2
+  }
+  if (values.help) {
+    process.stderr.write(`${HELP}\n`)
+    return 0
+  }
+  if (values.version) {
+    process.stderr.write(`clawlink-mcp ${VERSION}\n`)
+    return 0
+  }
+  const flags: SettingsFlags = {}
+  if (values.url) flags.url = values.url
+  if (values['token-file']) flags.tokenFile = values['token-file']
+  if (values['password-file']) flags.passwordFile = values['password-file']
+  if (values['tls-fingerprint']) flags.tlsFingerprint = values['tls-fingerprint']
+  if (values['allow-insecure-ws']) flags.allowInsecureWs = true
+  if (values.profile) flags.profile = values.profile
+  if (values['profile-dir']) flags.profileDir = values['profile-dir']
+  if (values.signer) flags.signer = values.signer
+  if (values['key-file']) flags.keyFile = values['key-file']
+  if (values['keychain-account']) flags.keychainAccount = values['keychain-account']
+  if (values['agent-socket']) flags.agentSocket = values['agent-socket']
+  if (values['agent-key']) flags.agentKey = values['agent-key']
+  if (values['exec-command']) flags.execCommand = values['exec-command']
+  if (values['signer-option']) flags.signerOption = values['signer-option']
+
+  let settings: Awaited<ReturnType<typeof resolveSettings>>
+  try {
+    settings = await resolveSettings({ flags, env })
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      log(`${error.message}\nfix: ${error.remedy}`)
+      return 3
+    }
+    throw error
+  }
+  const allowJobs = [
+    ...(values['allow-job'] ?? []),
+    ...(env.CLAWLINK_MCP_ALLOW_JOBS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ]
+  const readOnly = values['read-only'] === true || env.CLAWLINK_MCP_READ_ONLY === '1'
+  const callTimeoutS = Number(values['call-timeout'] ?? 120)
+  if (!Number.isFinite(callTimeoutS) || callTimeoutS <= 0) {
+    log('--call-timeout must be a positive number of seconds')
+    return 2
+  }
+
+  // One persistent session, opened by the first tool call and kept (with reconnects) for the server's life.
+  let session: Promise<GatewayClient> | undefined
+  const getClient = () => {
+    session ??= (async () => {
+      const signer = await loadSigner(settings.signer, settings.paths, {
+        create: true,
+        profile: settings.profile,
+      })
+      const client = createGatewayClient({
+        url: settings.url,
+        ...(settings.token ? { token: settings.token } : {}),
+        ...(settings.password ? { password: settings.password } : {}),
+        ...(signer ? { signer } : {}),
+        deviceTokenStore: createFileDeviceTokenStore(settings.paths.deviceTokensFile),
+        client: { id: 'cli', mode: 'cli', version: VERSION },
+        tlsFingerprints: settings.tlsFingerprints,
+        allowInsecurePlaintext: settings.allowInsecurePlaintext,
+        reconnect: true,
+        onProgress: (event) => {
+          if (event.kind === 'warning') log(event.message)
+          else if (event.kind === 'connected') log(`connected to ${settings.url}: protocol ${event.protocol}`)
+          else if (event.kind === 'reconnect-scheduled')
+            log(`connection lost; reconnecting in ${event.delayMs} ms`)
+          else if (event.kind === 'reconnect-paused') log(`reconnect paused: ${event.error.message}`)
+        },
+      })
+      await client.connect()
+      return client
+    })().catch((error: unknown) => {
+      session = undefined // the next call tries again
+      throw error
+    })
+    return session
+  }
+
+  const server = createClawlinkMcpServer({
+    getClient,
+    allowJobs,
+    readOnly,
+    callTimeoutMs: callTimeoutS * 1000,
+    version: VERSION,
+  })
+  const transport = new StdioServerTransport()
+  transport.onclose = () => {
+    void session?.then((c) => c.close()).catch(() => {})
+  }
+  await server.connect(transport)
+  log(
+    `ready (${readOnly ? 'read-only' : allowJobs.length > 0 ? `allow-list: ${allowJobs.join(', ')}` : 'any job may run'}); gateway ${settings.url}`,
+  )
+  return undefined
+}

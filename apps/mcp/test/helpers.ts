@@ -1,0 +1,44 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+
+export const BIN = new URL('../dist/bin.js', import.meta.url).pathname
+
+/** Spawns the BUILT server over stdio with an isolated profile and connects the SDK's own Client. */
+export async function connectServer(opts: {
+  args?: string[]
+  token?: string
+  env?: Record<string, string>
+  home?: string
+}) {
+  const home = opts.home ?? mkdtempSync(join(tmpdir(), 'clawlink-mcp-'))
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: home,
+    CLAWLINK_HOME: join(home, 'clawlink'),
+    OPENCLAW_STATE_DIR: join(home, 'openclaw'),
+    ...opts.env,
+  }
+  const args = [BIN, ...(opts.args ?? [])]
+  if (opts.token) {
+    const file = join(home, 'token')
+    writeFileSync(file, `${opts.token}\n`, { mode: 0o600 })
+    args.push('--token-file', file)
+  }
+  const transport = new StdioClientTransport({ command: process.execPath, args, env, stderr: 'pipe' })
+  let stderr = ''
+  transport.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString()
+  })
+  const client = new Client({ name: 'clawlink-test', version: '0.0.0' })
+  await client.connect(transport)
+  return { client, home, stderr: () => stderr, close: () => client.close() }
+}
+
+/** The text of a tool result's first content block. */
+export function text(result: unknown): string {
+  const content = (result as { content?: { type: string; text?: string }[] }).content ?? []
+  return content.map((c) => c.text ?? '').join('\n')
+}
