@@ -1,1 +1,7 @@
-export {}
+export {
+  createKeychainSigner,
+  deleteKeychainSeed,
+  exportKeychainSeed,
+  type KeychainSigner,
+  type KeychainSignerOptions,
+} from './keychain-signer.js'
