@@ -1,1 +1,7 @@
-export {}
+export { createExecSigner, type ExecSignerOptions } from './exec-signer.js'
+export {
+  type AgentIdentity,
+  createSshAgentSigner,
+  listAgentIdentities,
+  type SshAgentSignerOptions,
+} from './ssh-agent.js'

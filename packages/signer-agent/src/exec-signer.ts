@@ -1,0 +1,172 @@
+import { spawn } from 'node:child_process'
+import { base64Decode, type DeviceSigner, publicKeyFrom, SignerError } from '@clawlink/protocol'
+import { verifyOrThrow } from './verify.js'
+
+/** Options of {@link createExecSigner}. */
+export interface ExecSignerOptions {
+  /** The program and its arguments (argv; no shell). */
+  command: readonly string[]
+  /** base64url/base64 raw key or SPKI PEM; when absent the program is asked (`CLAWLINK_SIGNER_OP=public-key`). */
+  publicKey?: string
+  /** @default 10000 */
+  timeoutMs?: number
+  /** Extra environment for the program. */
+  env?: Record<string, string>
+}
+
+const MAX_OUTPUT = 64 * 1024
+
+/**
+ * Runs the program once: payload on stdin, answer on stdout. The operation is in `CLAWLINK_SIGNER_OP`.
+ * Never puts the payload in an error message.
+ */
+function runProgram(
+  command: readonly string[],
+  op: 'sign' | 'public-key',
+  input: Uint8Array,
+  timeoutMs: number,
+  env: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<Buffer> {
+  const [file, ...args] = command
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new SignerError('ABORTED', 'signing was aborted'))
+    const child = spawn(file!, args, {
+      env: { ...process.env, ...env, CLAWLINK_SIGNER_OP: op },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      shell: false,
+    })
+    const out: Buffer[] = []
+    let outBytes = 0
+    let err = ''
+    let settled = false
+    const done = (error?: Error, value?: Buffer) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
+      if (error) reject(error)
+      else resolve(value!)
+    }
+    const kill = () => {
+      if (child.exitCode === null) child.kill('SIGKILL')
+    }
+    const onAbort = () => {
+      kill()
+      done(new SignerError('ABORTED', 'signing was aborted'))
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    const timer = setTimeout(() => {
+      kill()
+      done(
+        new SignerError(
+          'EXEC_TIMEOUT',
+          `signer program ${file} did not answer within ${timeoutMs} ms (${op})`,
+          { remedy: 'check the program and the HSM/KMS behind it' },
+        ),
+      )
+    }, timeoutMs)
+    child.stdout.on('data', (chunk: Buffer) => {
+      outBytes += chunk.length
+      if (outBytes > MAX_OUTPUT) {
+        kill()
+        done(
+          new SignerError('EXEC_BAD_OUTPUT', `signer program ${file} printed more than ${MAX_OUTPUT} bytes`),
+        )
+      } else out.push(chunk)
+    })
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (err.length < 4096) err += chunk.toString('utf8')
+    })
+    child.on('error', (error: NodeJS.ErrnoException) =>
+      done(
+        new SignerError('EXEC_FAILED', `cannot run signer program ${file}: ${error.code ?? error.message}`, {
+          cause: error,
+          remedy: 'check --exec-command: the program path and that it is executable',
+        }),
+      ),
+    )
+    child.on('close', (code, sig) => {
+      if (code === 0) return done(undefined, Buffer.concat(out))
+      const first = err.trim().split('\n')[0]?.slice(0, 200)
+      done(
+        new SignerError(
+          'EXEC_FAILED',
+          `signer program ${file} failed (${sig ? `signal ${sig}` : `exit ${code}`})${first ? `: ${first}` : ''}`,
+          {
+            remedy:
+              'fix the program or its configuration; run it by hand with CLAWLINK_SIGNER_OP set to see why',
+          },
+        ),
+      )
+    })
+    child.stdin.on('error', () => {}) // a program that exits without reading stdin is judged by its exit code
+    child.stdin.end(Buffer.from(input))
+  })
+}
+
+function decodeOutput(out: Buffer, bytes: number, what: string, file: string): Uint8Array {
+  if (out.length === bytes) return Uint8Array.from(out)
+  const text = out.toString('utf8').trim()
+  try {
+    const decoded = text.includes('BEGIN') ? publicKeyFrom(text) : base64Decode(text)
+    if (decoded.length === bytes) return decoded
+  } catch {}
+  throw new SignerError(
+    'EXEC_BAD_OUTPUT',
+    `signer program ${file} printed no valid ${what} (expected ${bytes} bytes as base64url, base64 or raw)`,
+    {
+      remedy: `print the ${what} as base64url on stdout`,
+    },
+  )
+}
+
+/**
+ * A signer that delegates to a program (HSM, KMS, smart card …): `CLAWLINK_SIGNER_OP=sign`, payload on stdin,
+ * signature on stdout; the public key from options or from `CLAWLINK_SIGNER_OP=public-key`.
+ * Every signature is verified before use.
+ * @throws SignerError EXEC_FAILED, EXEC_TIMEOUT, EXEC_BAD_OUTPUT, INVALID_SIGNATURE
+ */
+export async function createExecSigner(options: ExecSignerOptions): Promise<DeviceSigner> {
+  if (
+    !Array.isArray(options?.command) ||
+    options.command.length === 0 ||
+    options.command.some((a) => typeof a !== 'string' || a === '')
+  ) {
+    throw new SignerError(
+      'INVALID_OPTIONS',
+      'the exec signer needs a command: an array of non-empty strings (argv, no shell)',
+    )
+  }
+  const command = [...options.command]
+  const timeoutMs = options.timeoutMs ?? 10_000
+  const env = options.env ?? {}
+  let publicKey: Uint8Array
+  if (options.publicKey) {
+    try {
+      publicKey = publicKeyFrom(options.publicKey)
+    } catch (cause) {
+      throw new SignerError(
+        'INVALID_OPTIONS',
+        `--exec-public-key is not an Ed25519 public key: ${(cause as Error).message}`,
+        { cause },
+      )
+    }
+  } else {
+    publicKey = decodeOutput(
+      await runProgram(command, 'public-key', new Uint8Array(0), timeoutMs, env),
+      32,
+      'public key',
+      command[0]!,
+    )
+  }
+  return {
+    algorithm: 'ed25519',
+    publicKey,
+    async sign(payload, signOptions) {
+      const out = await runProgram(command, 'sign', payload, timeoutMs, env, signOptions?.signal)
+      const signature = decodeOutput(out, 64, 'signature', command[0]!)
+      return verifyOrThrow(publicKey, payload, signature, `signer program ${command[0]}`)
+    },
+  }
+}
