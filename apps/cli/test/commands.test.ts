@@ -1,0 +1,128 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { startFakeGateway } from '@clawlink/testkit/fake-gateway'
+import { describe, expect, it } from 'vitest'
+import { parseDuration } from '../src/args.js'
+import { EXIT } from '../src/exit-codes.js'
+import { runCli, sandbox } from './helpers.js'
+
+const SEED = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60'
+const PLUGIN = new URL('./fixtures/kms-signer.mjs', import.meta.url).pathname
+
+describe('arguments', () => {
+  it('parses durations', () => {
+    expect(parseDuration('30s', '--timeout')).toBe(30_000)
+    expect(parseDuration('10m', '--timeout')).toBe(600_000)
+    expect(parseDuration('1500ms', '--timeout')).toBe(1500)
+    expect(parseDuration('2', '--timeout')).toBe(2000)
+    expect(() => parseDuration('soon', '--timeout')).toThrow(/not a duration/)
+  })
+  it('--help works everywhere and teaches with examples', async () => {
+    const box = sandbox()
+    for (const args of [
+      ['--help'],
+      ['cron', 'run', '--help'],
+      ['cron', 'list', '--help'],
+      ['device', 'init', '--help'],
+      ['doctor', '--help'],
+      ['call', '--help'],
+    ]) {
+      const r = await runCli(args, box.env)
+      expect(r.code, args.join(' ')).toBe(EXIT.OK)
+      expect(r.stdout).toMatch(/Usage: clawlink/)
+    }
+    expect((await runCli(['cron', 'run', '--help'], box.env)).stdout).toContain(
+      'clawlink cron run nightly-report --wait',
+    )
+    expect((await runCli(['--version'], box.env)).stdout).toMatch(/^clawlink \d+\.\d+\.\d+/)
+  })
+  it('global flags may come before the command', async () => {
+    const gw = await startFakeGateway({ jobs: [{ name: 'nightly' }] })
+    try {
+      const box = sandbox(gw.token)
+      const r = await runCli(
+        ['--url', gw.url, '--token-file', box.tokenFile, 'cron', 'list', '--json'],
+        box.env,
+      )
+      expect(r.code, r.stderr).toBe(EXIT.OK)
+      expect(JSON.parse(r.stdout).jobs[0].name).toBe('nightly')
+    } finally {
+      await gw.close()
+    }
+  })
+})
+
+describe('settings through the CLI', () => {
+  it('reads URL and token from openclaw.json (JSON5 with comments); env beats the file', async () => {
+    const gw = await startFakeGateway({ jobs: [{ name: 'from-config' }] })
+    try {
+      const box = sandbox()
+      const port = new URL(gw.url).port
+      writeFileSync(
+        box.configFile,
+        `{\n  // written by the operator\n  gateway: { port: ${port}, auth: { token: "${gw.token}" }, },\n}\n`,
+      )
+      const r = await runCli(['cron', 'list', '--json'], box.env)
+      expect(r.code, r.stderr).toBe(EXIT.OK)
+      // A fresh profile (no cached device token to fall back on): the wrong env token must be the one used.
+      const fresh = {
+        ...box.env,
+        CLAWLINK_HOME: `${box.home}/other-profile`,
+        OPENCLAW_GATEWAY_TOKEN: 'env-wins-and-is-wrong',
+      }
+      const wrongEnv = await runCli(['cron', 'list'], fresh)
+      expect(wrongEnv.code).toBe(EXIT.AUTH)
+    } finally {
+      await gw.close()
+    }
+  })
+})
+
+describe('device init and show', () => {
+  it('creates a file key once, then reports it as already initialised', async () => {
+    const box = sandbox()
+    const first = await runCli(['device', 'init', '--json'], box.env)
+    expect(first.code, first.stderr).toBe(EXIT.OK)
+    const a = JSON.parse(first.stdout)
+    expect(a).toMatchObject({ ok: true, created: true })
+    const keyBefore = readFileSync(box.keyFile, 'utf8')
+    const again = JSON.parse((await runCli(['device', 'init', '--json'], box.env)).stdout)
+    expect(again).toMatchObject({ created: false, deviceId: a.deviceId })
+    expect(readFileSync(box.keyFile, 'utf8')).toBe(keyBefore)
+    const show = JSON.parse((await runCli(['device', 'show', '--json'], box.env)).stdout)
+    expect(show).toMatchObject({ deviceId: a.deviceId, deviceToken: { cached: false } })
+  })
+
+  it('refuses to switch an initialised profile to another signer', async () => {
+    const box = sandbox()
+    expect((await runCli(['device', 'init'], box.env)).code).toBe(EXIT.OK)
+    const r = await runCli(['device', 'init', '--signer', 'keychain'], box.env)
+    expect(r.code).toBe(EXIT.USAGE)
+    expect(r.stderr).toMatch(/already uses file/)
+  })
+
+  it('takes a plug-in signer module and remembers it in the profile', async () => {
+    const gw = await startFakeGateway({ jobs: [{ name: 'nightly' }] })
+    try {
+      const box = sandbox(gw.token)
+      const init = await runCli(
+        ['device', 'init', '--signer', PLUGIN, '--signer-option', `seedHex=${SEED}`, '--json'],
+        box.env,
+      )
+      expect(init.code, init.stderr).toBe(EXIT.OK)
+      expect(JSON.parse(init.stdout).deviceId).toBe(
+        '21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9',
+      )
+      // No --signer now: the profile's plug-in signs the connect.
+      const run = await runCli(
+        ['cron', 'run', 'nightly', '--url', gw.url, '--token-file', box.tokenFile],
+        box.env,
+      )
+      expect(run.code, run.stderr).toBe(EXIT.OK)
+      expect([...gw.devices.keys()]).toContain(
+        '21fe31dfa154a261626bf854046fd2271b7bed4b6abe45aa58877ef47f9721b9',
+      )
+    } finally {
+      await gw.close()
+    }
+  })
+})

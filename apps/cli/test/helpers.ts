@@ -1,0 +1,56 @@
+import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+export const BIN = new URL('../dist/bin.js', import.meta.url).pathname
+
+/** A private HOME with a clawlink profile dir and an OpenClaw state dir; optionally a token file. */
+export function sandbox(token?: string) {
+  const home = mkdtempSync(join(tmpdir(), 'clawlink-cli-'))
+  mkdirSync(join(home, 'openclaw'), { recursive: true })
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: home,
+    CLAWLINK_HOME: join(home, 'clawlink'),
+    OPENCLAW_STATE_DIR: join(home, 'openclaw'),
+  }
+  const tokenFile = join(home, 'token')
+  if (token !== undefined) writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 })
+  return {
+    home,
+    env,
+    tokenFile,
+    configFile: join(home, 'openclaw', 'openclaw.json'),
+    keyFile: join(home, 'clawlink', 'default', 'device-key.json'),
+  }
+}
+
+export interface CliResult {
+  code: number
+  stdout: string
+  stderr: string
+  ms: number
+}
+
+/** Runs the built `clawlink` bin as a user would. */
+export function runCli(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<CliResult> {
+  const started = Date.now()
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env, timeout: timeoutMs }, (error, stdout, stderr) => {
+      const code = error
+        ? typeof (error as { code?: unknown }).code === 'number'
+          ? (error as { code: number }).code
+          : -1
+        : 0
+      resolve({ code, stdout, stderr, ms: Date.now() - started })
+    })
+  })
+}
+
+/** Content hash + mtime + mode: "this file was not touched". */
+export function fileState(path: string): string {
+  const s = statSync(path)
+  return `${createHash('sha256').update(readFileSync(path)).digest('hex')}:${s.mtimeMs}:${s.mode}`
+}
