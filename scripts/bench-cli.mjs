@@ -6,10 +6,18 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { addModelFreeJob, ensureOpenClaw, gatewayEnv, startGateway, stopGateway } from '../packages/testkit/dist/harness/index.js'
+import {
+  addModelFreeJob,
+  ensureOpenClaw,
+  gatewayEnv,
+  startGateway,
+  stopGateway,
+} from '../packages/testkit/dist/harness/index.js'
 import { gitRev, machine, root, sleep, summarise, timed, writeSection } from './bench-lib.mjs'
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' }, version: { type: 'string', default: '2026.9.6' } } })
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '10' }, version: { type: 'string', default: '2026.9.6' } },
+})
 const runs = Number(values.runs)
 const version = values.version
 const gw = await startGateway({ version })
@@ -21,7 +29,11 @@ try {
   const tokenFile = join(work, 'token')
   writeFileSync(tokenFile, gw.token, { mode: 0o600 })
   const bin = join(root, 'apps/cli/dist/bin.js')
-  const ours = { ...process.env, CLAWLINK_HOME: join(work, 'clawlink'), OPENCLAW_STATE_DIR: join(work, 'none') }
+  const ours = {
+    ...process.env,
+    CLAWLINK_HOME: join(work, 'clawlink'),
+    OPENCLAW_STATE_DIR: join(work, 'none'),
+  }
   const args = [bin, 'cron', 'run', name, '--url', gw.url, '--token-file', tokenFile]
   timed(process.execPath, args, { env: ours }) // first run pairs the device: not measured
   // The official CLI against its own gateway's config (token from the config file, never argv).

@@ -15,7 +15,14 @@ export function quantile(sorted, q) {
 export function summarise(samples) {
   const s = [...samples].sort((a, b) => a - b)
   const r = (x) => Math.round(x * 100) / 100
-  return { n: s.length, p50: r(quantile(s, 0.5)), p99: r(quantile(s, 0.99)), min: r(s[0]), max: r(s.at(-1)), mean: r(s.reduce((a, b) => a + b, 0) / (s.length || 1)) }
+  return {
+    n: s.length,
+    p50: r(quantile(s, 0.5)),
+    p99: r(quantile(s, 0.99)),
+    min: r(s[0]),
+    max: r(s.at(-1)),
+    mean: r(s.reduce((a, b) => a + b, 0) / (s.length || 1)),
+  }
 }
 
 /** "2 × Intel(R) Xeon(R) …, 23.5 GiB RAM, Node v20.20.2". */
@@ -34,7 +41,8 @@ export function timed(command, args, options = {}) {
     ? spawnSync('/usr/bin/time', ['-f', '%M', command, ...args], { ...options, encoding: 'utf8' })
     : spawnSync(command, args, { ...options, encoding: 'utf8' })
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6
-  if (res.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${res.status}): ${res.stderr?.slice(-500)}`)
+  if (res.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} failed (${res.status}): ${res.stderr?.slice(-500)}`)
   const rssKb = haveTime ? Number(res.stderr.trim().split('\n').at(-1)) : Number.NaN
   return { wallMs, rssMiB: rssKb / 1024, stdout: res.stdout, stderr: res.stderr }
 }
