@@ -1,29 +1,14 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util'
-import type { SettingsFlags } from '@clawlink/config'
+import { SETTINGS_OPTIONS, type SettingsFlags, settingsFlagsFromValues } from '@clawlink/config'
 import { CliError, EXIT } from './exit-codes.js'
 
 type Options = NonNullable<ParseArgsConfig['options']>
 
 /** Options every connecting command takes: where the gateway is, how to authenticate, which key signs. */
 export const CONNECTION_OPTIONS = {
-  url: { type: 'string' },
-  'token-file': { type: 'string' },
+  ...SETTINGS_OPTIONS,
   'token-stdin': { type: 'boolean' },
-  'password-file': { type: 'string' },
   'password-stdin': { type: 'boolean' },
-  'tls-fingerprint': { type: 'string', multiple: true },
-  'allow-insecure-ws': { type: 'boolean' },
-  profile: { type: 'string' },
-  'profile-dir': { type: 'string' },
-  signer: { type: 'string' },
-  'key-file': { type: 'string' },
-  'keychain-account': { type: 'string' },
-  'keychain-service': { type: 'string' },
-  'agent-socket': { type: 'string' },
-  'agent-key': { type: 'string' },
-  'exec-command': { type: 'string' },
-  'exec-public-key': { type: 'string' },
-  'signer-option': { type: 'string', multiple: true },
   json: { type: 'boolean' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -82,32 +67,7 @@ export function parseCommand<T extends Options>(
 }
 
 /** The settings flags of {@link CONNECTION_OPTIONS} values. */
-export function settingsFlags(v: Record<string, unknown>): SettingsFlags {
-  const s = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined)
-  const flags: SettingsFlags = {}
-  const set = <K extends keyof SettingsFlags>(key: K, value: SettingsFlags[K] | undefined) => {
-    if (value !== undefined) flags[key] = value
-  }
-  set('url', s('url'))
-  set('tokenFile', s('token-file'))
-  set('tokenStdin', v['token-stdin'] === true || undefined)
-  set('passwordFile', s('password-file'))
-  set('passwordStdin', v['password-stdin'] === true || undefined)
-  set('tlsFingerprint', v['tls-fingerprint'] as string[] | undefined)
-  set('allowInsecureWs', v['allow-insecure-ws'] === true || undefined)
-  set('profile', s('profile'))
-  set('profileDir', s('profile-dir'))
-  set('signer', s('signer'))
-  set('keyFile', s('key-file'))
-  set('keychainAccount', s('keychain-account'))
-  set('keychainService', s('keychain-service'))
-  set('agentSocket', s('agent-socket'))
-  set('agentKey', s('agent-key'))
-  set('execCommand', s('exec-command'))
-  set('execPublicKey', s('exec-public-key'))
-  set('signerOption', v['signer-option'] as string[] | undefined)
-  return flags
-}
+export const settingsFlags: (values: Record<string, unknown>) => SettingsFlags = settingsFlagsFromValues
 
 /** `30s`, `10m`, `1h`, `1500ms` or plain seconds → milliseconds. */
 export function parseDuration(text: string, flag: string): number {
@@ -130,4 +90,11 @@ export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
   return Buffer.concat(chunks).toString('utf8')
+}
+
+/** The one positional a command takes (a job, a method), or a usage error showing how to call it. */
+export function onePositional(positionals: string[], what: string, usage: string): string {
+  if (positionals.length !== 1)
+    throw new CliError('USAGE', `expected exactly one ${what}, got ${positionals.length}`, usage, EXIT.USAGE)
+  return positionals[0]!
 }

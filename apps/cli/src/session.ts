@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module'
 import {
   type ClientProgressEvent,
-  createFileDeviceTokenStore,
   createGatewayClient,
   type GatewayClient,
+  gatewayClientOptions,
 } from '@clawlink/client'
 import { loadSigner, type ResolvedSettings, resolveSettings } from '@clawlink/config'
 import type { DeviceSigner } from '@clawlink/protocol'
@@ -58,24 +58,18 @@ export async function openSession(
     create: true,
     profile: settings.profile,
   })
-  const client = createGatewayClient({
-    url: settings.url,
-    ...(settings.token ? { token: settings.token } : {}),
-    ...(settings.password ? { password: settings.password } : {}),
-    ...(signer ? { signer } : {}),
-    deviceTokenStore: createFileDeviceTokenStore(settings.paths.deviceTokensFile),
-    client: { id: 'cli', mode: 'cli', version: VERSION },
-    tlsFingerprints: settings.tlsFingerprints,
-    allowInsecurePlaintext: settings.allowInsecurePlaintext,
-    ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
-    ...(values.debug ? { debugLog: (line: string) => process.stderr.write(`[frame] ${line}\n`) } : {}),
-    onProgress: (event) => {
-      if (event.kind === 'warning') out.warn(event.message)
-      else {
-        const line = progressLine(event)
-        if (line) out.progress(line)
-      }
-    },
-  })
+  const client = createGatewayClient(
+    gatewayClientOptions(settings, signer, VERSION, {
+      ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+      ...(values.debug ? { debugLog: (line: string) => process.stderr.write(`[frame] ${line}\n`) } : {}),
+      onProgress: (event) => {
+        if (event.kind === 'warning') out.warn(event.message)
+        else {
+          const line = progressLine(event)
+          if (line) out.progress(line)
+        }
+      },
+    }),
+  )
   return { settings, signer, client }
 }

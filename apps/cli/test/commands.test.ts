@@ -6,7 +6,7 @@ import { EXIT } from '../src/exit-codes.js'
 import { runCli, sandbox } from './helpers.js'
 
 const SEED = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60'
-const PLUGIN = new URL('./fixtures/kms-signer.mjs', import.meta.url).pathname
+const PLUGIN = new URL('../../../packages/testkit/fixtures/plugin-signer.mjs', import.meta.url).pathname
 
 describe('arguments', () => {
   it('parses durations', () => {

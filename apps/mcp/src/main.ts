@@ -1,7 +1,13 @@
 import { createRequire } from 'node:module'
 import { parseArgs } from 'node:util'
-import { createFileDeviceTokenStore, createGatewayClient, type GatewayClient } from '@clawlink/client'
-import { ConfigError, loadSigner, resolveSettings, type SettingsFlags } from '@clawlink/config'
+import { createGatewayClient, type GatewayClient, gatewayClientOptions } from '@clawlink/client'
+import {
+  ConfigError,
+  loadSigner,
+  resolveSettings,
+  SETTINGS_OPTIONS,
+  settingsFlagsFromValues,
+} from '@clawlink/config'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { createClawlinkMcpServer } from './server.js'
 
@@ -29,23 +35,10 @@ Connection (same as the clawlink CLI; the token never goes on the command line):
 Logs go to stderr; stdout carries only MCP messages.`
 
 const OPTIONS = {
+  ...SETTINGS_OPTIONS,
   'allow-job': { type: 'string', multiple: true },
   'read-only': { type: 'boolean' },
   'call-timeout': { type: 'string' },
-  url: { type: 'string' },
-  'token-file': { type: 'string' },
-  'password-file': { type: 'string' },
-  'tls-fingerprint': { type: 'string', multiple: true },
-  'allow-insecure-ws': { type: 'boolean' },
-  profile: { type: 'string' },
-  'profile-dir': { type: 'string' },
-  signer: { type: 'string' },
-  'key-file': { type: 'string' },
-  'keychain-account': { type: 'string' },
-  'agent-socket': { type: 'string' },
-  'agent-key': { type: 'string' },
-  'exec-command': { type: 'string' },
-  'signer-option': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const
@@ -78,21 +71,7 @@ export async function main(
     process.stderr.write(`clawlink-mcp ${VERSION}\n`)
     return 0
   }
-  const flags: SettingsFlags = {}
-  if (values.url) flags.url = values.url
-  if (values['token-file']) flags.tokenFile = values['token-file']
-  if (values['password-file']) flags.passwordFile = values['password-file']
-  if (values['tls-fingerprint']) flags.tlsFingerprint = values['tls-fingerprint']
-  if (values['allow-insecure-ws']) flags.allowInsecureWs = true
-  if (values.profile) flags.profile = values.profile
-  if (values['profile-dir']) flags.profileDir = values['profile-dir']
-  if (values.signer) flags.signer = values.signer
-  if (values['key-file']) flags.keyFile = values['key-file']
-  if (values['keychain-account']) flags.keychainAccount = values['keychain-account']
-  if (values['agent-socket']) flags.agentSocket = values['agent-socket']
-  if (values['agent-key']) flags.agentKey = values['agent-key']
-  if (values['exec-command']) flags.execCommand = values['exec-command']
-  if (values['signer-option']) flags.signerOption = values['signer-option']
+  const flags = settingsFlagsFromValues(values)
 
   let settings: Awaited<ReturnType<typeof resolveSettings>>
   try {
@@ -126,24 +105,19 @@ export async function main(
         create: true,
         profile: settings.profile,
       })
-      const client = createGatewayClient({
-        url: settings.url,
-        ...(settings.token ? { token: settings.token } : {}),
-        ...(settings.password ? { password: settings.password } : {}),
-        ...(signer ? { signer } : {}),
-        deviceTokenStore: createFileDeviceTokenStore(settings.paths.deviceTokensFile),
-        client: { id: 'cli', mode: 'cli', version: VERSION },
-        tlsFingerprints: settings.tlsFingerprints,
-        allowInsecurePlaintext: settings.allowInsecurePlaintext,
-        reconnect: true,
-        onProgress: (event) => {
-          if (event.kind === 'warning') log(event.message)
-          else if (event.kind === 'connected') log(`connected to ${settings.url}: protocol ${event.protocol}`)
-          else if (event.kind === 'reconnect-scheduled')
-            log(`connection lost; reconnecting in ${event.delayMs} ms`)
-          else if (event.kind === 'reconnect-paused') log(`reconnect paused: ${event.error.message}`)
-        },
-      })
+      const client = createGatewayClient(
+        gatewayClientOptions(settings, signer, VERSION, {
+          reconnect: true,
+          onProgress: (event) => {
+            if (event.kind === 'warning') log(event.message)
+            else if (event.kind === 'connected')
+              log(`connected to ${settings.url}: protocol ${event.protocol}`)
+            else if (event.kind === 'reconnect-scheduled')
+              log(`connection lost; reconnecting in ${event.delayMs} ms`)
+            else if (event.kind === 'reconnect-paused') log(`reconnect paused: ${event.error.message}`)
+          },
+        }),
+      )
       await client.connect()
       return client
     })().catch((error: unknown) => {

@@ -13,6 +13,7 @@ export type {
 } from './client.js'
 export { createGatewayClient, GatewayClient, isTerminalConnectError } from './client.js'
 export { listCronJobs } from './cron-jobs.js'
+export { type ConnectionSettings, gatewayClientOptions } from './from-settings.js'
 export type { CronRunOutcome, WaitForCronRunOptions } from './cron-wait.js'
 export { waitForCronRun } from './cron-wait.js'
 export type { ClientErrorCode, ClientErrorOptions } from './errors.js'

@@ -1,4 +1,5 @@
 export { ConfigError, type ConfigErrorCode } from './errors.js'
+export { SETTINGS_OPTIONS, settingsFlagsFromValues } from './flags.js'
 export { loadPluginSigner, loadSigner } from './load-signer.js'
 export { openclawConfigPath, openclawStateDir, readOpenClawConfig } from './openclaw-config.js'
 export {

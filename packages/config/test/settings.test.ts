@@ -224,7 +224,7 @@ describe('profile and signer', () => {
   it('loads a plug-in module signer and checks its shape', async () => {
     const { env } = sandbox()
     const s = await resolveSettings({ flags: {}, env })
-    const good = new URL('./fixtures/good-signer.mjs', import.meta.url).pathname
+    const good = new URL('../../testkit/fixtures/plugin-signer.mjs', import.meta.url).pathname
     const signer = await loadSigner(
       {
         kind: 'module',

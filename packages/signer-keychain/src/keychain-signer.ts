@@ -95,6 +95,26 @@ async function bounded<T>(
   }
 }
 
+function decodeStored(stored: string, where: string): Uint8Array {
+  let seed: Uint8Array
+  try {
+    seed = base64UrlDecode(stored)
+  } catch {
+    seed = new Uint8Array(0)
+  }
+  if (seed.length !== 32) {
+    throw new SignerError(
+      'KEY_FILE_CORRUPT',
+      `${where} does not hold a 32-byte base64url seed; it was left untouched`,
+      {
+        remedy:
+          'restore it, or delete the item and run "clawlink device init --signer keychain" (then pair again)',
+      },
+    )
+  }
+  return seed
+}
+
 /**
  * A device signer whose 32-byte Ed25519 seed is kept only in the OS keychain (keytar: Secret Service,
  * macOS Keychain, Windows Credential Manager), created on first use; signing happens in-process.
@@ -114,52 +134,29 @@ export async function createKeychainSigner(options: KeychainSignerOptions): Prom
     options.signal,
   )
   let seed: Uint8Array
-  let created = false
-  if (options.importSeed) {
+  if (stored !== null && !options.importSeed) {
+    seed = decodeStored(stored, where)
+  } else {
     if (stored !== null) {
       throw new SignerError('KEY_EXISTS', `${where} already holds a key; it was not overwritten`, {
         remedy: `delete it deliberately first (e.g. secret-tool clear service ${service} account ${options.account})`,
       })
     }
-    seed = Uint8Array.from(options.importSeed)
-    await bounded(
-      'storing the seed',
-      () => keytar.setPassword(service, options.account, base64UrlEncode(seed)),
-      timeoutMs,
-      options.signal,
-    )
-    created = true
-  } else if (stored === null) {
-    if (options.create === false) {
+    if (!options.importSeed && options.create === false) {
       throw new SignerError('KEY_NOT_FOUND', `no device key in ${where}`, {
         remedy: 'run "clawlink device init --signer keychain"',
       })
     }
-    seed = randomSeed()
+    seed = options.importSeed ? Uint8Array.from(options.importSeed) : randomSeed()
+    const value = base64UrlEncode(seed)
     await bounded(
       'storing the seed',
-      () => keytar.setPassword(service, options.account, base64UrlEncode(seed)),
+      () => keytar.setPassword(service, options.account, value),
       timeoutMs,
       options.signal,
     )
-    created = true
-  } else {
-    try {
-      seed = base64UrlDecode(stored)
-    } catch {
-      seed = new Uint8Array(0)
-    }
-    if (seed.length !== 32) {
-      throw new SignerError(
-        'KEY_FILE_CORRUPT',
-        `${where} does not hold a 32-byte base64url seed; it was left untouched`,
-        {
-          remedy:
-            'restore it, or delete the item and run "clawlink device init --signer keychain" (then pair again)',
-        },
-      )
-    }
   }
+  const created = stored === null
   const signer = await signerFromSeed(seed)
   return {
     algorithm: signer.algorithm,

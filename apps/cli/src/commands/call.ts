@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { CONNECTION_OPTIONS, parseCommand, parseDuration } from '../args.js'
+import { CONNECTION_OPTIONS, onePositional, parseCommand, parseDuration } from '../args.js'
 import { CliError, EXIT } from '../exit-codes.js'
 import { HELP } from '../help.js'
 import { createOutput } from '../output.js'
@@ -40,19 +40,13 @@ export async function call(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP.call}\n`)
     return EXIT.OK
   }
-  if (positionals.length !== 1)
-    throw new CliError(
-      'USAGE',
-      'call needs exactly one method',
-      'clawlink call <method> [--params JSON]',
-      EXIT.USAGE,
-    )
+  const method = onePositional(positionals, 'method', 'clawlink call <method> [--params JSON]')
   const params = parseParams(values.params)
   const out = createOutput(true)
   const timeoutMs = values.timeout ? parseDuration(values.timeout, '--timeout') : undefined
   const { client } = await openSession(values, out, timeoutMs ? { requestTimeoutMs: timeoutMs } : {})
   try {
-    const result = await client.request(positionals[0]!, params)
+    const result = await client.request(method, params)
     out.result('', result ?? null)
     return EXIT.OK
   } finally {

@@ -10,7 +10,7 @@ import {
   runSucceeded,
 } from '@clawlink/protocol'
 import type { GatewayClient } from '@clawlink/client'
-import { CONNECTION_OPTIONS, parseCommand, parseDuration } from '../args.js'
+import { CONNECTION_OPTIONS, onePositional, parseCommand, parseDuration } from '../args.js'
 import { CliError, EXIT } from '../exit-codes.js'
 import { HELP } from '../help.js'
 import { createOutput, relativeTime, table } from '../output.js'
@@ -52,17 +52,11 @@ export async function cronRun(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, RUN_OPTIONS, 'cron run')
   if (values.help) return help('cron run')
   const out = createOutput(values.json === true)
-  if (positionals.length !== 1)
-    throw new CliError(
-      'USAGE',
-      'cron run needs exactly one job (id or name)',
-      'clawlink cron run <job> [--wait]',
-      EXIT.USAGE,
-    )
+  const ref = onePositional(positionals, 'job (id or name)', 'clawlink cron run <job> [--wait]')
   const waitMs = values.timeout ? parseDuration(values.timeout, '--timeout') : 600_000
   const { client } = await openSession(values, out, { requestTimeoutMs: Math.min(waitMs, 60_000) })
   try {
-    const job = await resolveJob(client, positionals[0]!)
+    const job = await resolveJob(client, ref)
     const sentAt = Date.now()
     const result = parseCronRunResult(
       await client.request(
@@ -187,19 +181,13 @@ export async function cronRuns(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, RUNS_OPTIONS, 'cron runs')
   if (values.help) return help('cron runs')
   const out = createOutput(values.json === true)
-  if (positionals.length !== 1)
-    throw new CliError(
-      'USAGE',
-      'cron runs needs exactly one job (id or name)',
-      'clawlink cron runs <job> [--limit N]',
-      EXIT.USAGE,
-    )
+  const ref = onePositional(positionals, 'job (id or name)', 'clawlink cron runs <job> [--limit N]')
   const limit = values.limit === undefined ? 20 : Number(values.limit)
   if (!Number.isInteger(limit) || limit < 1 || limit > 200)
     throw new CliError('USAGE', '--limit must be 1 to 200', 'e.g. --limit 20', EXIT.USAGE)
   const { client } = await openSession(values, out)
   try {
-    const job = await resolveJob(client, positionals[0]!)
+    const job = await resolveJob(client, ref)
     const runs = parseCronRuns(
       await client.request('cron.runs', buildCronRunsParams({ id: job.id, limit, sortDir: 'desc' })),
     )
