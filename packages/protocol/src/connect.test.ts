@@ -73,18 +73,13 @@ describe('normalizeDeviceMetadata (§4.2)', () => {
 
 describe('createDeviceProof', () => {
   const publicKey = new Uint8Array(32).fill(7)
+  const fields = { nonce: 'n', signedAtMs: 1, clientId: 'cli', clientMode: 'cli', scopes: [] as string[] }
   it('refuses a signer that returns anything but 64 bytes', async () => {
     const signer: DeviceSigner = { algorithm: 'ed25519', publicKey, sign: async () => new Uint8Array(63) }
-    await expect(
-      createDeviceProof({
-        signer,
-        nonce: 'n',
-        signedAtMs: 1,
-        clientId: 'cli',
-        clientMode: 'cli',
-        scopes: [],
-      }),
-    ).rejects.toMatchObject({ name: 'SignerError', code: 'INVALID_SIGNATURE' })
+    await expect(createDeviceProof({ signer, ...fields })).rejects.toMatchObject({
+      name: 'SignerError',
+      code: 'INVALID_SIGNATURE',
+    })
   })
   it('passes the abort signal to the signer and keeps its error', async () => {
     const controller = new AbortController()
@@ -97,17 +92,9 @@ describe('createDeviceProof', () => {
         return new Uint8Array(64)
       },
     }
-    await expect(
-      createDeviceProof({
-        signer,
-        nonce: 'n',
-        signedAtMs: 1,
-        clientId: 'cli',
-        clientMode: 'cli',
-        scopes: [],
-        signal: controller.signal,
-      }),
-    ).rejects.toMatchObject({ code: 'ABORTED' })
+    await expect(createDeviceProof({ signer, ...fields, signal: controller.signal })).rejects.toMatchObject({
+      code: 'ABORTED',
+    })
   })
   it('refuses a blank nonce and a bad timestamp', async () => {
     const signer: DeviceSigner = { algorithm: 'ed25519', publicKey, sign: async () => new Uint8Array(64) }
