@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-export const BIN = new URL('../dist/bin.js', import.meta.url).pathname
+export const BIN = new URL('../dist/clawlink.mjs', import.meta.url).pathname
 
 /** A private HOME with a clawlink profile dir and an OpenClaw state dir; optionally a token file. */
 export function sandbox(token?: string) {
