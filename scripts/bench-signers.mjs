@@ -33,7 +33,7 @@ async function measure(label, signer, seconds = 3) {
 const rows = []
 rows.push(
   await measure(
-    'file (@noble/ed25519, in-process)',
+    'file (node:crypto KeyObject, in-process)',
     await createFileSigner({ path: join(work, 'key.json') }),
   ),
 )
