@@ -111,12 +111,12 @@ export function signerSpecFromFlags(flags: SignerFlags, cwd = process.cwd()): Si
 }
 
 /** One line for `device show` and doctor. */
-export function describeSignerSpec(spec: SignerSpec, identityFile: string): string {
+export function describeSignerSpec(spec: SignerSpec, identityFile: string, profile = 'default'): string {
   switch (spec.kind) {
     case 'file':
       return `file (${spec.keyFile ?? identityFile})`
     case 'keychain':
-      return `keychain (service ${spec.service ?? 'clawlink'}, account ${spec.account ?? '<profile>'})`
+      return `keychain (service ${spec.service ?? 'clawlink'}, account ${spec.account ?? profile})`
     case 'agent':
       return `ssh-agent (${spec.socket ?? 'SSH_AUTH_SOCK'}${spec.key ? `, key ${spec.key}` : ''})`
     case 'exec':

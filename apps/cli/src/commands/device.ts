@@ -16,7 +16,7 @@ export async function deviceShow(argv: string[]): Promise<number> {
   }
   const out = createOutput(values.json === true)
   const settings = await settingsFrom(values)
-  const signerText = describeSignerSpec(settings.signer, settings.paths.identityFile)
+  const signerText = describeSignerSpec(settings.signer, settings.paths.identityFile, settings.profile)
   const signer = await loadSigner(settings.signer, settings.paths, {
     create: false,
     profile: settings.profile,
@@ -75,7 +75,7 @@ export async function deviceInit(argv: string[]): Promise<number> {
   ) {
     throw new CliError(
       'PROFILE_EXISTS',
-      `profile "${settings.profile}" already uses ${describeSignerSpec(saved.signer, settings.paths.identityFile)}`,
+      `profile "${settings.profile}" already uses ${describeSignerSpec(saved.signer, settings.paths.identityFile, settings.profile)}`,
       `keep it, or use another profile (--profile NAME); switching keys means pairing the device again`,
       EXIT.USAGE,
     )
@@ -84,7 +84,7 @@ export async function deviceInit(argv: string[]): Promise<number> {
   const signer = await loadSigner(spec, settings.paths, { create: true, profile: settings.profile })
   if (!saved) saveProfileSettings(settings.paths, { version: 1, signer: spec, createdAtMs: Date.now() })
   const deviceId = signer ? deriveDeviceId(signer.publicKey) : null
-  const what = describeSignerSpec(spec, settings.paths.identityFile)
+  const what = describeSignerSpec(spec, settings.paths.identityFile, settings.profile)
   const verb = saved || existed ? 'already initialised' : 'initialised'
   out.result(
     `profile ${settings.profile} ${verb}: ${what}${deviceId ? `\ndeviceId ${deviceId}\nnext: any command connects and pairs it (on loopback automatically; elsewhere approve it with "openclaw devices approve")` : ''}`,

@@ -99,7 +99,7 @@ export async function doctor(argv: string[]): Promise<number> {
       step: 'device key',
       ok: true,
       detail: signer
-        ? `${describeSignerSpec(settings.signer, settings.paths.identityFile)}, deviceId ${deriveDeviceId(signer.publicKey).slice(0, 16)}…`
+        ? `${describeSignerSpec(settings.signer, settings.paths.identityFile, settings.profile)}, deviceId ${deriveDeviceId(signer.publicKey).slice(0, 16)}…`
         : 'none (token-only)',
     })
   } catch (error) {
