@@ -22,6 +22,8 @@ export const EXIT = {
   RATE_LIMITED: 15,
   GATEWAY_ERROR: 16,
   TLS: 17,
+  /** Ctrl-C (128 + SIGINT), as shells report it. */
+  INTERRUPTED: 130,
 } as const
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
 
@@ -52,6 +54,12 @@ const GATEWAY_EXIT: Partial<Record<GatewayError['code'], ExitCode>> = {
 
 const CLIENT_EXIT: Partial<Record<ClientError['code'], ExitCode>> = {
   REQUEST_TIMEOUT: EXIT.TIMEOUT,
+  DEADLINE_EXCEEDED: EXIT.TIMEOUT,
+  WAIT_TIMEOUT: EXIT.TIMEOUT,
+  JOB_NOT_FOUND: EXIT.JOB_NOT_FOUND,
+  JOB_AMBIGUOUS: EXIT.JOB_AMBIGUOUS,
+  RESPONSE_TOO_LARGE: EXIT.GATEWAY_ERROR,
+  INVALID_HELLO: EXIT.GATEWAY_ERROR,
   TICK_TIMEOUT: EXIT.TIMEOUT,
   SCOPE_PREFLIGHT: EXIT.MISSING_SCOPE,
   NO_SCOPES_TOKEN_ONLY: EXIT.MISSING_SCOPE,
@@ -59,7 +67,7 @@ const CLIENT_EXIT: Partial<Record<ClientError['code'], ExitCode>> = {
   TLS_PIN_REQUIRES_WSS: EXIT.TLS,
   INSECURE_URL: EXIT.TLS,
   INVALID_URL: EXIT.USAGE,
-  ABORTED: EXIT.INTERNAL,
+  ABORTED: EXIT.INTERRUPTED,
 }
 
 /** The exit code for any error a command can throw. */

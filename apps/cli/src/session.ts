@@ -1,11 +1,6 @@
 import { createRequire } from 'node:module'
-import {
-  type ClientProgressEvent,
-  createGatewayClient,
-  type GatewayClient,
-  gatewayClientOptions,
-} from '@clawlink/client'
-import { loadSigner, type ResolvedSettings, resolveSettings } from '@clawlink/config'
+import { type ClientProgressEvent, type Deadline, deadlineSignal, type GatewayClient } from '@clawlink/client'
+import { openGatewayClient, type ResolvedSettings, resolveSettings } from '@clawlink/config'
 import type { DeviceSigner } from '@clawlink/protocol'
 import { readStdin, settingsFlags } from './args.js'
 import type { Output } from './output.js'
@@ -24,6 +19,8 @@ export interface Session {
   settings: ResolvedSettings
   signer: DeviceSigner | undefined
   client: GatewayClient
+  /** Closes the client and stops the command's deadline. */
+  close(): Promise<void>
 }
 
 function progressLine(event: ClientProgressEvent): string | undefined {
@@ -44,32 +41,38 @@ function progressLine(event: ClientProgressEvent): string | undefined {
 }
 
 /**
- * Opens the one gateway session of a command. Every command asks the same scope set (CLAWLINK_SCOPES, the
- * client's default): a read-only first command must not pair the device with fewer scopes than `cron run`
- * needs later, since gateways from 2026.5.7 never approve that upgrade silently (PROTOCOL.md §5.9).
+ * Opens the one gateway session of a command. `deadlineMs` bounds the whole command — connect, retries,
+ * paging, waits: when it runs out the client closes and whatever still waits fails with DEADLINE_EXCEEDED.
+ * Every command asks the same scope set (CLAWLINK_SCOPES, the client's default): a read-only first command must
+ * not pair the device with fewer scopes than `cron run` needs later (docs/protocol.md §5.9).
  */
 export async function openSession(
   values: Record<string, unknown>,
   out: Output,
-  options: { requestTimeoutMs?: number } = {},
+  options: { deadlineMs: number; requestTimeoutMs?: number },
 ): Promise<Session> {
   const settings = await settingsFrom(values)
-  const signer = await loadSigner(settings.signer, settings.paths, {
-    create: true,
-    profile: settings.profile,
+  const deadline: Deadline = deadlineSignal(options.deadlineMs, 'clawlink')
+  const { client, signer } = await openGatewayClient(settings, {
+    version: VERSION,
+    signal: deadline.signal,
+    requestTimeoutMs: options.requestTimeoutMs ?? options.deadlineMs,
+    ...(values.debug ? { debugLog: (line: string) => process.stderr.write(`[frame] ${line}\n`) } : {}),
+    onProgress: (event) => {
+      if (event.kind === 'warning') out.warn(event.message)
+      else {
+        const line = progressLine(event)
+        if (line) out.progress(line)
+      }
+    },
   })
-  const client = createGatewayClient(
-    gatewayClientOptions(settings, signer, VERSION, {
-      ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
-      ...(values.debug ? { debugLog: (line: string) => process.stderr.write(`[frame] ${line}\n`) } : {}),
-      onProgress: (event) => {
-        if (event.kind === 'warning') out.warn(event.message)
-        else {
-          const line = progressLine(event)
-          if (line) out.progress(line)
-        }
-      },
-    }),
-  )
-  return { settings, signer, client }
+  return {
+    settings,
+    signer,
+    client,
+    async close() {
+      deadline.clear()
+      await client.close()
+    },
+  }
 }

@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module'
 import { parseArgs } from 'node:util'
-import { createGatewayClient, type GatewayClient, gatewayClientOptions } from '@clawlink/client'
+import type { GatewayClient } from '@clawlink/client'
 import {
   ConfigError,
-  loadSigner,
+  openGatewayClient,
   resolveSettings,
   SETTINGS_OPTIONS,
   settingsFlagsFromValues,
@@ -20,7 +20,7 @@ Usage: clawlink-mcp [options]
 Tools: run_cron_job, list_cron_jobs, get_cron_runs, cron_status.
 
 Guardrails:
-  --allow-job JOB        only this job (id or name) may be run; repeatable (env CLAWLINK_MCP_ALLOW_JOBS=a,b)
+  --allow-job JOB        only this job (id or exact name) may be run; repeatable (env CLAWLINK_MCP_ALLOW_JOBS=a,b)
   --read-only            do not offer run_cron_job at all (env CLAWLINK_MCP_READ_ONLY=1)
   --call-timeout SECS    upper bound of any tool call, and of run_cron_job's wait (default 120)
 
@@ -32,6 +32,7 @@ Connection (same as the clawlink CLI; the token never goes on the command line):
   --profile NAME         clawlink profile shared with the CLI (default "default"): one pairing serves both
   --signer KIND          file | keychain | agent | exec | ./module.mjs (default: the profile's)
 
+The server ends when its client closes stdin, or on SIGTERM/SIGINT, and closes its gateway session.
 Logs go to stderr; stdout carries only MCP messages.`
 
 const OPTIONS = {
@@ -43,26 +44,59 @@ const OPTIONS = {
   version: { type: 'boolean' },
 } as const
 
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true }>>['values']
+
 function log(message: string): void {
   process.stderr.write(`[clawlink-mcp] ${message}\n`)
 }
 
-/** Starts the server on stdio; resolves when it is listening. Exit code on bad arguments. */
-export async function main(
-  argv: string[],
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<number | undefined> {
-  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true }>>['values']
+function parse(argv: string[]): Values | number {
   try {
     if (argv.some((a) => /^--(token|password)(=|$)/.test(a)))
-      throw new Error(
-        'secrets are not accepted on the command line: use --token-file or OPENCLAW_GATEWAY_TOKEN',
-      )
-    values = parseArgs({ args: argv, options: OPTIONS, strict: true }).values
+      throw new Error('secrets are not accepted on the command line: use --token-file or OPENCLAW_GATEWAY_TOKEN')
+    return parseArgs({ args: argv, options: OPTIONS, strict: true }).values
   } catch (error) {
     log(`${(error as Error).message}\nsee: clawlink-mcp --help`)
     return 2
   }
+}
+
+/** One persistent gateway session, opened by the first tool call and kept (with reconnects) for the server's life. */
+function sessionOpener(settings: Awaited<ReturnType<typeof resolveSettings>>, url: string) {
+  let session: Promise<GatewayClient> | undefined
+  const get = (): Promise<GatewayClient> => {
+    session ??= openGatewayClient(settings, {
+      version: VERSION,
+      reconnect: true,
+      onProgress: (event) => {
+        if (event.kind === 'warning') log(event.message)
+        else if (event.kind === 'connected') log(`connected to ${url}: protocol ${event.protocol}`)
+        else if (event.kind === 'reconnect-scheduled') log(`connection lost; reconnecting in ${event.delayMs} ms`)
+        else if (event.kind === 'reconnect-paused') log(`reconnect paused: ${event.error.message}`)
+      },
+    })
+      .then(async ({ client }) => {
+        await client.connect()
+        return client
+      })
+      .catch((error: unknown) => {
+        session = undefined // the next call tries again
+        throw error
+      })
+    return session
+  }
+  const close = async (): Promise<void> => {
+    const current = session
+    session = undefined
+    await current?.then((c) => c.close()).catch(() => undefined)
+  }
+  return { get, close }
+}
+
+/** Starts the server on stdio; resolves when it is listening. Exit code on bad arguments. */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
+  const values = parse(argv)
+  if (typeof values === 'number') return values
   if (values.help) {
     process.stderr.write(`${HELP}\n`)
     return 0
@@ -71,11 +105,9 @@ export async function main(
     process.stderr.write(`clawlink-mcp ${VERSION}\n`)
     return 0
   }
-  const flags = settingsFlagsFromValues(values)
-
   let settings: Awaited<ReturnType<typeof resolveSettings>>
   try {
-    settings = await resolveSettings({ flags, env })
+    settings = await resolveSettings({ flags: settingsFlagsFromValues(values), env })
   } catch (error) {
     if (error instanceof ConfigError) {
       log(`${error.message}\nfix: ${error.remedy}`)
@@ -92,52 +124,34 @@ export async function main(
   ]
   const readOnly = values['read-only'] === true || env.CLAWLINK_MCP_READ_ONLY === '1'
   const callTimeoutS = Number(values['call-timeout'] ?? 120)
-  if (!Number.isFinite(callTimeoutS) || callTimeoutS <= 0) {
-    log('--call-timeout must be a positive number of seconds')
+  if (!Number.isFinite(callTimeoutS) || callTimeoutS <= 0 || callTimeoutS > 86_400) {
+    log('--call-timeout must be a number of seconds from 1 to 86400')
     return 2
   }
-
-  // One persistent session, opened by the first tool call and kept (with reconnects) for the server's life.
-  let session: Promise<GatewayClient> | undefined
-  const getClient = () => {
-    session ??= (async () => {
-      const signer = await loadSigner(settings.signer, settings.paths, {
-        create: true,
-        profile: settings.profile,
-      })
-      const client = createGatewayClient(
-        gatewayClientOptions(settings, signer, VERSION, {
-          reconnect: true,
-          onProgress: (event) => {
-            if (event.kind === 'warning') log(event.message)
-            else if (event.kind === 'connected')
-              log(`connected to ${settings.url}: protocol ${event.protocol}`)
-            else if (event.kind === 'reconnect-scheduled')
-              log(`connection lost; reconnecting in ${event.delayMs} ms`)
-            else if (event.kind === 'reconnect-paused') log(`reconnect paused: ${event.error.message}`)
-          },
-        }),
-      )
-      await client.connect()
-      return client
-    })().catch((error: unknown) => {
-      session = undefined // the next call tries again
-      throw error
-    })
-    return session
-  }
-
+  const gateway = sessionOpener(settings, settings.url)
   const server = createClawlinkMcpServer({
-    getClient,
+    getClient: gateway.get,
     allowJobs,
     readOnly,
     callTimeoutMs: callTimeoutS * 1000,
     version: VERSION,
   })
   const transport = new StdioServerTransport()
-  transport.onclose = () => {
-    void session?.then((c) => c.close()).catch(() => {})
+  // The server must not outlive its client: stdin's end, the transport's close and SIGTERM/SIGINT all end it.
+  let stopping = false
+  const stop = (why: string): void => {
+    if (stopping) return
+    stopping = true
+    log(`stopping (${why})`)
+    const hardStop = setTimeout(() => process.exit(0), 3000)
+    hardStop.unref()
+    void Promise.allSettled([gateway.close(), server.close()]).then(() => process.exit(0))
   }
+  transport.onclose = () => stop('client closed the connection')
+  process.stdin.once('end', () => stop('stdin closed'))
+  process.stdin.once('close', () => stop('stdin closed'))
+  process.once('SIGTERM', () => stop('SIGTERM'))
+  process.once('SIGINT', () => stop('SIGINT'))
   await server.connect(transport)
   log(
     `ready (${readOnly ? 'read-only' : allowJobs.length > 0 ? `allow-list: ${allowJobs.join(', ')}` : 'any job may run'}); gateway ${settings.url}`,

@@ -1,102 +1,130 @@
-import { parseCronEvent, parseCronRuns } from '@clawlink/protocol'
-import type { CronEvent, CronRunEntry } from '@clawlink/protocol'
-import type { CronRunRef, GatewayClient } from './client.js'
-import { abortedError, ClientError } from './errors.js'
+import {
+  buildCronRunsParams,
+  type CronEvent,
+  type CronRunEntry,
+  type CronRunRef,
+  matchCronRun,
+  parseCronEvent,
+  parseCronRuns,
+  runSucceeded,
+  shouldRetry,
+} from '@clawlink/protocol'
+import type { GatewayClient } from './client.js'
+import type { ResolvedJob } from './cron-jobs.js'
+import type { RunProgress } from './cron-run.js'
+import { anySignal, raceSignal, sleep } from './deadline.js'
+import { abortedError } from './errors.js'
 
-/** How a finished run was observed. */
-export type CronRunOutcome = CronEvent & { source: 'event' | 'poll' }
-
-export type WaitForCronRunOptions = {
-  /** Overall deadline. @default 600000 */
-  timeoutMs?: number
-  /** Poll `cron.runs` this often when no `finished` event came. @default 2000 */
-  pollIntervalMs?: number
-  signal?: AbortSignal
+/** A finished run as the gateway reported it (an event or a run-log entry, docs/protocol.md §7.2, §7.3). */
+export type FinishedRun = {
+  runId: string | undefined
+  status: string | undefined
+  /** v4: `succeeded` | `failed`. */
+  completionStatus: string | undefined
+  succeeded: boolean
+  summary: string | undefined
+  error: string | undefined
+  durationMs: number | undefined
+  /** When the run started, on the gateway's clock. */
+  runAtMs: number | undefined
+  observedBy: 'event' | 'poll'
 }
 
-function entryMatches(entry: CronRunEntry, ref: CronRunRef, sinceMs: number | undefined): boolean {
-  if (entry.jobId !== undefined && entry.jobId !== ref.jobId) return false
-  if (ref.runId !== undefined && entry.runId !== undefined) return entry.runId === ref.runId
-  if (sinceMs === undefined) return true
-  return (entry.runAtMs ?? entry.ts ?? 0) >= sinceMs - 1000
+/** Options of {@link waitForRun}. */
+export type WaitForRunOptions = {
+  signal: AbortSignal
+  /** @default 2000 */
+  pollIntervalMs?: number | undefined
+  onProgress?: (event: RunProgress) => void
+  job: ResolvedJob
+}
+
+/** Follows one job's runs; `until(ref)` resolves with the run matching `ref`; `stop()` frees everything. */
+export interface RunWaiter {
+  until(ref: CronRunRef): Promise<FinishedRun>
+  stop(): void
+}
+
+function finished(run: CronEvent | CronRunEntry, observedBy: 'event' | 'poll'): FinishedRun {
+  return {
+    runId: run.runId,
+    status: run.status,
+    completionStatus: run.completionStatus,
+    succeeded: runSucceeded(run),
+    summary: run.summary,
+    error: run.error,
+    durationMs: run.durationMs,
+    runAtMs: run.runAtMs,
+    observedBy,
+  }
 }
 
 /**
- * Wait for a cron run to finish: the `cron` `finished` event when it comes, else the run log (`cron.runs`),
- * polled every `pollIntervalMs` — events are `dropIfSlow` on the gateway and a reconnect can lose them.
- * @throws ClientError REQUEST_TIMEOUT (deadline), ABORTED; GatewayError from `cron.runs`
+ * Starts listening to a job's cron events at once (so a run that finishes before `cron.run` is answered is not
+ * missed); `until(ref)` then also polls `cron.runs` — events are dropped for slow clients and lost across a
+ * reconnect — and polls at once after a reconnect.
  */
-export async function waitForCronRun(
-  client: GatewayClient,
-  ref: CronRunRef,
-  options: WaitForCronRunOptions = {},
-): Promise<CronRunOutcome> {
-  const timeoutMs = options.timeoutMs ?? 600_000
-  const pollIntervalMs = options.pollIntervalMs ?? 2000
-  const deadline = Date.now() + timeoutMs
+export function waitForRun(client: GatewayClient, target: { jobId: string }, options: WaitForRunOptions): RunWaiter {
   const stop = new AbortController()
-  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal
-  if (options.signal?.aborted) throw abortedError(options.signal, 'waiting for the cron run')
-  const sinceMs = ref.sinceMs ?? client.cronRunSentAtMs(ref.jobId)
-  const fullRef: CronRunRef = sinceMs === undefined ? ref : { ...ref, sinceMs }
+  const seen: CronEvent[] = []
+  let deliver: ((event: CronEvent) => void) | undefined
+  let nudge = new AbortController()
+  const offEvent = client.on('cron', (frame) => {
+    const event = parseCronEvent(frame.payload)
+    if (!event || event.jobId !== target.jobId) return
+    if (deliver) deliver(event)
+    else if (seen.length < 100) seen.push(event)
+  })
+  const offConnection = client.onConnectionChange((change) => {
+    if (change.kind === 'connected') nudge.abort()
+    else options.onProgress?.({ kind: 'connection-lost', error: change.error })
+  })
+  const release = (): void => {
+    stop.abort()
+    offEvent()
+    offConnection()
+  }
 
-  const viaEvent = client
-    .waitForCronFinished(fullRef, { timeoutMs, signal })
-    .then((event): CronRunOutcome => ({ ...event, source: 'event' }))
-
-  const viaPoll = (async (): Promise<CronRunOutcome> => {
-    for (;;) {
-      const wait = Math.min(pollIntervalMs, Math.max(0, deadline - Date.now()))
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(resolve, wait)
-        signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(timer)
-            reject(abortedError(signal, 'polling cron.runs'))
-          },
-          { once: true },
-        )
-      })
-      if (Date.now() >= deadline) {
-        throw new ClientError(
-          'REQUEST_TIMEOUT',
-          `cron job ${ref.jobId} did not finish within ${timeoutMs} ms`,
-          {
-            remedy: 'The run may still be going; check `cron.runs` later.',
-            retryable: true,
-          },
-        )
+  const until = (ref: CronRunRef): Promise<FinishedRun> => {
+    const outcome = new Promise<FinishedRun>((resolve, reject) => {
+      let started = false
+      deliver = (event) => {
+        if (!matchCronRun(event, ref)) return
+        if (event.action === 'started' && !started) {
+          started = true
+          options.onProgress?.({ kind: 'started', job: options.job, runId: event.runId ?? ref.runId })
+        } else if (event.action === 'finished') resolve(finished(event, 'event'))
       }
+      for (const event of seen.splice(0)) deliver(event)
+      poll(ref).then(resolve, reject)
+    })
+    return raceSignal(outcome, options.signal, 'waiting for the cron run')
+  }
+
+  const poll = async (ref: CronRunRef): Promise<FinishedRun> => {
+    const interval = options.pollIntervalMs ?? 2000
+    const params = buildCronRunsParams({ id: ref.jobId, limit: 20, sortDir: 'desc' })
+    for (let attempt = 1; ; attempt++) {
       try {
-        const payload = await client.request(
-          'cron.runs',
-          { id: ref.jobId, limit: 20 },
-          {
-            timeoutMs: Math.max(1000, Math.min(30_000, deadline - Date.now())),
-            signal,
-          },
+        await sleep(interval, anySignal(stop.signal, options.signal, nudge.signal))
+      } catch {
+        if (stop.signal.aborted || options.signal.aborted) throw abortedError(options.signal, 'polling cron.runs')
+        nudge = new AbortController() // woken by a reconnect: poll now
+      }
+      options.onProgress?.({ kind: 'polling', attempt })
+      try {
+        const runs = parseCronRuns(
+          await client.request('cron.runs', params, { signal: anySignal(stop.signal, options.signal) as AbortSignal }),
         )
-        const entry = parseCronRuns(payload).find((e) => entryMatches(e, ref, sinceMs))
-        if (entry) {
-          const event = parseCronEvent({ ...entry.raw, action: 'finished', jobId: ref.jobId })
-          if (event) return { ...event, source: 'poll' }
-        }
+        const mine = runs.find((entry) => matchCronRun(entry, ref))
+        if (mine) return finished(mine, 'poll')
       } catch (error) {
-        // Connection hiccups are retried on the next poll; everything else (scope, unknown job) is final.
-        if (!(error instanceof ClientError) || !error.retryable || signal.aborted) throw error
+        if (stop.signal.aborted || options.signal.aborted) throw abortedError(options.signal, 'polling cron.runs')
+        // A dropped connection or a gateway restart is retried on the next poll; a refusal is final.
+        if (!shouldRetry(error)) throw error
       }
     }
-  })()
-
-  try {
-    return await Promise.any([viaEvent, viaPoll])
-  } catch (error) {
-    const errors = error instanceof AggregateError ? error.errors : [error]
-    const meaningful =
-      errors.find((e: unknown) => !(e instanceof ClientError && e.code === 'ABORTED')) ?? errors[0]
-    throw meaningful
-  } finally {
-    stop.abort()
   }
+
+  return { until, stop: release }
 }

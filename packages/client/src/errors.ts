@@ -1,3 +1,5 @@
+import { ClawlinkError } from '@clawlink/protocol'
+
 /** Stable codes of local client failures (the gateway never said anything about them). */
 export const CLIENT_ERROR_CODES = [
   'CONNECT_REFUSED',
@@ -6,9 +8,11 @@ export const CLIENT_ERROR_CODES = [
   'CLOSED_BEFORE_HELLO',
   'CONNECTION_CLOSED',
   'REQUEST_TIMEOUT',
+  'DEADLINE_EXCEEDED',
   'TICK_TIMEOUT',
   'ABORTED',
   'PAYLOAD_TOO_LARGE',
+  'RESPONSE_TOO_LARGE',
   'SCOPE_PREFLIGHT',
   'NO_SCOPES_TOKEN_ONLY',
   'INSECURE_URL',
@@ -16,6 +20,10 @@ export const CLIENT_ERROR_CODES = [
   'TLS_PIN_REQUIRES_WSS',
   'SHUTDOWN',
   'INVALID_URL',
+  'INVALID_HELLO',
+  'JOB_NOT_FOUND',
+  'JOB_AMBIGUOUS',
+  'WAIT_TIMEOUT',
 ] as const
 
 export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number]
@@ -31,31 +39,27 @@ export type ClientErrorOptions = {
   retryAfterMs?: number
   /** Scope the pre-flight check found missing (SCOPE_PREFLIGHT, NO_SCOPES_TOKEN_ONLY). */
   missingScope?: string
+  /** Structured facts for presenters (job id and name, run id, candidates, …). */
+  details?: Record<string, unknown>
 }
 
 /**
  * A local failure: the socket, a timeout, a deadline, a refused URL. Wire failures are `GatewayError`.
- * `remedy` says what to do next; `retryable` says whether the same call may succeed later.
+ * `remedy` says what to do next; `shouldRetry()` whether the same call may succeed later.
  */
-export class ClientError extends Error {
+export class ClientError extends ClawlinkError<ClientErrorCode> {
   override name = 'ClientError' as const
-  readonly code: ClientErrorCode
-  readonly remedy: string
-  readonly retryable: boolean
   readonly closeCode?: number
   readonly closeReason?: string
-  readonly retryAfterMs?: number
   readonly missingScope?: string
+  readonly details: Record<string, unknown>
 
   constructor(code: ClientErrorCode, message: string, options: ClientErrorOptions) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause })
-    this.code = code
-    this.remedy = options.remedy
-    this.retryable = options.retryable ?? false
+    super(code, message, options)
     if (options.closeCode !== undefined) this.closeCode = options.closeCode
     if (options.closeReason !== undefined) this.closeReason = options.closeReason
-    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs
     if (options.missingScope !== undefined) this.missingScope = options.missingScope
+    this.details = options.details ?? {}
   }
 }
 
@@ -64,8 +68,20 @@ export function isClientError(error: unknown, ...codes: ClientErrorCode[]): erro
   return error instanceof ClientError && (codes.length === 0 || codes.includes(error.code))
 }
 
-export function abortedError(signal: AbortSignal | undefined, what: string): ClientError {
+/**
+ * The error for an aborted wait. A signal whose reason is already a clawlink error (a deadline made by
+ * {@link deadlineSignal}) yields that error, so a command's deadline reads as a deadline wherever it hits.
+ */
+export function abortedError(signal: AbortSignal | undefined, what: string): ClawlinkError {
   const reason: unknown = signal?.reason
+  if (reason instanceof ClawlinkError) return reason
+  if (reason instanceof Error && reason.name === 'TimeoutError') {
+    return new ClientError('DEADLINE_EXCEEDED', `${what}: the time limit ran out`, {
+      remedy: 'Allow more time (a longer timeout), or find out why the gateway is slow (`openclaw gateway status`).',
+      retryable: true,
+      cause: reason,
+    })
+  }
   return new ClientError('ABORTED', `${what} aborted`, {
     remedy: 'The caller cancelled the operation; nothing to fix.',
     cause: reason,

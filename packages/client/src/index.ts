@@ -4,21 +4,38 @@ export type {
   AuthMethod,
   ClientIdentityOptions,
   ClientProgressEvent,
-  CronRunRef,
+  ConnectionChange,
   GatewayClientOptions,
   GatewayClientState,
   RequestOptions,
-  StartingRetryOptions,
-  WaitForCronOptions,
 } from './client.js'
-export { createGatewayClient, GatewayClient, isTerminalConnectError } from './client.js'
-export { listCronJobs } from './cron-jobs.js'
-export { type ConnectionSettings, gatewayClientOptions } from './from-settings.js'
-export type { CronRunOutcome, WaitForCronRunOptions } from './cron-wait.js'
-export { waitForCronRun } from './cron-wait.js'
+export { createGatewayClient, GatewayClient } from './client.js'
+export type { StartingRetryOptions } from './connector.js'
+export {
+  getCronStatus,
+  getJob,
+  getJobRuns,
+  jobNotFound,
+  type ListBudget,
+  type ListCronJobsOptions,
+  listCronJobs,
+  type ResolvedJob,
+  resolveJob,
+} from './cron-jobs.js'
+export {
+  judgeRun,
+  type RunJobOptions,
+  type RunOutcome,
+  type RunProgress,
+  type RunVerdict,
+  runJob,
+} from './cron-run.js'
+export type { FinishedRun } from './cron-wait.js'
+export { anySignal, type Deadline, deadlineSignal, formatMs, sleep } from './deadline.js'
 export type { ClientErrorCode, ClientErrorOptions } from './errors.js'
 export { CLIENT_ERROR_CODES, ClientError, isClientError } from './errors.js'
 export { describeFrameForLog, redactSecrets } from './redact.js'
-export type { DeviceTokenStore, StoredDeviceToken } from './token-store.js'
-export { createFileDeviceTokenStore, createMemoryDeviceTokenStore } from './token-store.js'
+export type { DeviceTokenKey, DeviceTokenStore, StoredDeviceToken } from './token-store.js'
+export { createFileDeviceTokenStore, createMemoryDeviceTokenStore, gatewayKey } from './token-store.js'
 export { checkGatewayUrl, isLoopbackHost, isPrivateHost } from './url.js'
+export { escapeControlChars } from './text.js'

@@ -18,3 +18,4 @@ export {
   type SettingsFlags,
 } from './settings.js'
 export { describeSignerSpec, type SignerFlags, type SignerSpec, signerSpecFromFlags } from './signer-spec.js'
+export { type OpenClientOptions, openGatewayClient } from './open-client.js'

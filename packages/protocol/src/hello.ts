@@ -46,15 +46,22 @@ function positive(value: unknown, fallback: number): number {
 
 /**
  * Parses the `hello-ok` payload of any gateway generation (§3).
- * @throws ProtocolError INVALID_HELLO when it is not a hello-ok.
+ * @throws ProtocolError INVALID_HELLO when it is not a hello-ok, or picks a protocol outside `offered`.
  */
-export function parseHelloOk(payload: unknown): HelloOk {
+export function parseHelloOk(payload: unknown, offered?: { min: number; max: number }): HelloOk {
   if (!isRecord(payload) || payload.type !== 'hello-ok') {
     throw new ProtocolError('INVALID_HELLO', 'connect succeeded but the payload is not a hello-ok')
   }
   const protocol = payload.protocol
   if (typeof protocol !== 'number' || !Number.isInteger(protocol) || protocol < 1) {
     throw new ProtocolError('INVALID_HELLO', 'hello-ok without a valid protocol number')
+  }
+  if (offered && (protocol < offered.min || protocol > offered.max)) {
+    // A gateway may only pick from the range we offered (§2.4); anything else is not a gateway we understand.
+    throw new ProtocolError(
+      'INVALID_HELLO',
+      `the gateway chose protocol ${protocol}, outside the offered range ${offered.min}..${offered.max}`,
+    )
   }
   const server = isRecord(payload.server) ? payload.server : {}
   const features = isRecord(payload.features) ? payload.features : {}

@@ -1,7 +1,7 @@
+export { approveCommand, type ClassifyContext, classifyGatewayError, isSafeGatewayId } from './classify.js'
+export { type CloseMeaningCode, describeCloseCode } from './close-codes.js'
 export {
   buildConnectParams,
-  buildDeviceAuthPayload,
-  CLAWLINK_SCOPES,
   CLIENT_IDS,
   CLIENT_MODES,
   type ClientId,
@@ -10,39 +10,55 @@ export {
   type ConnectAuth,
   type ConnectParams,
   type ConnectParamsOptions,
-  createDeviceProof,
   DEFAULT_MAX_PROTOCOL,
   DEFAULT_MIN_PROTOCOL,
-  type DeviceAuthFields,
-  type DeviceProof,
-  type DeviceProofOptions,
-  normalizeDeviceMetadata,
-  OPERATOR_SCOPES,
-  signatureToken,
 } from './connect.js'
 export {
+  buildCronGetParams,
   buildCronListParams,
   buildCronRunParams,
   buildCronRunsParams,
   buildCronStatusParams,
   CRON_RUN_MODES,
-  type CronEvent,
-  type CronJob,
-  type CronJobMatch,
   type CronListOptions,
-  type CronRunEntry,
   type CronRunMode,
   type CronRunOptions,
-  type CronRunResult,
   type CronRunsOptions,
-  describeCronSchedule,
+} from './cron.js'
+export {
+  type CronJobMatch,
+  type CronRunCandidate,
+  type CronRunRef,
+  looksLikeJobId,
   matchCronJob,
+  matchCronRun,
+} from './cron-match.js'
+export {
+  type CronEvent,
+  type CronJob,
+  type CronRunEntry,
+  type CronRunResult,
+  type CronStatus,
+  describeCronSchedule,
+  nextPageOffset,
+  optTimeMs,
   parseCronEvent,
+  parseCronJob,
   parseCronJobs,
   parseCronRunResult,
   parseCronRuns,
+  parseCronStatus,
   runSucceeded,
-} from './cron.js'
+} from './cron-results.js'
+export {
+  buildDeviceAuthPayload,
+  createDeviceProof,
+  type DeviceAuthFields,
+  type DeviceProof,
+  type DeviceProofOptions,
+  normalizeDeviceMetadata,
+  signatureToken,
+} from './device-auth.js'
 export {
   base64Decode,
   base64Encode,
@@ -60,14 +76,11 @@ export {
   seedToPkcs8Pem,
   utf8Encode,
 } from './encoding.js'
+export { ClawlinkError, type ClawlinkErrorOptions, isClawlinkError, shouldRetry } from './error-base.js'
 export {
-  approveCommand,
-  type ClassifyContext,
-  type CloseMeaningCode,
-  classifyGatewayError,
-  describeCloseCode,
   GatewayError,
   type GatewayErrorCode,
+  type GatewayErrorInit,
   ProtocolError,
   type ProtocolErrorCode,
   SignerError,
@@ -83,6 +96,14 @@ export {
   type ServerFrame,
 } from './frames.js'
 export { effectiveScopes, type HelloAuth, type HelloOk, parseHelloOk } from './hello.js'
-export { canCall, METHOD_SCOPES, missingScope, requiredScope, scopeSatisfies } from './scopes.js'
+export {
+  CLAWLINK_SCOPES,
+  canCall,
+  METHOD_SCOPES,
+  missingScope,
+  OPERATOR_SCOPES,
+  requiredScope,
+  scopeSatisfies,
+} from './scopes.js'
 export { assertSignature, type DeviceSigner, describeSignerProblem, type SignerFactory } from './signer.js'
 export { normalizeFingerprint } from './tls.js'

@@ -1,3 +1,22 @@
+/** Operator scopes (§2.3). */
+export const OPERATOR_SCOPES = [
+  'operator.admin',
+  'operator.read',
+  'operator.write',
+  'operator.approvals',
+  'operator.questions',
+  'operator.pairing',
+  'operator.talk',
+  'operator.talk.secrets',
+] as const
+
+/**
+ * The one scope set every clawlink command requests: what `cron.run` needs (admin), plus read and write,
+ * which 2026.5.7 adds to an admin token anyway. Asking for less first would need a human to approve the
+ * upgrade later on gateways since 2026.5.7 (PROTOCOL.md §5.4, §5.9).
+ */
+export const CLAWLINK_SCOPES = ['operator.admin', 'operator.read', 'operator.write'] as const
+
 /**
  * Method → required operator scope (PROTOCOL.md §7.4, 3.13 `METHOD_SCOPE_GROUPS`, kept by 5.7 and 9.6 for cron).
  * Methods not listed need `operator.admin`; `health` needs nothing.

@@ -43,13 +43,13 @@ export async function call(argv: string[]): Promise<number> {
   const method = onePositional(positionals, 'method', 'clawlink call <method> [--params JSON]')
   const params = parseParams(values.params)
   const out = createOutput(true)
-  const timeoutMs = values.timeout ? parseDuration(values.timeout, '--timeout') : undefined
-  const { client } = await openSession(values, out, timeoutMs ? { requestTimeoutMs: timeoutMs } : {})
+  const timeoutMs = values.timeout ? parseDuration(values.timeout, '--timeout') : 30_000
+  const session = await openSession(values, out, { deadlineMs: timeoutMs })
   try {
-    const result = await client.request(method, params)
+    const result = await session.client.request(method, params)
     out.result('', result ?? null)
     return EXIT.OK
   } finally {
-    await client.close()
+    await session.close()
   }
 }

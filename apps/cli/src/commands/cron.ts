@@ -1,45 +1,22 @@
-import { listCronJobs, waitForCronRun } from '@clawlink/client'
 import {
-  buildCronRunParams,
-  buildCronRunsParams,
-  type CronJob,
-  describeCronSchedule,
-  matchCronJob,
-  parseCronRunResult,
-  parseCronRuns,
-  runSucceeded,
-} from '@clawlink/protocol'
-import type { GatewayClient } from '@clawlink/client'
+  ClientError,
+  getCronStatus,
+  getJobRuns,
+  judgeRun,
+  listCronJobs,
+  type RunOutcome,
+  type RunProgress,
+  runJob,
+} from '@clawlink/client'
+import { describeCronSchedule } from '@clawlink/protocol'
 import { CONNECTION_OPTIONS, onePositional, parseCommand, parseDuration } from '../args.js'
-import { CliError, EXIT } from '../exit-codes.js'
+import { CliError, EXIT, type ExitCode } from '../exit-codes.js'
 import { HELP } from '../help.js'
-import { createOutput, relativeTime, table } from '../output.js'
+import { createOutput, type Output, relativeTime, table } from '../output.js'
 import { openSession } from '../session.js'
 
-/** Resolves `<job>` as an id or an exact name; ambiguous or unknown → a CliError that lists what exists. */
-export async function resolveJob(client: GatewayClient, ref: string): Promise<CronJob> {
-  const match = matchCronJob(await listCronJobs(client), ref)
-  if (match.kind === 'found') return match.job
-  if (match.kind === 'ambiguous') {
-    const list = match.matches.map((j) => j.id).join(', ')
-    throw new CliError(
-      'JOB_AMBIGUOUS',
-      `${match.matches.length} jobs are named "${ref}": ${list}`,
-      `pass the id instead of the name`,
-      EXIT.JOB_AMBIGUOUS,
-      {
-        matches: match.matches.map((j) => ({ id: j.id, name: j.name })),
-      },
-    )
-  }
-  const hint =
-    match.suggestions.length > 0
-      ? `did you mean ${match.suggestions.map((j) => `"${j.name}"`).join(', ')}?`
-      : 'see: clawlink cron list'
-  throw new CliError('JOB_NOT_FOUND', `no cron job with id or name "${ref}"`, hint, EXIT.JOB_NOT_FOUND, {
-    suggestions: match.suggestions.map((j) => ({ id: j.id, name: j.name })),
-  })
-}
+const DEFAULT_TIMEOUT_MS = 30_000
+const DEFAULT_WAIT_MS = 600_000
 
 const RUN_OPTIONS = {
   ...CONNECTION_OPTIONS,
@@ -48,95 +25,135 @@ const RUN_OPTIONS = {
   timeout: { type: 'string' },
 } as const
 
+const VERDICT_EXIT: Record<'RUN_FAILED' | 'ALREADY_RUNNING' | 'NOT_RUN', ExitCode> = {
+  RUN_FAILED: EXIT.RUN_FAILED,
+  ALREADY_RUNNING: EXIT.ALREADY_RUNNING,
+  NOT_RUN: EXIT.RUN_FAILED,
+}
+
+/** One JSON shape for every run outcome; `runId` is always present (null when the gateway gave none). */
+function outcomeJson(outcome: RunOutcome): Record<string, unknown> {
+  const base = {
+    job: { id: outcome.job.id, name: outcome.job.name ?? null },
+    outcome: outcome.kind,
+    runId: outcome.kind === 'not-run' ? null : (outcome.runId ?? null),
+    enqueued: outcome.kind !== 'not-run',
+  }
+  if (outcome.kind === 'not-run') return { ...base, ran: false, reason: outcome.reason }
+  if (outcome.kind === 'enqueued') return base
+  return {
+    ...base,
+    status: outcome.status ?? null,
+    completionStatus: outcome.completionStatus ?? null,
+    succeeded: outcome.succeeded,
+    summary: outcome.summary ?? null,
+    error: outcome.error ?? null,
+    durationMs: outcome.durationMs ?? null,
+    observedBy: outcome.observedBy,
+  }
+}
+
+function outcomeText(outcome: RunOutcome): string {
+  const name = outcome.job.name ?? outcome.job.id
+  const run = outcome.kind !== 'not-run' && outcome.runId ? ` (run ${outcome.runId})` : ''
+  if (outcome.kind === 'not-run') return `not run: ${outcome.reason} (${name})`
+  if (outcome.kind === 'enqueued') return `enqueued ${name} (${outcome.job.id})${run}`
+  const took = outcome.durationMs === undefined ? '' : ` in ${outcome.durationMs} ms`
+  return `✓ ${name} finished ${outcome.status ?? 'ok'}${took}${run}${outcome.summary ? `: ${outcome.summary}` : ''}`
+}
+
+function progressText(event: RunProgress, waitMs: number): string | undefined {
+  switch (event.kind) {
+    case 'enqueued':
+      return `run ${event.runId ?? ''} enqueued; waiting for it to finish (up to ${Math.round(waitMs / 1000)} s)`
+    case 'started':
+      return 'run started'
+    case 'connection-lost':
+      return `connection lost (${event.error.message}); reconnecting to follow the run`
+    default:
+      return undefined
+  }
+}
+
 export async function cronRun(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, RUN_OPTIONS, 'cron run')
   if (values.help) return help('cron run')
   const out = createOutput(values.json === true)
   const ref = onePositional(positionals, 'job (id or name)', 'clawlink cron run <job> [--wait]')
-  const waitMs = values.timeout ? parseDuration(values.timeout, '--timeout') : 600_000
-  const { client } = await openSession(values, out, { requestTimeoutMs: Math.min(waitMs, 60_000) })
+  const waitMs = values.timeout
+    ? parseDuration(values.timeout, '--timeout')
+    : values.wait
+      ? DEFAULT_WAIT_MS
+      : DEFAULT_TIMEOUT_MS
+  // The client's own deadline is a little later, so the run's clearer WAIT_TIMEOUT wins the race.
+  const session = await openSession(values, out, { deadlineMs: waitMs + 2000, requestTimeoutMs: Math.min(waitMs, 60_000) })
+  const interrupt = new AbortController()
+  const onSigint = (): void => interrupt.abort(new ClientError('ABORTED', 'interrupted (Ctrl-C)', { remedy: 'none' }))
+  process.once('SIGINT', onSigint)
+  const seen: { runId?: string | undefined; name?: string | undefined; id?: string } = {}
   try {
-    const job = await resolveJob(client, ref)
-    const sentAt = Date.now()
-    const result = parseCronRunResult(
-      await client.request(
-        'cron.run',
-        buildCronRunParams({ id: job.id, mode: values.due ? 'due' : 'force' }),
-      ),
-    )
-    const base = {
-      ok: true,
-      job: { id: job.id, name: job.name },
-      runId: result.runId ?? null,
-      enqueued: result.enqueued,
-    }
-    if (!result.enqueued) {
-      if (result.reason === 'already-running') {
-        throw new CliError(
-          'ALREADY_RUNNING',
-          `job "${job.name}" is already running; no new run was started`,
-          'wait for the current run to finish, then retry',
-          EXIT.ALREADY_RUNNING,
-        )
-      }
-      out.result(`not run: ${result.reason ?? 'the gateway did not enqueue it'} (${job.name})`, {
-        ...base,
-        ran: false,
-        reason: result.reason ?? null,
-      })
-      return EXIT.OK
-    }
-    if (!values.wait) {
-      out.result(`enqueued ${job.name} (${job.id})${result.runId ? `, run ${result.runId}` : ''}`, base)
-      return EXIT.OK
-    }
-    out.progress(
-      `run ${result.runId ?? ''} enqueued; waiting for it to finish (up to ${Math.round(waitMs / 1000)} s)`,
-    )
-    const outcome = await waitForCronRun(
-      client,
-      { jobId: job.id, ...(result.runId ? { runId: result.runId } : {}), sinceMs: sentAt },
-      { timeoutMs: waitMs },
-    )
-    const ok = runSucceeded(outcome)
-    const summary = {
-      ...base,
-      status: outcome.status ?? null,
-      completionStatus: outcome.completionStatus ?? null,
-      summary: outcome.summary ?? null,
-      error: outcome.error ?? null,
-      durationMs: outcome.durationMs ?? null,
-      observedBy: outcome.source,
-    }
-    if (!ok) {
-      throw new CliError(
-        'RUN_FAILED',
-        `run of "${job.name}" finished with status ${outcome.status ?? outcome.completionStatus ?? 'unknown'}${outcome.error ? `: ${outcome.error}` : ''}`,
-        `see: clawlink cron runs ${job.id}`,
-        EXIT.RUN_FAILED,
-        summary,
-      )
-    }
-    const took = outcome.durationMs === undefined ? '' : ` in ${outcome.durationMs} ms`
-    out.result(
-      `✓ ${job.name} finished ${outcome.status ?? 'ok'}${took}${outcome.summary ? `: ${outcome.summary}` : ''}`,
-      summary,
-    )
-    return EXIT.OK
+    const outcome = await runJob(session.client, {
+      ref,
+      mode: values.due ? 'due' : 'force',
+      wait: values.wait === true,
+      timeoutMs: waitMs,
+      signal: interrupt.signal,
+      onProgress: (event) => {
+        if ('job' in event) Object.assign(seen, { name: event.job.name, id: event.job.id })
+        if (event.kind === 'enqueued') seen.runId = event.runId
+        const line = progressText(event, waitMs)
+        if (line) out.progress(line)
+      },
+    })
+    return present(outcome, out)
+  } catch (error) {
+    throw explainRunError(error, interrupt.signal.aborted, seen, ref)
   } finally {
-    await client.close()
+    process.off('SIGINT', onSigint)
+    await session.close()
   }
+}
+
+function present(outcome: RunOutcome, out: Output): number {
+  const verdict = judgeRun(outcome)
+  const data = outcomeJson(outcome)
+  if (!verdict.ok) {
+    const follow = `clawlink cron runs ${outcome.job.id}`
+    throw new CliError(verdict.code, verdict.message, `${verdict.remedy} See: ${follow}`, VERDICT_EXIT[verdict.code], data)
+  }
+  out.result(outcomeText(outcome), { ok: true, ...data })
+  return EXIT.OK
+}
+
+/** A wait that ended early says where the run can be followed, with its runId. */
+function explainRunError(
+  error: unknown,
+  interrupted: boolean,
+  seen: { runId?: string | undefined; name?: string | undefined; id?: string },
+  ref: string,
+): unknown {
+  const follow = `clawlink cron runs ${seen.id ?? ref}`
+  const details = { job: { id: seen.id ?? null, name: seen.name ?? null }, runId: seen.runId ?? null }
+  if (interrupted) {
+    const what = seen.runId !== undefined || seen.id ? 'the run goes on on the gateway' : 'nothing was started'
+    return new CliError('INTERRUPTED', `interrupted: ${what}${seen.runId ? ` (run ${seen.runId})` : ''}`, `follow it with: ${follow}`, EXIT.INTERRUPTED, details)
+  }
+  if (error instanceof ClientError && error.code === 'WAIT_TIMEOUT') {
+    return new CliError('WAIT_TIMEOUT', error.message, `follow it with: ${follow} (or wait longer with --timeout)`, EXIT.TIMEOUT, details)
+  }
+  return error
 }
 
 const LIST_OPTIONS = { ...CONNECTION_OPTIONS, all: { type: 'boolean' } } as const
 
 export async function cronList(argv: string[]): Promise<number> {
-  const { values } = parseCommand(argv, LIST_OPTIONS, 'cron list')
+  const { values, positionals } = parseCommand(argv, LIST_OPTIONS, 'cron list')
   if (values.help) return help('cron list')
+  noPositionals(positionals, 'clawlink cron list [--all]')
   const out = createOutput(values.json === true)
-  const { client } = await openSession(values, out)
+  const session = await openSession(values, out, { deadlineMs: DEFAULT_TIMEOUT_MS })
   try {
-    const jobs = await listCronJobs(client, { includeDisabled: values.all === true })
+    const jobs = await listCronJobs(session.client, { includeDisabled: values.all === true })
     const rows = jobs.map((j) => [
       j.id,
       j.name,
@@ -150,28 +167,29 @@ export async function cronList(argv: string[]): Promise<number> {
     out.result(human, { ok: true, jobs: jobs.map(({ raw, ...j }) => ({ ...j, schedule: raw.schedule })) })
     return EXIT.OK
   } finally {
-    await client.close()
+    await session.close()
   }
 }
 
 export async function cronStatus(argv: string[]): Promise<number> {
-  const { values } = parseCommand(argv, CONNECTION_OPTIONS, 'cron status')
+  const { values, positionals } = parseCommand(argv, CONNECTION_OPTIONS, 'cron status')
   if (values.help) return help('cron status')
+  noPositionals(positionals, 'clawlink cron status')
   const out = createOutput(values.json === true)
-  const { client } = await openSession(values, out)
+  const session = await openSession(values, out, { deadlineMs: DEFAULT_TIMEOUT_MS })
   try {
-    const status = (await client.request('cron.status', {})) as Record<string, unknown>
-    const next = typeof status.nextWakeAtMs === 'number' ? relativeTime(status.nextWakeAtMs) : '-'
+    const status = await getCronStatus(session.client)
+    const enabled = status.enabled === undefined ? 'unknown' : status.enabled ? 'enabled' : 'disabled'
     const human = [
-      `scheduler: ${status.enabled === false ? 'disabled' : 'enabled'}`,
-      `jobs:      ${String(status.jobs ?? '-')}`,
-      `next wake: ${next}`,
-      `store:     ${String(status.storePath ?? '-')}${status.storage ? ` (${String(status.storage)})` : ''}`,
+      `scheduler: ${enabled}`,
+      `jobs:      ${status.jobs ?? '-'}`,
+      `next wake: ${relativeTime(status.nextWakeAtMs)}`,
+      `store:     ${status.storePath ?? '-'}${status.storage ? ` (${status.storage})` : ''}`,
     ].join('\n')
-    out.result(human, { ok: true, status })
+    out.result(human, { ok: true, status: status.raw })
     return EXIT.OK
   } finally {
-    await client.close()
+    await session.close()
   }
 }
 
@@ -185,27 +203,35 @@ export async function cronRuns(argv: string[]): Promise<number> {
   const limit = values.limit === undefined ? 20 : Number(values.limit)
   if (!Number.isInteger(limit) || limit < 1 || limit > 200)
     throw new CliError('USAGE', '--limit must be 1 to 200', 'e.g. --limit 20', EXIT.USAGE)
-  const { client } = await openSession(values, out)
+  const session = await openSession(values, out, { deadlineMs: DEFAULT_TIMEOUT_MS })
   try {
-    const job = await resolveJob(client, ref)
-    const runs = parseCronRuns(
-      await client.request('cron.runs', buildCronRunsParams({ id: job.id, limit, sortDir: 'desc' })),
-    )
+    const { job, runs } = await getJobRuns(session.client, ref, { limit })
     const rows = runs.map((r) => [
-      (r.runAtMs ?? r.ts) ? new Date((r.runAtMs ?? r.ts)!).toISOString() : '-',
+      iso(r.runAtMs ?? r.ts),
       r.status ?? r.completionStatus ?? '-',
       r.durationMs === undefined ? '-' : `${r.durationMs} ms`,
+      r.runId ?? '-',
       (r.error ?? r.summary ?? '').replace(/\s+/g, ' ').slice(0, 80),
     ])
     const human =
       runs.length === 0
-        ? `no runs of ${job.name} yet`
-        : table(['STARTED', 'STATUS', 'DURATION', 'SUMMARY'], rows)
-    out.result(human, { ok: true, job: { id: job.id, name: job.name }, runs: runs.map(({ raw }) => raw) })
+        ? `no runs of ${job.name ?? job.id} yet`
+        : table(['STARTED', 'STATUS', 'DURATION', 'RUN', 'SUMMARY'], rows)
+    out.result(human, { ok: true, job: { id: job.id, name: job.name ?? null }, runs: runs.map(({ raw }) => raw) })
     return EXIT.OK
   } finally {
-    await client.close()
+    await session.close()
   }
+}
+
+/** A time for a table; a missing or impossible time is shown as `-`. */
+function iso(ms: number | undefined): string {
+  return ms === undefined ? '-' : new Date(ms).toISOString()
+}
+
+function noPositionals(positionals: string[], usage: string): void {
+  if (positionals.length > 0)
+    throw new CliError('USAGE', `unexpected argument "${positionals[0]}"`, usage, EXIT.USAGE)
 }
 
 function help(command: keyof typeof HELP): number {

@@ -31,21 +31,24 @@ export async function deviceShow(argv: string[]): Promise<number> {
     return EXIT.OK
   }
   const deviceId = deriveDeviceId(signer.publicKey)
-  const cached = await createFileDeviceTokenStore(settings.paths.deviceTokensFile).get(deviceId, 'operator')
-  const token = cached
-    ? {
-        cached: true,
-        gateway: cached.url ?? null,
-        scopes: cached.scopes,
-        issuedAtMs: cached.issuedAtMs ?? null,
-      }
-    : { cached: false }
+  // Metadata only: the token itself is a credential and is never printed.
+  const cached = await createFileDeviceTokenStore(settings.paths.deviceTokensFile).list(deviceId)
+  const tokens = cached.map(({ key, token }) => ({
+    gateway: key.gateway,
+    role: key.role,
+    scopes: token.scopes,
+    issuedAtMs: token.issuedAtMs ?? null,
+  }))
+  const tokenLines =
+    tokens.length === 0
+      ? ['device token: none cached (the next connect with the shared token pairs this device)']
+      : tokens.map((t, i) => `${i === 0 ? 'device token:' : '             '} cached for ${t.gateway}${t.scopes.length ? `, scopes ${t.scopes.join(' ')}` : ''}`)
   const human = [
     `profile:      ${settings.profile} (${settings.paths.dir})`,
     `deviceId:     ${deviceId}`,
     `public key:   ${base64UrlEncode(signer.publicKey)}`,
     `signer:       ${signerText} (from ${settings.signerSource})`,
-    `device token: ${cached ? `cached${cached.url ? ` for ${cached.url}` : ''}${cached.scopes.length ? `, scopes ${cached.scopes.join(' ')}` : ''}` : 'none cached (the next connect with the shared token pairs this device)'}`,
+    ...tokenLines,
   ].join('\n')
   out.result(human, {
     ok: true,
@@ -53,7 +56,7 @@ export async function deviceShow(argv: string[]): Promise<number> {
     deviceId,
     publicKey: base64UrlEncode(signer.publicKey),
     signer: signerText,
-    deviceToken: token,
+    deviceTokens: tokens,
   })
   return EXIT.OK
 }

@@ -1,6 +1,6 @@
 import { connect as tcpConnect } from 'node:net'
-import { ClientError } from '@clawlink/client'
-import { describeSettings, describeSignerSpec, loadSigner } from '@clawlink/config'
+import { ClientError, createFileDeviceTokenStore, gatewayKey } from '@clawlink/client'
+import { describeSettings, describeSignerSpec, loadSigner, type ResolvedSettings } from '@clawlink/config'
 import { deriveDeviceId, GatewayError, missingScope } from '@clawlink/protocol'
 import { CONNECTION_OPTIONS, parseCommand } from '../args.js'
 import { EXIT, exitCodeFor } from '../exit-codes.js'
@@ -11,6 +11,8 @@ import { openSession, settingsFrom } from '../session.js'
 interface Step {
   step: string
   ok: boolean
+  /** `warn`: not verified and likely to fail; shown with `!` rather than a ✓ it did not earn. */
+  mark?: 'warn'
   detail: string
   fix?: string
 }
@@ -45,6 +47,19 @@ function stepOf(error: unknown): string {
   return 'connect'
 }
 
+/** Without a shared secret only a device token cached for THIS gateway can authenticate (docs/protocol.md §5.6). */
+async function credentialsStep(settings: ResolvedSettings, deviceId: string | undefined): Promise<Step> {
+  const fix = 'pass --token-file FILE (the gateway host\'s gateway.auth.token) or set OPENCLAW_GATEWAY_TOKEN'
+  if (!deviceId) return { step: 'credentials', ok: false, mark: 'warn', detail: 'no shared token, no password and no device key', fix }
+  const gateway = gatewayKey(settings.url, settings.tlsFingerprints)
+  const cached = (await createFileDeviceTokenStore(settings.paths.deviceTokensFile).list(deviceId)).find(
+    (t) => t.key.gateway === gateway,
+  )
+  return cached
+    ? { step: 'credentials', ok: true, detail: `no shared token; a device token is cached for ${gateway}` }
+    : { step: 'credentials', ok: false, mark: 'warn', detail: `no shared token and no device token cached for ${gateway}: the gateway will refuse the connect`, fix }
+}
+
 export async function doctor(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, CONNECTION_OPTIONS, 'doctor')
   if (values.help) {
@@ -57,7 +72,7 @@ export async function doctor(argv: string[]): Promise<number> {
     steps.push(s)
     if (!out.json)
       process.stdout.write(
-        `${s.ok ? '✓' : '✗'} ${s.step.padEnd(20)} ${s.detail}${s.fix ? `\n  fix: ${s.fix}` : ''}\n`,
+        `${s.mark === 'warn' ? '!' : s.ok ? '✓' : '✗'} ${s.step.padEnd(20)} ${s.detail}${s.fix ? `\n  fix: ${s.fix}` : ''}\n`,
       )
   }
   const finish = (code: number) => {
@@ -82,29 +97,24 @@ export async function doctor(argv: string[]): Promise<number> {
     ok: true,
     detail: `url ${shown.url}; token ${shown.token}; config ${shown.openclawConfig}`,
   })
-  if (!settings.token && !settings.password) {
-    print({
-      step: 'credentials',
-      ok: true,
-      detail: 'no shared token or password: relying on a cached device token',
-      fix: 'if the connect fails with AUTH_TOKEN_MISSING, pass --token-file or set OPENCLAW_GATEWAY_TOKEN',
-    })
-  }
+  let deviceId: string | undefined
   try {
     const signer = await loadSigner(settings.signer, settings.paths, {
       create: false,
       profile: settings.profile,
     })
+    deviceId = signer ? deriveDeviceId(signer.publicKey) : undefined
     print({
       step: 'device key',
       ok: true,
-      detail: signer
-        ? `${describeSignerSpec(settings.signer, settings.paths.identityFile, settings.profile)}, deviceId ${deriveDeviceId(signer.publicKey).slice(0, 16)}…`
+      detail: deviceId
+        ? `${describeSignerSpec(settings.signer, settings.paths.identityFile, settings.profile)}, deviceId ${deviceId.slice(0, 16)}…`
         : 'none (token-only)',
     })
   } catch (error) {
     return fail('device key', error)
   }
+  if (!settings.token && !settings.password) print(await credentialsStep(settings, deviceId))
   const unreachable = await reachable(settings.url, 5000)
   if (unreachable) {
     print({
@@ -123,7 +133,8 @@ export async function doctor(argv: string[]): Promise<number> {
       detail: settings.tlsFingerprints.length > 0 ? `pinned (${settings.tlsSource})` : 'system CAs (no pin)',
     })
   }
-  const { client } = await openSession(values, out)
+  const session = await openSession(values, out, { deadlineMs: 30_000 })
+  const client = session.client
   try {
     const hello = await client.connect()
     print({ step: 'challenge', ok: true, detail: 'connect.challenge received' })
@@ -165,11 +176,17 @@ export async function doctor(argv: string[]): Promise<number> {
       })
       return finish(EXIT.MISSING_SCOPE)
     }
-    print({ step: 'scopes for cron.run', ok: true, detail: client.scopes.join(' ') })
+    // What the gateway itself said: v4 lists the socket's live scopes, v3 the device token's (docs/protocol.md §3).
+    const granted = hello.auth ? `[${hello.auth.scopes.join(' ')}]` : 'nothing (hello-ok had no auth)'
+    print({
+      step: 'scopes for cron.run',
+      ok: true,
+      detail: `gateway granted ${granted}${hello.scopesAreLive ? '' : ' (the device token\'s scopes; protocol 3)'}; this connection uses [${client.scopes.join(' ')}]`,
+    })
     return finish(EXIT.OK)
   } catch (error) {
     return fail(stepOf(error), error)
   } finally {
-    await client.close()
+    await session.close()
   }
 }

@@ -1,0 +1,88 @@
+import { escapeControlChars } from '@clawlink/client'
+import { approveCommand, GatewayError } from '@clawlink/protocol'
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+
+/** Thrown inside a tool to return an isError result whose text tells the assistant what to do. */
+export class ToolRefusal extends Error {
+  override name = 'ToolRefusal'
+  constructor(
+    message: string,
+    readonly code = 'REFUSED',
+  ) {
+    super(message)
+  }
+}
+
+/** Largest text an MCP result may carry; bigger results ask the assistant to narrow the query. */
+export const MAX_RESULT_CHARS = 256 * 1024
+
+// Errors whose generic fix names CLI flags: here the fix is a change to the MCP client's configuration of
+// clawlink-mcp, which the user (not the assistant) makes.
+const CONFIG_FIX = 'the MCP client\'s configuration for clawlink-mcp (its "args" or "env")'
+const MCP_REMEDY: Record<string, string> = {
+  AUTH_TOKEN_MISSING: `the user adds the gateway token to ${CONFIG_FIX}: "--token-file", "/path/to/token-file" in args, or OPENCLAW_GATEWAY_TOKEN in env; then restart the server`,
+  AUTH_TOKEN_MISMATCH: `the token clawlink-mcp uses is not this gateway's gateway.auth.token: the user fixes the token file or OPENCLAW_GATEWAY_TOKEN in ${CONFIG_FIX}`,
+  AUTH_PASSWORD_MISSING: `the user adds "--password-file", "/path/to/file" to ${CONFIG_FIX}`,
+  AUTH_PASSWORD_MISMATCH: `the user fixes the password file in ${CONFIG_FIX}`,
+  INSECURE_URL: `the user changes "--url" in ${CONFIG_FIX} to wss:// (with "--tls-fingerprint" for a self-signed certificate)`,
+  TLS_PIN_MISMATCH: `the user verifies the gateway certificate and updates "--tls-fingerprint" in ${CONFIG_FIX}`,
+  CONNECT_REFUSED: `the gateway is not running at that address: the user starts it, or fixes "--url" in ${CONFIG_FIX}`,
+}
+
+/**
+ * The error text an assistant reads: what happened, the stable code and what to do. Gateway-supplied text is
+ * escaped (no control characters reach the client); pairing errors name the command the operator runs.
+ */
+export function errorText(error: unknown): string {
+  if (error instanceof ToolRefusal) return escapeControlChars(error.message)
+  const e = error as { code?: unknown; message?: unknown; remedy?: unknown }
+  if (e && typeof e.code === 'string' && typeof e.remedy === 'string') {
+    const pairing =
+      error instanceof GatewayError && (e.code === 'PAIRING_REQUIRED' || e.code === 'SCOPE_UPGRADE_PENDING')
+        ? ` The operator must approve this device on the gateway host: ${approveCommand(error.requestId)}.`
+        : ''
+    const remedy = MCP_REMEDY[e.code] ?? e.remedy
+    return escapeControlChars(`${String(e.message)} [${e.code}] What to do: ${remedy}${pairing}`)
+  }
+  return escapeControlChars(`unexpected error: ${error instanceof Error ? error.message : String(error)}`)
+}
+
+/** The code of an error for logs and the audit trail. */
+export function errorCode(error: unknown): string {
+  if (error instanceof ToolRefusal) return error.code
+  const code = (error as { code?: unknown })?.code
+  return typeof code === 'string' ? code : 'INTERNAL'
+}
+
+/** A successful tool result: structured content plus its JSON as text, size-capped. */
+export function resultOf(structuredContent: Record<string, unknown>): CallToolResult {
+  const text = JSON.stringify(structuredContent, null, 2)
+  if (text.length > MAX_RESULT_CHARS) {
+    return failure(
+      new ToolRefusal(
+        `The result is ${Math.round(text.length / 1024)} KiB, more than this server returns at once (${MAX_RESULT_CHARS / 1024} KiB). Narrow the query (a part of the job name) or ask for fewer items.`,
+        'RESULT_TOO_LARGE',
+      ),
+    )
+  }
+  return { content: [{ type: 'text', text }], structuredContent }
+}
+
+/** An isError result. */
+export function failure(error: unknown): CallToolResult {
+  return { isError: true, content: [{ type: 'text', text: errorText(error) }] }
+}
+
+/** Runs a tool body and turns every failure into an isError result the assistant can act on. */
+export async function guarded(fn: () => Promise<Record<string, unknown>>): Promise<CallToolResult> {
+  try {
+    return resultOf(await fn())
+  } catch (error) {
+    return failure(error)
+  }
+}
+
+/** ISO time, or null for a missing or impossible time. */
+export function iso(ms: number | undefined): string | null {
+  return ms === undefined ? null : new Date(ms).toISOString()
+}

@@ -1,0 +1,158 @@
+import { type ConnectAuth, GatewayError } from '@clawlink/protocol'
+import { sleep } from './deadline.js'
+import { abortedError, ClientError } from './errors.js'
+import { type HandshakeOptions, type HandshakeResult, performHandshake } from './handshake.js'
+import type { AuthMethod } from './session.js'
+import type { DeviceTokenKey, DeviceTokenStore, StoredDeviceToken } from './token-store.js'
+
+/** Bounded retry while the gateway answers "gateway starting" (1013, docs/protocol.md §2.5 step 3). */
+export type StartingRetryOptions = {
+  /** @default 60000 */
+  maxWaitMs?: number
+  /** @default 120 */
+  maxAttempts?: number
+}
+
+/** Progress of a connect, for a spinner or a log. */
+export type ConnectProgress =
+  | { kind: 'connecting'; url: string }
+  | { kind: 'gateway-starting'; attempt: number; retryAfterMs: number }
+  | { kind: 'device-token-cleared'; deviceId: string; reason: string }
+  | { kind: 'retrying-auth'; with: 'shared-secret' | 'device-token' }
+  | { kind: 'token-store-warning'; message: string }
+
+/** What a connect needs besides the per-attempt handshake options. */
+export interface ConnectorOptions {
+  handshake: Omit<HandshakeOptions, 'auth' | 'signal'>
+  token: string | undefined
+  password: string | undefined
+  /** Present when a signer is: tokens are stored for (this gateway, this device, this role). */
+  tokens: { store: DeviceTokenStore; key: DeviceTokenKey } | undefined
+  /** A stored device token is retried after a shared-token mismatch only on loopback or pinned wss:// (§5.6). */
+  trustedEndpoint: boolean
+  startingRetry: StartingRetryOptions
+  onProgress: (event: ConnectProgress) => void
+}
+
+/** A completed connect: the open socket, how it authenticated, and the device token it was issued. */
+export interface Connected extends HandshakeResult {
+  authMethod: AuthMethod
+}
+
+type AuthPlan = { auth: ConnectAuth; method: AuthMethod }
+
+/** A broken token store must not break the connect: it only costs the shared-secret path. */
+async function storeCall<T>(o: ConnectorOptions, what: string, call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call()
+  } catch (error) {
+    o.onProgress({ kind: 'token-store-warning', message: `could not ${what} the device token store: ${(error as Error).message}` })
+    return undefined
+  }
+}
+
+function storedToken(o: ConnectorOptions): Promise<StoredDeviceToken | undefined> {
+  const t = o.tokens
+  return t ? storeCall(o, 'read', () => t.store.get(t.key)) : Promise.resolve(undefined)
+}
+
+async function planAuth(o: ConnectorOptions, force: 'shared' | 'device-token' | undefined): Promise<AuthPlan> {
+  if (force !== 'device-token') {
+    if (o.token !== undefined) return { auth: { token: o.token }, method: 'token' }
+    if (o.password !== undefined) return { auth: { password: o.password }, method: 'password' }
+  }
+  const stored = await storedToken(o)
+  // docs/protocol.md §5.6: without a shared secret send the device token in both fields (auth.token is the fallback).
+  if (stored) return { auth: { token: stored.token, deviceToken: stored.token }, method: 'device-token' }
+  return { auth: {}, method: 'none' }
+}
+
+/** The gateway's retry delay while it starts, or undefined when the error is something else. */
+function startingDelay(error: unknown): number | undefined {
+  if (error instanceof GatewayError && error.code === 'GATEWAY_STARTING') return error.retryAfterMs ?? 500
+  if (error instanceof ClientError && error.closeCode === 1013) return error.retryAfterMs ?? 500
+  return undefined
+}
+
+/**
+ * The auth fallbacks of docs/protocol.md §5.6, each tried once: a stale stored device token is deleted and the
+ * shared secret tried; a shared-token mismatch at a trusted endpoint is retried with the stored device token.
+ */
+async function nextAuth(
+  o: ConnectorOptions,
+  plan: AuthPlan,
+  error: unknown,
+  tried: Set<string>,
+): Promise<'shared' | 'device-token' | undefined> {
+  const code = error instanceof GatewayError ? error.code : undefined
+  const t = o.tokens
+  if (plan.method === 'device-token' && t && (code === 'AUTH_DEVICE_TOKEN_MISMATCH' || code === 'AUTH_TOKEN_MISMATCH')) {
+    await storeCall(o, 'update', () => t.store.delete(t.key))
+    o.onProgress({ kind: 'device-token-cleared', deviceId: t.key.deviceId, reason: code })
+    if (!tried.has('shared') && (o.token !== undefined || o.password !== undefined)) {
+      tried.add('shared')
+      o.onProgress({ kind: 'retrying-auth', with: 'shared-secret' })
+      return 'shared'
+    }
+    return undefined
+  }
+  if (plan.method === 'token' && code === 'AUTH_TOKEN_MISMATCH' && !tried.has('device') && o.trustedEndpoint) {
+    if (await storedToken(o)) {
+      tried.add('device')
+      o.onProgress({ kind: 'retrying-auth', with: 'device-token' })
+      return 'device-token'
+    }
+  }
+  return undefined
+}
+
+/**
+ * Connects: plans the credentials, runs the handshake, retries while the gateway is starting (bounded by
+ * `startingRetry` and by `signal`) and applies the auth fallbacks; stores an issued device token.
+ * @throws the last attempt's error
+ */
+export async function establish(o: ConnectorOptions, signal: AbortSignal): Promise<Connected> {
+  const maxWaitMs = o.startingRetry.maxWaitMs ?? 60_000
+  const maxAttempts = o.startingRetry.maxAttempts ?? 120
+  const started = Date.now()
+  let startingAttempts = 0
+  let force: 'shared' | 'device-token' | undefined
+  const tried = new Set<string>()
+  for (;;) {
+    const plan = await planAuth(o, force)
+    o.onProgress({ kind: 'connecting', url: o.handshake.url.href.replace(/\/$/, '') })
+    try {
+      const result = await performHandshake({ ...o.handshake, auth: plan.auth, signal })
+      await keepIssuedToken(o, result)
+      const live = result.hello.scopesAreLive ? result.hello.auth?.method : undefined
+      return { ...result, authMethod: live === 'device-token' ? 'device-token' : plan.method }
+    } catch (error) {
+      if (signal.aborted) throw abortedError(signal, 'connect')
+      const delay = startingDelay(error)
+      if (delay !== undefined) {
+        startingAttempts++
+        const wait = Math.max(100, Math.min(delay, 5000))
+        if (startingAttempts <= maxAttempts && Date.now() - started + wait <= maxWaitMs) {
+          o.onProgress({ kind: 'gateway-starting', attempt: startingAttempts, retryAfterMs: wait })
+          await sleep(wait, signal)
+          continue
+        }
+      }
+      force = await nextAuth(o, plan, error, tried)
+      if (force === undefined) throw error
+    }
+  }
+}
+
+async function keepIssuedToken(o: ConnectorOptions, result: HandshakeResult): Promise<void> {
+  const auth = result.hello.auth
+  const t = o.tokens
+  if (!t || !auth?.deviceToken) return
+  const token: StoredDeviceToken = {
+    token: auth.deviceToken,
+    scopes: [...auth.scopes],
+    url: o.handshake.url.href.replace(/\/$/, ''),
+    ...(auth.issuedAtMs !== undefined ? { issuedAtMs: auth.issuedAtMs } : {}),
+  }
+  await storeCall(o, 'write', () => t.store.set(t.key, token))
+}

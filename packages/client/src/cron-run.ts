@@ -1,0 +1,212 @@
+import {
+  buildCronRunParams,
+  type CronRunRef,
+  GatewayError,
+  looksLikeJobId,
+  parseCronRunResult,
+} from '@clawlink/protocol'
+import type { GatewayClient } from './client.js'
+import { type ResolvedJob, resolveJob } from './cron-jobs.js'
+import { type FinishedRun, waitForRun } from './cron-wait.js'
+import { anySignal, deadlineSignal, formatMs } from './deadline.js'
+import { ClientError } from './errors.js'
+
+/** How `runJob` ended. Every presenter (CLI text, `--json`, MCP) shows one of these. */
+export type RunOutcome =
+  | { kind: 'enqueued'; job: ResolvedJob; runId: string | undefined }
+  | { kind: 'not-run'; job: ResolvedJob; reason: string }
+  | ({ kind: 'finished'; job: ResolvedJob } & FinishedRun)
+
+/** Steps of a run, for progress lines and MCP progress notifications. */
+export type RunProgress =
+  | { kind: 'resolved'; job: ResolvedJob }
+  | { kind: 'enqueued'; job: ResolvedJob; runId: string | undefined }
+  | { kind: 'started'; job: ResolvedJob; runId: string | undefined }
+  | { kind: 'connection-lost'; error: Error }
+  | { kind: 'polling'; attempt: number }
+
+/** What a run had done so far, for errors that end it early. */
+type RunState = { job?: ResolvedJob; runId?: string | undefined; sent: boolean; enqueued: boolean }
+
+/** Options of {@link runJob}. */
+export type RunJobOptions = {
+  /** Job id or exact name. */
+  ref: string
+  /** `force` runs regardless of schedule; `due` only when due (docs/protocol.md §7.1). @default 'force' */
+  mode?: 'force' | 'due'
+  /** Follow the run to its end. @default false */
+  wait?: boolean
+  /** Deadline of the whole call (resolve, run, wait). @default 600000 */
+  timeoutMs?: number
+  signal?: AbortSignal
+  onProgress?: (event: RunProgress) => void
+  /**
+   * Called with the resolved job before `cron.run`; throw to refuse (allow-lists, a user's confirmation). When
+   * given, the job is always resolved first, so the decision sees its id and name.
+   */
+  authorize?: (job: ResolvedJob) => void | Promise<void>
+  /** How often `cron.runs` is polled while waiting. @default 2000 */
+  pollIntervalMs?: number
+}
+
+/**
+ * The cron use-case both apps share (DESIGN.md "The client"): resolve the job, send `cron.run`, and with `wait`
+ * follow the run to its end — cron events subscribed before `cron.run` is sent, `cron.runs` polled as the
+ * fallback, "my run" matched on the gateway's clock. An id goes straight to `cron.run`.
+ * @throws ClientError JOB_NOT_FOUND, JOB_AMBIGUOUS, WAIT_TIMEOUT (with the runId), DEADLINE_EXCEEDED, …;
+ *   GatewayError; whatever `authorize` throws
+ */
+export async function runJob(client: GatewayClient, options: RunJobOptions): Promise<RunOutcome> {
+  const timeoutMs = options.timeoutMs ?? 600_000
+  const state: RunState = { enqueued: false, sent: false }
+  const deadline = deadlineSignal(timeoutMs, 'cron run', () => timeoutError(options.ref, state, timeoutMs))
+  const signal = anySignal(options.signal, deadline.signal) as AbortSignal
+  const progress = (event: RunProgress): void => {
+    try {
+      options.onProgress?.(event)
+    } catch {
+      // A presenter's bug must not break the run.
+    }
+  }
+  try {
+    if (!client.hello) await client.connect({ signal })
+    if (!options.authorize && looksLikeJobId(options.ref)) {
+      const job: ResolvedJob = { id: options.ref, name: undefined, job: undefined }
+      state.job = job
+      try {
+        return await runResolved(client, job, options, signal, state, progress)
+      } catch (error) {
+        const unknownId = error instanceof GatewayError && error.code === 'JOB_NOT_FOUND'
+        if (!unknownId || state.enqueued) throw error
+        // An id-shaped reference that is no job's id may still be a job's name: resolve it as one below.
+      }
+    }
+    const job = await resolveJob(client, options.ref, { signal })
+    state.job = job
+    progress({ kind: 'resolved', job })
+    await options.authorize?.(job)
+    return await runResolved(client, job, options, signal, state, progress)
+  } catch (error) {
+    // A cancelled call says what it had done: presenters tell the user whether a run goes on.
+    if (error instanceof ClientError && error.code === 'ABORTED') {
+      throw new ClientError('ABORTED', error.message, {
+        remedy: error.remedy,
+        cause: error,
+        details: {
+          jobId: state.job?.id,
+          jobName: state.job?.name,
+          runId: state.runId,
+          sent: state.sent,
+          enqueued: state.enqueued,
+        },
+      })
+    }
+    throw error
+  } finally {
+    deadline.clear()
+  }
+}
+
+async function runResolved(
+  client: GatewayClient,
+  job: ResolvedJob,
+  options: RunJobOptions,
+  signal: AbortSignal,
+  state: RunState,
+  progress: (event: RunProgress) => void,
+): Promise<RunOutcome> {
+  // Subscribe BEFORE sending cron.run: a fast job finishes before the answer to cron.run arrives.
+  const waiter = options.wait ? waitForRun(client, { jobId: job.id }, { signal, pollIntervalMs: options.pollIntervalMs, onProgress: progress, job }) : undefined
+  try {
+    const notBeforeMs = client.gatewayNow()
+    state.sent = true
+    const [answer, named] = await Promise.all([
+      client.request('cron.run', buildCronRunParams({ id: job.id, mode: options.mode ?? 'force' }), { signal }),
+      job.name === undefined ? nameOf(client, job.id, signal) : Promise.resolve(job.name),
+    ])
+    const result = parseCronRunResult(answer)
+    if (named !== undefined) job.name = named
+    if (!result.enqueued) return { kind: 'not-run', job, reason: result.reason ?? 'not enqueued' }
+    state.enqueued = true
+    state.runId = result.runId
+    progress({ kind: 'enqueued', job, runId: result.runId })
+    if (!waiter) return { kind: 'enqueued', job, runId: result.runId }
+    const ref: CronRunRef = { jobId: job.id, runId: result.runId, notBeforeMs }
+    const finished = await waiter.until(ref)
+    return { kind: 'finished', job, ...finished, runId: finished.runId ?? result.runId }
+  } finally {
+    waiter?.stop()
+  }
+}
+
+/** The job's name from `cron.get` on gateways that have it (to show it for a run started by id); else undefined. */
+async function nameOf(client: GatewayClient, id: string, signal: AbortSignal): Promise<string | undefined> {
+  if (!client.hasMethod('cron.get')) return undefined
+  try {
+    const job = (await client.request('cron.get', { id }, { signal })) as { name?: unknown }
+    return typeof job?.name === 'string' ? job.name : undefined
+  } catch {
+    return undefined // the name is a nicety; cron.run's own answer decides
+  }
+}
+
+function timeoutError(
+  ref: string,
+  state: RunState,
+  timeoutMs: number,
+): ClientError {
+  const name = state.job?.name ?? ref
+  const details = { jobId: state.job?.id, jobName: state.job?.name, runId: state.runId }
+  if (state.enqueued) {
+    return new ClientError(
+      'WAIT_TIMEOUT',
+      `run ${state.runId ?? '(no run id)'} of "${name}" did not finish within ${formatMs(timeoutMs)}; it goes on on the gateway`,
+      { remedy: `Look at its outcome later in the job's run history.`, retryable: true, details },
+    )
+  }
+  return new ClientError('DEADLINE_EXCEEDED', `cron run "${name}" did not get going within ${formatMs(timeoutMs)}`, {
+    remedy: 'Check that the gateway is reachable and not overloaded; nothing is known to have run.',
+    retryable: true,
+    details,
+  })
+}
+
+/** Whether an outcome is a success for the caller; both apps decide exit codes and `isError` from this. */
+export type RunVerdict =
+  | { ok: true }
+  | { ok: false; code: 'RUN_FAILED' | 'ALREADY_RUNNING' | 'NOT_RUN'; message: string; remedy: string }
+
+/**
+ * The one judgement of a run outcome: a finished run that did not succeed is a failure; "already running" is a
+ * failure (no new run started); "not due" (with mode due) is a success that ran nothing; any other reason the
+ * gateway gives for not running is a failure.
+ */
+export function judgeRun(outcome: RunOutcome): RunVerdict {
+  const name = outcome.job.name ?? outcome.job.id
+  if (outcome.kind === 'enqueued') return { ok: true }
+  if (outcome.kind === 'finished') {
+    if (outcome.succeeded) return { ok: true }
+    const status = outcome.status ?? outcome.completionStatus ?? 'unknown'
+    return {
+      ok: false,
+      code: 'RUN_FAILED',
+      message: `${outcome.runId ? `run ${outcome.runId}` : 'the run'} of "${name}" finished with status ${status}${outcome.error ? `: ${outcome.error}` : ''}`,
+      remedy: "Look at the job's run history and the gateway log for the cause.",
+    }
+  }
+  if (outcome.reason === 'not-due') return { ok: true }
+  if (outcome.reason === 'already-running') {
+    return {
+      ok: false,
+      code: 'ALREADY_RUNNING',
+      message: `job "${name}" is already running; no new run was started`,
+      remedy: 'Wait for the current run to finish, then run it again.',
+    }
+  }
+  return {
+    ok: false,
+    code: 'NOT_RUN',
+    message: `the gateway did not run "${name}": ${outcome.reason}`,
+    remedy: 'Check the job definition (its session target and schedule) on the gateway.',
+  }
+}

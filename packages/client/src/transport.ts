@@ -1,0 +1,106 @@
+import { createRequire } from 'node:module'
+import type { PeerCertificate, TLSSocket } from 'node:tls'
+import { normalizeFingerprint, parseServerFrame, type ServerFrame } from '@clawlink/protocol'
+import type WebSocket from 'ws'
+import type { ClientOptions as WsClientOptions } from 'ws'
+import { describeFrameForLog } from './redact.js'
+
+// The WebSocket layer both the handshake and the session use: loading `ws`, TLS pinning, frame size limits,
+// frame decoding. Nothing here knows about connect, requests or reconnects.
+
+type WebSocketClass = typeof WebSocket
+let webSocketClass: WebSocketClass | undefined
+/** `require('ws')` costs ~30 ms on Node 20, the ESM import ~90 ms (docs/testing.md §8): the CLI start-up budget. */
+export function loadWebSocket(): WebSocketClass {
+  webSocketClass ??= createRequire(import.meta.url)('ws') as WebSocketClass
+  return webSocketClass
+}
+
+/** Largest frame accepted before hello-ok: the challenge is tiny and a 9.x hello-ok about 16 kB. */
+export const PREAUTH_MAX_FRAME_BYTES = 1024 * 1024
+/** Ceiling on the gateway's `policy.maxPayload` (25 MiB on every version, docs/protocol.md §1.4). */
+export const MAX_FRAME_BYTES = 32 * 1024 * 1024
+
+/** What the TLS pin check saw, read after the socket fails or opens. */
+export type PinState = { mismatch?: string }
+
+/** `ws` options for one attempt: no compression, the pre-auth frame limit, and the pin check for `wss://`. */
+export function socketOptions(url: URL, pins: readonly string[]): { options: WsClientOptions; pin: PinState } {
+  const pin: PinState = {}
+  const options: WsClientOptions = { maxPayload: PREAUTH_MAX_FRAME_BYTES, perMessageDeflate: false }
+  if (url.protocol === 'wss:' && pins.length > 0) {
+    // docs/protocol.md §10: a pinned self-signed certificate is fine; the pin replaces CA validation.
+    options.rejectUnauthorized = false
+    const check = (_host: string, cert: PeerCertificate): Error | undefined => {
+      const seen = normalizeFingerprint(cert.fingerprint256 ?? '')
+      if (seen && pins.includes(seen)) return undefined
+      pin.mismatch = seen || 'missing'
+      return new Error(`gateway TLS fingerprint mismatch (got ${seen || 'none'})`)
+    }
+    // ws hands this to tls.connect, which expects Error | undefined (@types/ws declares boolean).
+    options.checkServerIdentity = check as unknown as WsClientOptions['checkServerIdentity']
+  }
+  return { options, pin }
+}
+
+/** Re-checks the peer certificate once the upgrade succeeded (docs/protocol.md §10). */
+export function checkUpgradePin(socket: unknown, pins: readonly string[], pin: PinState): void {
+  if (pins.length === 0) return
+  const seen = normalizeFingerprint((socket as TLSSocket).getPeerCertificate?.()?.fingerprint256 ?? '')
+  if (!seen || !pins.includes(seen)) pin.mismatch = seen || 'missing'
+}
+
+/**
+ * Raises the frame limit after hello-ok to the gateway's policy, capped at {@link MAX_FRAME_BYTES}. `ws` fixes
+ * `maxPayload` at construction; its receiver keeps it in `_maxPayload` (ws 8.x, pinned), which is set here.
+ */
+export function raiseFrameLimit(ws: WebSocket, policyMaxPayload: number): number {
+  const limit = Math.min(Math.max(policyMaxPayload, PREAUTH_MAX_FRAME_BYTES), MAX_FRAME_BYTES)
+  const receiver = (ws as unknown as { _receiver?: { _maxPayload?: number } })._receiver
+  if (receiver && typeof receiver._maxPayload === 'number') receiver._maxPayload = limit
+  return receiver ? limit : PREAUTH_MAX_FRAME_BYTES
+}
+
+/** Debug sinks: every frame (secrets redacted) and one-line notes. */
+export interface FrameLog {
+  frame?: (direction: 'in' | 'out', frame: unknown) => void
+  note?: (line: string) => void
+}
+
+/** A debug log built from a line sink; frames are redacted before they reach it. */
+export function frameLog(sink: ((line: string) => void) | undefined): FrameLog {
+  if (!sink) return {}
+  const safe = (line: string): void => {
+    try {
+      sink(line)
+    } catch {
+      // Logging is best effort.
+    }
+  }
+  return { frame: (direction, frame) => safe(describeFrameForLog(direction, frame)), note: safe }
+}
+
+/** Decodes one WebSocket message; binary, malformed and unknown frames are logged and skipped (never fatal). */
+export function decodeFrame(data: WebSocket.RawData, isBinary: boolean, log: FrameLog): ServerFrame | undefined {
+  if (isBinary) {
+    log.note?.('← [binary frame ignored]')
+    return undefined
+  }
+  const text = Array.isArray(data)
+    ? Buffer.concat(data).toString('utf8')
+    : Buffer.from(data as ArrayBuffer).toString('utf8')
+  try {
+    const frame = parseServerFrame(text)
+    log.frame?.('in', frame)
+    return frame
+  } catch (error) {
+    log.note?.(`← [ignored frame, ${text.length} chars: ${(error as Error).message}]`)
+    return undefined
+  }
+}
+
+/** Byte length of a decoded message (for response budgets). */
+export function messageBytes(data: WebSocket.RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0)
+  return (data as ArrayBuffer).byteLength ?? (data as Buffer).length
+}

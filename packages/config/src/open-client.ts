@@ -1,0 +1,51 @@
+import {
+  createFileDeviceTokenStore,
+  createGatewayClient,
+  type GatewayClient,
+  type GatewayClientOptions,
+} from '@clawlink/client'
+import type { DeviceSigner } from '@clawlink/protocol'
+import { loadSigner } from './load-signer.js'
+import type { ResolvedSettings } from './settings.js'
+
+/** What the app adds to settings when it opens a client. */
+export type OpenClientOptions = Omit<
+  GatewayClientOptions,
+  'url' | 'token' | 'password' | 'signer' | 'deviceTokenStore' | 'client' | 'tlsFingerprints' | 'allowInsecurePlaintext'
+> & {
+  /** The app's version, sent as `client.version`. */
+  version: string
+  /** Create the device key when the profile has none (the file and keychain signers). @default true */
+  createKey?: boolean
+}
+
+/**
+ * Settings → signer → client, the one way both apps open a gateway client (DESIGN.md "The client"): the
+ * profile's signer and device-token store, `cli`/`cli` (the closed enums, docs/protocol.md §2.3), the default
+ * scope set, and a display name that tells the operator which clawlink profile, user and host this is.
+ * Nothing is opened until the first request.
+ * @throws ConfigError, SignerError
+ */
+export async function openGatewayClient(
+  settings: ResolvedSettings,
+  options: OpenClientOptions,
+): Promise<{ client: GatewayClient; signer: DeviceSigner | undefined }> {
+  const { version, createKey, ...rest } = options
+  const signer = await loadSigner(settings.signer, settings.paths, {
+    create: createKey ?? true,
+    profile: settings.profile,
+  })
+  const displayName = (settings as { clientDisplayName?: string }).clientDisplayName
+  const client = createGatewayClient({
+    url: settings.url,
+    ...(settings.token ? { token: settings.token } : {}),
+    ...(settings.password ? { password: settings.password } : {}),
+    ...(signer ? { signer } : {}),
+    deviceTokenStore: createFileDeviceTokenStore(settings.paths.deviceTokensFile),
+    client: { id: 'cli', mode: 'cli', version, ...(displayName ? { displayName } : {}) },
+    tlsFingerprints: settings.tlsFingerprints,
+    allowInsecurePlaintext: settings.allowInsecurePlaintext,
+    ...rest,
+  })
+  return { client, signer }
+}

@@ -1,0 +1,44 @@
+/** What every clawlink error carries besides its message (DESIGN.md "The client": one base shape). */
+export interface ClawlinkErrorOptions {
+  /** What to do next, one line. */
+  remedy: string
+  /** Whether the same call may succeed later without anyone changing anything. @default false */
+  retryable?: boolean
+  /** How long to wait before that retry, when the source said so. */
+  retryAfterMs?: number | undefined
+  cause?: unknown
+}
+
+/**
+ * The base of every error clawlink throws: a stable SCREAMING_SNAKE `code`, a message saying what happened, a
+ * `remedy` saying what to do, and `shouldRetry()`, which drives reconnects and polling loops.
+ */
+export class ClawlinkError<C extends string = string> extends Error {
+  readonly code: C
+  readonly remedy: string
+  readonly retryable: boolean
+  readonly retryAfterMs: number | undefined
+
+  constructor(code: C, message: string, options: ClawlinkErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.remedy = options.remedy
+    this.retryable = options.retryable ?? false
+    this.retryAfterMs = options.retryAfterMs
+  }
+
+  /** True when retrying the same operation later may succeed (transient network, gateway starting, …). */
+  shouldRetry(): boolean {
+    return this.retryable
+  }
+}
+
+/** True for any clawlink error, optionally one of the given codes. */
+export function isClawlinkError(error: unknown, ...codes: string[]): error is ClawlinkError {
+  return error instanceof ClawlinkError && (codes.length === 0 || codes.includes(error.code))
+}
+
+/** `shouldRetry()` of a clawlink error; anything else (a bug, a TypeError) is not retried. */
+export function shouldRetry(error: unknown): boolean {
+  return error instanceof ClawlinkError && error.shouldRetry()
+}
