@@ -53,7 +53,9 @@ function log(message: string): void {
 function parse(argv: string[]): Values | number {
   try {
     if (argv.some((a) => /^--(token|password)(=|$)/.test(a)))
-      throw new Error('secrets are not accepted on the command line: use --token-file or OPENCLAW_GATEWAY_TOKEN')
+      throw new Error(
+        'secrets are not accepted on the command line: use --token-file or OPENCLAW_GATEWAY_TOKEN',
+      )
     return parseArgs({ args: argv, options: OPTIONS, strict: true }).values
   } catch (error) {
     log(`${(error as Error).message}\nsee: clawlink-mcp --help`)
@@ -71,7 +73,8 @@ function sessionOpener(settings: Awaited<ReturnType<typeof resolveSettings>>, ur
       onProgress: (event) => {
         if (event.kind === 'warning') log(event.message)
         else if (event.kind === 'connected') log(`connected to ${url}: protocol ${event.protocol}`)
-        else if (event.kind === 'reconnect-scheduled') log(`connection lost; reconnecting in ${event.delayMs} ms`)
+        else if (event.kind === 'reconnect-scheduled')
+          log(`connection lost; reconnecting in ${event.delayMs} ms`)
         else if (event.kind === 'reconnect-paused') log(`reconnect paused: ${event.error.message}`)
       },
     })
@@ -94,7 +97,10 @@ function sessionOpener(settings: Awaited<ReturnType<typeof resolveSettings>>, ur
 }
 
 /** Starts the server on stdio; resolves when it is listening. Exit code on bad arguments. */
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
+export async function main(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number | undefined> {
   const values = parse(argv)
   if (typeof values === 'number') return values
   if (values.help) {

@@ -36,7 +36,11 @@ export type ClientProgressEvent =
   | { kind: 'connected'; protocol: number; scopes: readonly string[]; authMethod: AuthMethod }
   | { kind: 'disconnected'; code: number | undefined; reason: string | undefined; error: Error }
   | { kind: 'reconnected' }
-  | { kind: 'warning'; code: 'NO_SCOPES_TOKEN_ONLY' | 'SCOPES_REDUCED' | 'DEVICE_TOKEN_STORE'; message: string }
+  | {
+      kind: 'warning'
+      code: 'NO_SCOPES_TOKEN_ONLY' | 'SCOPES_REDUCED' | 'DEVICE_TOKEN_STORE'
+      message: string
+    }
 
 /** Client identity sent in `connect.params.client` (docs/protocol.md §2.2, closed enums §2.3). */
 export type ClientIdentityOptions = Partial<HandshakeIdentity>
@@ -130,7 +134,8 @@ export class GatewayClient {
     this.requestedScopes = [...(options.scopes ?? CLAWLINK_SCOPES)]
     this.ownDeviceId = options.signer ? deriveDeviceId(options.signer.publicKey) : undefined
     this.connectorOptions = this.buildConnectorOptions(parsed, pins)
-    const reconnect = options.reconnect === true ? {} : options.reconnect === false ? undefined : options.reconnect
+    const reconnect =
+      options.reconnect === true ? {} : options.reconnect === false ? undefined : options.reconnect
     if (reconnect) {
       this.reconnector = new Reconnector({
         connect: () => this.connect().then(() => undefined),
@@ -178,7 +183,10 @@ export class GatewayClient {
       password: o.password,
       tokens:
         signer && o.deviceTokenStore && this.ownDeviceId
-          ? { store: o.deviceTokenStore, key: { gateway: gatewayKey(o.url, pins), deviceId: this.ownDeviceId, role } }
+          ? {
+              store: o.deviceTokenStore,
+              key: { gateway: gatewayKey(o.url, pins), deviceId: this.ownDeviceId, role },
+            }
           : undefined,
       trustedEndpoint: isLoopbackHost(url.hostname) || (url.protocol === 'wss:' && pins.length > 0),
       startingRetry: o.startingRetry ?? {},
@@ -267,7 +275,9 @@ export class GatewayClient {
    */
   async request<T = unknown>(method: string, params?: unknown, options: RequestOptions = {}): Promise<T> {
     const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs ?? 30_000
-    const deadline = deadlineSignal(timeoutMs, method, () => requestTimeout(method, timeoutMs, this.currentState))
+    const deadline = deadlineSignal(timeoutMs, method, () =>
+      requestTimeout(method, timeoutMs, this.currentState),
+    )
     const signal = anySignal(options.signal, deadline.signal) as AbortSignal
     const started = Date.now()
     try {
@@ -378,7 +388,11 @@ export class GatewayClient {
     }
     const missing = this.requestedScopes.filter((s) => !scopes.some((held) => scopeSatisfies(held, s)))
     if (missing.length > 0)
-      this.progress({ kind: 'warning', code: 'SCOPES_REDUCED', message: `gateway did not grant ${missing.join(', ')}` })
+      this.progress({
+        kind: 'warning',
+        code: 'SCOPES_REDUCED',
+        message: `gateway did not grant ${missing.join(', ')}`,
+      })
   }
 
   private onSessionEnd(session: Session, error: Error): void {
@@ -434,10 +448,14 @@ export class GatewayClient {
         },
       )
     }
-    throw new ClientError('SCOPE_PREFLIGHT', `${method} needs ${missing}; this connection holds [${scopes.join(', ')}]`, {
-      remedy: `Connect with ${missing} in the requested scopes (clawlink requests ${CLAWLINK_SCOPES.join(', ')} by default); a paired device may need the scope upgrade approved: \`openclaw devices list\`, then \`openclaw devices approve <requestId>\`.`,
-      missingScope: missing,
-    })
+    throw new ClientError(
+      'SCOPE_PREFLIGHT',
+      `${method} needs ${missing}; this connection holds [${scopes.join(', ')}]`,
+      {
+        remedy: `Connect with ${missing} in the requested scopes (clawlink requests ${CLAWLINK_SCOPES.join(', ')} by default); a paired device may need the scope upgrade approved: \`openclaw devices list\`, then \`openclaw devices approve <requestId>\`.`,
+        missingScope: missing,
+      },
+    )
   }
 
   private closedError(what: string): Error {

@@ -42,11 +42,18 @@ export interface Connected extends HandshakeResult {
 type AuthPlan = { auth: ConnectAuth; method: AuthMethod }
 
 /** A broken token store must not break the connect: it only costs the shared-secret path. */
-async function storeCall<T>(o: ConnectorOptions, what: string, call: () => Promise<T>): Promise<T | undefined> {
+async function storeCall<T>(
+  o: ConnectorOptions,
+  what: string,
+  call: () => Promise<T>,
+): Promise<T | undefined> {
   try {
     return await call()
   } catch (error) {
-    o.onProgress({ kind: 'token-store-warning', message: `could not ${what} the device token store: ${(error as Error).message}` })
+    o.onProgress({
+      kind: 'token-store-warning',
+      message: `could not ${what} the device token store: ${(error as Error).message}`,
+    })
     return undefined
   }
 }
@@ -56,7 +63,10 @@ function storedToken(o: ConnectorOptions): Promise<StoredDeviceToken | undefined
   return t ? storeCall(o, 'read', () => t.store.get(t.key)) : Promise.resolve(undefined)
 }
 
-async function planAuth(o: ConnectorOptions, force: 'shared' | 'device-token' | undefined): Promise<AuthPlan> {
+async function planAuth(
+  o: ConnectorOptions,
+  force: 'shared' | 'device-token' | undefined,
+): Promise<AuthPlan> {
   if (force !== 'device-token') {
     if (o.token !== undefined) return { auth: { token: o.token }, method: 'token' }
     if (o.password !== undefined) return { auth: { password: o.password }, method: 'password' }
@@ -86,7 +96,11 @@ async function nextAuth(
 ): Promise<'shared' | 'device-token' | undefined> {
   const code = error instanceof GatewayError ? error.code : undefined
   const t = o.tokens
-  if (plan.method === 'device-token' && t && (code === 'AUTH_DEVICE_TOKEN_MISMATCH' || code === 'AUTH_TOKEN_MISMATCH')) {
+  if (
+    plan.method === 'device-token' &&
+    t &&
+    (code === 'AUTH_DEVICE_TOKEN_MISMATCH' || code === 'AUTH_TOKEN_MISMATCH')
+  ) {
     await storeCall(o, 'update', () => t.store.delete(t.key))
     o.onProgress({ kind: 'device-token-cleared', deviceId: t.key.deviceId, reason: code })
     if (!tried.has('shared') && (o.token !== undefined || o.password !== undefined)) {
@@ -96,7 +110,12 @@ async function nextAuth(
     }
     return undefined
   }
-  if (plan.method === 'token' && code === 'AUTH_TOKEN_MISMATCH' && !tried.has('device') && o.trustedEndpoint) {
+  if (
+    plan.method === 'token' &&
+    code === 'AUTH_TOKEN_MISMATCH' &&
+    !tried.has('device') &&
+    o.trustedEndpoint
+  ) {
     if (await storedToken(o)) {
       tried.add('device')
       o.onProgress({ kind: 'retrying-auth', with: 'device-token' })

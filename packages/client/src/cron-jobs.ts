@@ -39,7 +39,10 @@ const PAGE = 200 // the gateway's maximum page (docs/protocol.md §7.1)
  * a byte budget.
  * @throws ClientError RESPONSE_TOO_LARGE when the budget runs out; GatewayError; ClientError from the request
  */
-export async function listCronJobs(client: GatewayClient, options: ListCronJobsOptions = {}): Promise<CronJob[]> {
+export async function listCronJobs(
+  client: GatewayClient,
+  options: ListCronJobsOptions = {},
+): Promise<CronJob[]> {
   const maxJobs = options.maxJobs ?? 10_000
   const maxBytes = options.maxBytes ?? 16 * 1024 * 1024
   const jobs: CronJob[] = []
@@ -81,7 +84,11 @@ function resolved(job: CronJob): ResolvedJob {
 }
 
 /** `cron.get` (9.x) for an id: the job, or undefined when the gateway has no job with that id. */
-async function getById(client: GatewayClient, id: string, signal?: AbortSignal): Promise<CronJob | undefined> {
+async function getById(
+  client: GatewayClient,
+  id: string,
+  signal?: AbortSignal,
+): Promise<CronJob | undefined> {
   try {
     return parseCronJob(await client.request('cron.get', buildCronGetParams(id), signal ? { signal } : {}))
   } catch (error) {
@@ -161,11 +168,18 @@ export async function getJobRuns(
 ): Promise<{ job: ResolvedJob; runs: CronRunEntry[] }> {
   const job = await resolveJob(client, ref, options.signal ? { signal: options.signal } : {})
   const params = buildCronRunsParams({ id: job.id, limit: options.limit ?? 20, sortDir: 'desc' })
-  const runs = parseCronRuns(await client.request('cron.runs', params, options.signal ? { signal: options.signal } : {}))
+  const runs = parseCronRuns(
+    await client.request('cron.runs', params, options.signal ? { signal: options.signal } : {}),
+  )
   return { job, runs }
 }
 
 /** The scheduler's status, without inventing what the gateway did not say (docs/protocol.md §7.2). */
-export async function getCronStatus(client: GatewayClient, options: { signal?: AbortSignal } = {}): Promise<CronStatus> {
-  return parseCronStatus(await client.request('cron.status', {}, options.signal ? { signal: options.signal } : {}))
+export async function getCronStatus(
+  client: GatewayClient,
+  options: { signal?: AbortSignal } = {},
+): Promise<CronStatus> {
+  return parseCronStatus(
+    await client.request('cron.status', {}, options.signal ? { signal: options.signal } : {}),
+  )
 }

@@ -116,12 +116,20 @@ async function runResolved(
   progress: (event: RunProgress) => void,
 ): Promise<RunOutcome> {
   // Subscribe BEFORE sending cron.run: a fast job finishes before the answer to cron.run arrives.
-  const waiter = options.wait ? waitForRun(client, { jobId: job.id }, { signal, pollIntervalMs: options.pollIntervalMs, onProgress: progress, job }) : undefined
+  const waiter = options.wait
+    ? waitForRun(
+        client,
+        { jobId: job.id },
+        { signal, pollIntervalMs: options.pollIntervalMs, onProgress: progress, job },
+      )
+    : undefined
   try {
     const notBeforeMs = client.gatewayNow()
     state.sent = true
     const [answer, named] = await Promise.all([
-      client.request('cron.run', buildCronRunParams({ id: job.id, mode: options.mode ?? 'force' }), { signal }),
+      client.request('cron.run', buildCronRunParams({ id: job.id, mode: options.mode ?? 'force' }), {
+        signal,
+      }),
       job.name === undefined ? nameOf(client, job.id, signal) : Promise.resolve(job.name),
     ])
     const result = parseCronRunResult(answer)
@@ -150,11 +158,7 @@ async function nameOf(client: GatewayClient, id: string, signal: AbortSignal): P
   }
 }
 
-function timeoutError(
-  ref: string,
-  state: RunState,
-  timeoutMs: number,
-): ClientError {
+function timeoutError(ref: string, state: RunState, timeoutMs: number): ClientError {
   const name = state.job?.name ?? ref
   const details = { jobId: state.job?.id, jobName: state.job?.name, runId: state.runId }
   if (state.enqueued) {
@@ -164,11 +168,15 @@ function timeoutError(
       { remedy: `Look at its outcome later in the job's run history.`, retryable: true, details },
     )
   }
-  return new ClientError('DEADLINE_EXCEEDED', `cron run "${name}" did not get going within ${formatMs(timeoutMs)}`, {
-    remedy: 'Check that the gateway is reachable and not overloaded; nothing is known to have run.',
-    retryable: true,
-    details,
-  })
+  return new ClientError(
+    'DEADLINE_EXCEEDED',
+    `cron run "${name}" did not get going within ${formatMs(timeoutMs)}`,
+    {
+      remedy: 'Check that the gateway is reachable and not overloaded; nothing is known to have run.',
+      retryable: true,
+      details,
+    },
+  )
 }
 
 /** Whether an outcome is a success for the caller; both apps decide exit codes and `isError` from this. */

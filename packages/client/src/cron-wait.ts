@@ -64,7 +64,11 @@ function finished(run: CronEvent | CronRunEntry, observedBy: 'event' | 'poll'): 
  * missed); `until(ref)` then also polls `cron.runs` — events are dropped for slow clients and lost across a
  * reconnect — and polls at once after a reconnect.
  */
-export function waitForRun(client: GatewayClient, target: { jobId: string }, options: WaitForRunOptions): RunWaiter {
+export function waitForRun(
+  client: GatewayClient,
+  target: { jobId: string },
+  options: WaitForRunOptions,
+): RunWaiter {
   const stop = new AbortController()
   const seen: CronEvent[] = []
   let deliver: ((event: CronEvent) => void) | undefined
@@ -108,18 +112,22 @@ export function waitForRun(client: GatewayClient, target: { jobId: string }, opt
       try {
         await sleep(interval, anySignal(stop.signal, options.signal, nudge.signal))
       } catch {
-        if (stop.signal.aborted || options.signal.aborted) throw abortedError(options.signal, 'polling cron.runs')
+        if (stop.signal.aborted || options.signal.aborted)
+          throw abortedError(options.signal, 'polling cron.runs')
         nudge = new AbortController() // woken by a reconnect: poll now
       }
       options.onProgress?.({ kind: 'polling', attempt })
       try {
         const runs = parseCronRuns(
-          await client.request('cron.runs', params, { signal: anySignal(stop.signal, options.signal) as AbortSignal }),
+          await client.request('cron.runs', params, {
+            signal: anySignal(stop.signal, options.signal) as AbortSignal,
+          }),
         )
         const mine = runs.find((entry) => matchCronRun(entry, ref))
         if (mine) return finished(mine, 'poll')
       } catch (error) {
-        if (stop.signal.aborted || options.signal.aborted) throw abortedError(options.signal, 'polling cron.runs')
+        if (stop.signal.aborted || options.signal.aborted)
+          throw abortedError(options.signal, 'polling cron.runs')
         // A dropped connection or a gateway restart is retried on the next poll; a refusal is final.
         if (!shouldRetry(error)) throw error
       }

@@ -18,7 +18,11 @@ export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * Settles like `promise`, or rejects with the signal's error when the signal aborts first. The abort listener
  * is removed when either happens.
  */
-export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+export function raceSignal<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+  what: string,
+): Promise<T> {
   if (!signal) return promise
   if (signal.aborted) {
     promise.catch(() => undefined)
@@ -60,7 +64,8 @@ export function deadlineSignal(ms: number, what: string, error?: () => Error): D
       controller.abort(
         error?.() ??
           new ClientError('DEADLINE_EXCEEDED', `${what}: the time limit of ${formatMs(ms)} ran out`, {
-            remedy: 'Allow more time (--timeout), or find out why the gateway is slow (`openclaw gateway status`).',
+            remedy:
+              'Allow more time (--timeout), or find out why the gateway is slow (`openclaw gateway status`).',
             retryable: true,
           }),
       ),

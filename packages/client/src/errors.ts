@@ -77,7 +77,8 @@ export function abortedError(signal: AbortSignal | undefined, what: string): Cla
   if (reason instanceof ClawlinkError) return reason
   if (reason instanceof Error && reason.name === 'TimeoutError') {
     return new ClientError('DEADLINE_EXCEEDED', `${what}: the time limit ran out`, {
-      remedy: 'Allow more time (a longer timeout), or find out why the gateway is slow (`openclaw gateway status`).',
+      remedy:
+        'Allow more time (a longer timeout), or find out why the gateway is slow (`openclaw gateway status`).',
       retryable: true,
       cause: reason,
     })

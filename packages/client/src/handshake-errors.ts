@@ -1,4 +1,9 @@
-import { classifyGatewayError, describeCloseCode, type GatewayError, type WireError } from '@clawlink/protocol'
+import {
+  classifyGatewayError,
+  describeCloseCode,
+  type GatewayError,
+  type WireError,
+} from '@clawlink/protocol'
 import { formatMs } from './deadline.js'
 import { ClientError } from './errors.js'
 
@@ -41,10 +46,14 @@ export function networkError(url: string, error: Error & { code?: string }): Cli
 
 /** No WebSocket within the connect deadline. */
 export function openTimeoutError(url: string, ms: number): ClientError {
-  return new ClientError('UNREACHABLE', `cannot reach ${url}: no WebSocket connection within ${formatMs(ms)}`, {
-    remedy: 'Check the URL, the network path and that the gateway is running (`openclaw gateway status`).',
-    retryable: true,
-  })
+  return new ClientError(
+    'UNREACHABLE',
+    `cannot reach ${url}: no WebSocket connection within ${formatMs(ms)}`,
+    {
+      remedy: 'Check the URL, the network path and that the gateway is running (`openclaw gateway status`).',
+      retryable: true,
+    },
+  )
 }
 
 /** The socket opened but no `connect.challenge` came. */
@@ -86,7 +95,12 @@ export function httpInsteadOfUpgradeError(url: string, status: number | undefine
 }
 
 /** The socket closed (or failed) before `hello-ok`; 1013 is the gateway's start-up phase. */
-export function closedBeforeHelloError(url: string, code: number, reason: string, opened: boolean): ClientError {
+export function closedBeforeHelloError(
+  url: string,
+  code: number,
+  reason: string,
+  opened: boolean,
+): ClientError {
   if (!opened) {
     return new ClientError('UNREACHABLE', `cannot open a WebSocket to ${url} (close ${code})`, {
       remedy: 'Check the URL and that the gateway is running (`openclaw gateway status`).',
@@ -112,11 +126,15 @@ export function closedBeforeHelloError(url: string, code: number, reason: string
 
 /** The socket errored after it opened, before `hello-ok`. */
 export function handshakeSocketError(url: string, error: Error): ClientError {
-  return new ClientError('CLOSED_BEFORE_HELLO', `connection to ${url} failed during the handshake: ${error.message}`, {
-    remedy: 'Retry; if it persists check the gateway log (`openclaw logs`).',
-    retryable: true,
-    cause: error,
-  })
+  return new ClientError(
+    'CLOSED_BEFORE_HELLO',
+    `connection to ${url} failed during the handshake: ${error.message}`,
+    {
+      remedy: 'Retry; if it persists check the gateway log (`openclaw logs`).',
+      retryable: true,
+      cause: error,
+    },
+  )
 }
 
 /** The challenge had no usable nonce. */

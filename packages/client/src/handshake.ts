@@ -91,7 +91,9 @@ class Handshake {
     this.ws = new WebSocketImpl(o.url.href, options)
     this.ws.on('upgrade', (response) => checkUpgradePin(response.socket, o.pins, pin))
     this.ws.on('open', () => this.onOpen())
-    this.ws.on('unexpected-response', (_req, res) => this.fail(httpInsteadOfUpgradeError(this.href, res.statusCode)))
+    this.ws.on('unexpected-response', (_req, res) =>
+      this.fail(httpInsteadOfUpgradeError(this.href, res.statusCode)),
+    )
     this.ws.on('error', (error: Error & { code?: string }) => this.onSocketError(error))
     this.ws.on('close', (code: number, reason: Buffer) => this.onSocketClose(code, reason.toString()))
     this.ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
@@ -157,7 +159,10 @@ class Handshake {
       reason: 'signer timeout',
     })
     this.sendConnect(p.nonce as string).catch((error: unknown) =>
-      this.fail(error instanceof Error ? error : new Error(String(error)), { code: 1000, reason: 'connect failed' }),
+      this.fail(error instanceof Error ? error : new Error(String(error)), {
+        code: 1000,
+        reason: 'connect failed',
+      }),
     )
   }
 

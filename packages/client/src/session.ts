@@ -82,7 +82,9 @@ export class Session {
     })
     ws.on('ping', () => this.armTickWatchdog())
     ws.on('error', () => undefined)
-    ws.on('close', (code: number, reason: Buffer) => this.end(closeError(code, reason.toString(), this.shutdownSeen)))
+    ws.on('close', (code: number, reason: Buffer) =>
+      this.end(closeError(code, reason.toString(), this.shutdownSeen)),
+    )
     this.armTickWatchdog()
   }
 
@@ -99,23 +101,31 @@ export class Session {
   /** Sends a request and resolves with the final response's payload. */
   request(req: SessionRequest): Promise<unknown> {
     if (this.endedWith) return Promise.reject(this.endedWith)
-    const frame = req.params === undefined
-      ? { type: 'req' as const, id: req.id, method: req.method }
-      : { type: 'req' as const, id: req.id, method: req.method, params: req.params }
+    const frame =
+      req.params === undefined
+        ? { type: 'req' as const, id: req.id, method: req.method }
+        : { type: 'req' as const, id: req.id, method: req.method, params: req.params }
     const text = encodeRequest(frame)
     const size = Buffer.byteLength(text)
     if (size > this.maxPayload) {
       return Promise.reject(
-        new ClientError('PAYLOAD_TOO_LARGE', `${req.method} request is ${size} bytes; the gateway accepts at most ${this.maxPayload}`, {
-          remedy: 'Send less data in one request (hello-ok policy.maxPayload is the limit).',
-        }),
+        new ClientError(
+          'PAYLOAD_TOO_LARGE',
+          `${req.method} request is ${size} bytes; the gateway accepts at most ${this.maxPayload}`,
+          {
+            remedy: 'Send less data in one request (hello-ok policy.maxPayload is the limit).',
+          },
+        ),
       )
     }
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        settle()
-        reject(requestTimeoutError(req.method, req.timeoutMs))
-      }, clampMs(req.timeoutMs, 1, 2_147_483_647, 30_000))
+      const timer = setTimeout(
+        () => {
+          settle()
+          reject(requestTimeoutError(req.method, req.timeoutMs))
+        },
+        clampMs(req.timeoutMs, 1, 2_147_483_647, 30_000),
+      )
       const onAbort = (): void => {
         settle()
         reject(abortedError(req.signal, req.method))
@@ -178,7 +188,13 @@ export class Session {
     const entry = this.pending.get(frame.id)
     if (!entry) return
     const payload = frame.payload as { status?: unknown } | undefined
-    if (frame.ok && entry.request.expectFinal && payload && typeof payload === 'object' && payload.status === 'accepted')
+    if (
+      frame.ok &&
+      entry.request.expectFinal &&
+      payload &&
+      typeof payload === 'object' &&
+      payload.status === 'accepted'
+    )
       return
     entry.cleanup()
     entry.request.onResponseBytes?.(this.lastResponseBytes)
@@ -186,7 +202,10 @@ export class Session {
       entry.resolve(frame.payload)
       return
     }
-    const wire: WireError = frame.error ?? { code: 'UNAVAILABLE', message: `${entry.request.method} failed without an error body` }
+    const wire: WireError = frame.error ?? {
+      code: 'UNAVAILABLE',
+      message: `${entry.request.method} failed without an error body`,
+    }
     entry.reject(classifyGatewayError(wire, { method: entry.request.method, params: entry.request.params }))
   }
 
@@ -242,13 +261,17 @@ function requestTimeoutError(method: string, timeoutMs: number): ClientError {
 /** The error for a socket that closed after hello-ok. */
 export function closeError(code: number, reason: string, shutdownSeen: boolean): ClientError {
   if (shutdownSeen || code === 1012) {
-    return new ClientError('SHUTDOWN', `gateway is shutting down (close ${code}${reason ? ` "${reason}"` : ''})`, {
-      remedy: 'The gateway is stopping or restarting; retry in a few seconds.',
-      retryable: true,
-      closeCode: code,
-      closeReason: reason,
-      retryAfterMs: 1000,
-    })
+    return new ClientError(
+      'SHUTDOWN',
+      `gateway is shutting down (close ${code}${reason ? ` "${reason}"` : ''})`,
+      {
+        remedy: 'The gateway is stopping or restarting; retry in a few seconds.',
+        retryable: true,
+        closeCode: code,
+        closeReason: reason,
+        retryAfterMs: 1000,
+      },
+    )
   }
   const meaning = describeCloseCode(code, reason)
   return new ClientError(

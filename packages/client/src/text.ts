@@ -15,5 +15,7 @@ function escapeOne(ch: string): string {
  * unless `singleLine` is set (then they are escaped too, for table cells and one-line messages).
  */
 export function escapeControlChars(text: string, options: { singleLine?: boolean } = {}): string {
-  return text.replace(UNSAFE, (ch) => (!options.singleLine && (ch === '\n' || ch === '\t') ? ch : escapeOne(ch)))
+  return text.replace(UNSAFE, (ch) =>
+    !options.singleLine && (ch === '\n' || ch === '\t') ? ch : escapeOne(ch),
+  )
 }

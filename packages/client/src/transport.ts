@@ -25,7 +25,10 @@ export const MAX_FRAME_BYTES = 32 * 1024 * 1024
 export type PinState = { mismatch?: string }
 
 /** `ws` options for one attempt: no compression, the pre-auth frame limit, and the pin check for `wss://`. */
-export function socketOptions(url: URL, pins: readonly string[]): { options: WsClientOptions; pin: PinState } {
+export function socketOptions(
+  url: URL,
+  pins: readonly string[],
+): { options: WsClientOptions; pin: PinState } {
   const pin: PinState = {}
   const options: WsClientOptions = { maxPayload: PREAUTH_MAX_FRAME_BYTES, perMessageDeflate: false }
   if (url.protocol === 'wss:' && pins.length > 0) {
@@ -81,7 +84,11 @@ export function frameLog(sink: ((line: string) => void) | undefined): FrameLog {
 }
 
 /** Decodes one WebSocket message; binary, malformed and unknown frames are logged and skipped (never fatal). */
-export function decodeFrame(data: WebSocket.RawData, isBinary: boolean, log: FrameLog): ServerFrame | undefined {
+export function decodeFrame(
+  data: WebSocket.RawData,
+  isBinary: boolean,
+  log: FrameLog,
+): ServerFrame | undefined {
   if (isBinary) {
     log.note?.('← [binary frame ignored]')
     return undefined

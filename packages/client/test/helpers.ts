@@ -21,8 +21,8 @@ export function createTestSigner(): DeviceSigner & { signCount: number } {
   return signer
 }
 
-/** A self-signed certificate for 127.0.0.1 made with openssl, or undefined when openssl is missing. */
-export function createSelfSignedCert(): { key: string; cert: string; fingerprint: string } | undefined {
+/** A self-signed certificate for 127.0.0.1 made with openssl (scripts/setup.sh installs it; absent → the test fails). */
+export function createSelfSignedCert(): { key: string; cert: string; fingerprint: string } {
   const dir = mkdtempSync(join(tmpdir(), 'clawlink-tls-'))
   try {
     execFileSync(
@@ -61,8 +61,10 @@ export function createSelfSignedCert(): { key: string; cert: string; fingerprint
       cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
       fingerprint: fingerprint.replace(/^.*=/, ''),
     }
-  } catch {
-    return undefined
+  } catch (error) {
+    throw new Error(
+      `openssl could not make a test certificate (is openssl installed? scripts/setup.sh installs it): ${(error as Error).message}`,
+    )
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

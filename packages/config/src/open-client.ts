@@ -11,7 +11,14 @@ import type { ResolvedSettings } from './settings.js'
 /** What the app adds to settings when it opens a client. */
 export type OpenClientOptions = Omit<
   GatewayClientOptions,
-  'url' | 'token' | 'password' | 'signer' | 'deviceTokenStore' | 'client' | 'tlsFingerprints' | 'allowInsecurePlaintext'
+  | 'url'
+  | 'token'
+  | 'password'
+  | 'signer'
+  | 'deviceTokenStore'
+  | 'client'
+  | 'tlsFingerprints'
+  | 'allowInsecurePlaintext'
 > & {
   /** The app's version, sent as `client.version`. */
   version: string

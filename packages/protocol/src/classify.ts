@@ -154,11 +154,8 @@ export function classifyGatewayError(error: WireError, context: ClassifyContext 
     retryable: error.retryable === true,
     retryAfterMs: num(error.retryAfterMs),
   }
-  const make = (
-    code: GatewayErrorCode,
-    remedy: string,
-    extra: Partial<GatewayErrorInit> = {},
-  ) => new GatewayError({ ...base, code, message, remedy, ...extra })
+  const make = (code: GatewayErrorCode, remedy: string, extra: Partial<GatewayErrorInit> = {}) =>
+    new GatewayError({ ...base, code, message, remedy, ...extra })
 
   // Missing scope: v3 INVALID_REQUEST "missing scope: X" and v4 FORBIDDEN + MISSING_SCOPE (§5.7).
   const scopeText = /^missing scope: (\S+)/.exec(message)?.[1]
@@ -264,4 +261,3 @@ export function classifyGatewayError(error: WireError, context: ClassifyContext 
   }
   return make('GATEWAY_ERROR', 'see the message; the gateway log has more detail')
 }
-

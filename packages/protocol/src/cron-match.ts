@@ -42,7 +42,6 @@ export function matchCronJob(jobs: readonly CronJob[], ref: string): CronJobMatc
   return { kind: 'none', suggestions: scored.slice(0, 3).map((s) => s.job) }
 }
 
-
 /** What identifies "my run" among cron events and run-log entries (§7.3). */
 export interface CronRunRef {
   jobId: string

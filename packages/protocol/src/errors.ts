@@ -15,13 +15,15 @@ export type ProtocolErrorCode =
 const PROTOCOL_REMEDY: Record<ProtocolErrorCode, string> = {
   FRAME_NOT_JSON: 'the peer is not speaking the OpenClaw protocol: check that the URL points at the gateway',
   FRAME_INVALID: 'the peer is not speaking the OpenClaw protocol: check that the URL points at the gateway',
-  FRAME_UNKNOWN_TYPE: 'the peer is not speaking the OpenClaw protocol: check that the URL points at the gateway',
+  FRAME_UNKNOWN_TYPE:
+    'the peer is not speaking the OpenClaw protocol: check that the URL points at the gateway',
   INVALID_CLIENT_ID: 'use one of the client ids the gateway accepts (docs/protocol.md §2.3)',
   INVALID_CLIENT_MODE: 'use one of the client modes the gateway accepts (docs/protocol.md §2.3)',
   INVALID_PARAMS: 'check the parameters of the call',
   INVALID_ENCODING: 'check the value: it is not valid in the expected encoding',
   INVALID_KEY: 'use a raw 32-byte Ed25519 key (clawlink device init makes one)',
-  INVALID_HELLO: 'the gateway answered connect with something that is not a hello-ok: check the URL and the gateway version',
+  INVALID_HELLO:
+    'the gateway answered connect with something that is not a hello-ok: check the URL and the gateway version',
 }
 
 /** A malformed frame from the wire or invalid local input; never a gateway's verdict. */

@@ -86,9 +86,13 @@ export async function cronRun(argv: string[]): Promise<number> {
       ? DEFAULT_WAIT_MS
       : DEFAULT_TIMEOUT_MS
   // The client's own deadline is a little later, so the run's clearer WAIT_TIMEOUT wins the race.
-  const session = await openSession(values, out, { deadlineMs: waitMs + 2000, requestTimeoutMs: Math.min(waitMs, 60_000) })
+  const session = await openSession(values, out, {
+    deadlineMs: waitMs + 2000,
+    requestTimeoutMs: Math.min(waitMs, 60_000),
+  })
   const interrupt = new AbortController()
-  const onSigint = (): void => interrupt.abort(new ClientError('ABORTED', 'interrupted (Ctrl-C)', { remedy: 'none' }))
+  const onSigint = (): void =>
+    interrupt.abort(new ClientError('ABORTED', 'interrupted (Ctrl-C)', { remedy: 'none' }))
   process.once('SIGINT', onSigint)
   const seen: { runId?: string | undefined; name?: string | undefined; id?: string } = {}
   try {
@@ -119,7 +123,13 @@ function present(outcome: RunOutcome, out: Output): number {
   const data = outcomeJson(outcome)
   if (!verdict.ok) {
     const follow = `clawlink cron runs ${outcome.job.id}`
-    throw new CliError(verdict.code, verdict.message, `${verdict.remedy} See: ${follow}`, VERDICT_EXIT[verdict.code], data)
+    throw new CliError(
+      verdict.code,
+      verdict.message,
+      `${verdict.remedy} See: ${follow}`,
+      VERDICT_EXIT[verdict.code],
+      data,
+    )
   }
   out.result(outcomeText(outcome), { ok: true, ...data })
   return EXIT.OK
@@ -135,11 +145,24 @@ function explainRunError(
   const follow = `clawlink cron runs ${seen.id ?? ref}`
   const details = { job: { id: seen.id ?? null, name: seen.name ?? null }, runId: seen.runId ?? null }
   if (interrupted) {
-    const what = seen.runId !== undefined || seen.id ? 'the run goes on on the gateway' : 'nothing was started'
-    return new CliError('INTERRUPTED', `interrupted: ${what}${seen.runId ? ` (run ${seen.runId})` : ''}`, `follow it with: ${follow}`, EXIT.INTERRUPTED, details)
+    const what =
+      seen.runId !== undefined || seen.id ? 'the run goes on on the gateway' : 'nothing was started'
+    return new CliError(
+      'INTERRUPTED',
+      `interrupted: ${what}${seen.runId ? ` (run ${seen.runId})` : ''}`,
+      `follow it with: ${follow}`,
+      EXIT.INTERRUPTED,
+      details,
+    )
   }
   if (error instanceof ClientError && error.code === 'WAIT_TIMEOUT') {
-    return new CliError('WAIT_TIMEOUT', error.message, `follow it with: ${follow} (or wait longer with --timeout)`, EXIT.TIMEOUT, details)
+    return new CliError(
+      'WAIT_TIMEOUT',
+      error.message,
+      `follow it with: ${follow} (or wait longer with --timeout)`,
+      EXIT.TIMEOUT,
+      details,
+    )
   }
   return error
 }
@@ -217,7 +240,11 @@ export async function cronRuns(argv: string[]): Promise<number> {
       runs.length === 0
         ? `no runs of ${job.name ?? job.id} yet`
         : table(['STARTED', 'STATUS', 'DURATION', 'RUN', 'SUMMARY'], rows)
-    out.result(human, { ok: true, job: { id: job.id, name: job.name ?? null }, runs: runs.map(({ raw }) => raw) })
+    out.result(human, {
+      ok: true,
+      job: { id: job.id, name: job.name ?? null },
+      runs: runs.map(({ raw }) => raw),
+    })
     return EXIT.OK
   } finally {
     await session.close()

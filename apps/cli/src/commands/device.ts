@@ -42,7 +42,10 @@ export async function deviceShow(argv: string[]): Promise<number> {
   const tokenLines =
     tokens.length === 0
       ? ['device token: none cached (the next connect with the shared token pairs this device)']
-      : tokens.map((t, i) => `${i === 0 ? 'device token:' : '             '} cached for ${t.gateway}${t.scopes.length ? `, scopes ${t.scopes.join(' ')}` : ''}`)
+      : tokens.map(
+          (t, i) =>
+            `${i === 0 ? 'device token:' : '             '} cached for ${t.gateway}${t.scopes.length ? `, scopes ${t.scopes.join(' ')}` : ''}`,
+        )
   const human = [
     `profile:      ${settings.profile} (${settings.paths.dir})`,
     `deviceId:     ${deviceId}`,

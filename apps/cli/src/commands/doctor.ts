@@ -49,15 +49,28 @@ function stepOf(error: unknown): string {
 
 /** Without a shared secret only a device token cached for THIS gateway can authenticate (docs/protocol.md §5.6). */
 async function credentialsStep(settings: ResolvedSettings, deviceId: string | undefined): Promise<Step> {
-  const fix = 'pass --token-file FILE (the gateway host\'s gateway.auth.token) or set OPENCLAW_GATEWAY_TOKEN'
-  if (!deviceId) return { step: 'credentials', ok: false, mark: 'warn', detail: 'no shared token, no password and no device key', fix }
+  const fix = "pass --token-file FILE (the gateway host's gateway.auth.token) or set OPENCLAW_GATEWAY_TOKEN"
+  if (!deviceId)
+    return {
+      step: 'credentials',
+      ok: false,
+      mark: 'warn',
+      detail: 'no shared token, no password and no device key',
+      fix,
+    }
   const gateway = gatewayKey(settings.url, settings.tlsFingerprints)
   const cached = (await createFileDeviceTokenStore(settings.paths.deviceTokensFile).list(deviceId)).find(
     (t) => t.key.gateway === gateway,
   )
   return cached
     ? { step: 'credentials', ok: true, detail: `no shared token; a device token is cached for ${gateway}` }
-    : { step: 'credentials', ok: false, mark: 'warn', detail: `no shared token and no device token cached for ${gateway}: the gateway will refuse the connect`, fix }
+    : {
+        step: 'credentials',
+        ok: false,
+        mark: 'warn',
+        detail: `no shared token and no device token cached for ${gateway}: the gateway will refuse the connect`,
+        fix,
+      }
 }
 
 export async function doctor(argv: string[]): Promise<number> {
@@ -181,7 +194,7 @@ export async function doctor(argv: string[]): Promise<number> {
     print({
       step: 'scopes for cron.run',
       ok: true,
-      detail: `gateway granted ${granted}${hello.scopesAreLive ? '' : ' (the device token\'s scopes; protocol 3)'}; this connection uses [${client.scopes.join(' ')}]`,
+      detail: `gateway granted ${granted}${hello.scopesAreLive ? '' : " (the device token's scopes; protocol 3)"}; this connection uses [${client.scopes.join(' ')}]`,
     })
     return finish(EXIT.OK)
   } catch (error) {

@@ -1,10 +1,4 @@
-import {
-  deadlineSignal,
-  type GatewayClient,
-  getCronStatus,
-  getJobRuns,
-  listCronJobs,
-} from '@clawlink/client'
+import { deadlineSignal, type GatewayClient, getCronStatus, getJobRuns, listCronJobs } from '@clawlink/client'
 import { describeCronSchedule } from '@clawlink/protocol'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { z } from 'zod'
@@ -22,7 +16,12 @@ const jobShape = { id: z.string(), name: z.string().nullable() }
 const READ_ONLY = { readOnlyHint: true, openWorldHint: false } as const
 
 /** Runs `fn` with a signal that ends at the per-call limit or when the MCP client cancels. */
-async function bounded<T>(deps: ReadToolDeps, what: string, outer: AbortSignal, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+async function bounded<T>(
+  deps: ReadToolDeps,
+  what: string,
+  outer: AbortSignal,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const deadline = deadlineSignal(deps.callTimeoutMs, what)
   try {
     return await fn(AbortSignal.any([outer, deadline.signal]))
@@ -37,7 +36,8 @@ export function registerReadTools(server: McpServer, deps: ReadToolDeps): void {
     'list_cron_jobs',
     {
       title: 'List OpenClaw cron jobs',
-      description: 'Lists cron jobs with id, name, enabled, schedule and next run. Optional query filters by name.',
+      description:
+        'Lists cron jobs with id, name, enabled, schedule and next run. Optional query filters by name.',
       inputSchema: {
         query: z.string().max(256).optional().describe('case-insensitive text to match in the job name'),
         includeDisabled: z.boolean().optional().describe('include disabled jobs (default false)'),
@@ -85,7 +85,8 @@ export function registerReadTools(server: McpServer, deps: ReadToolDeps): void {
     'get_cron_runs',
     {
       title: 'Recent runs of an OpenClaw cron job',
-      description: 'Returns the most recent runs of a job (by id or exact name), newest first, with status and summary.',
+      description:
+        'Returns the most recent runs of a job (by id or exact name), newest first, with status and summary.',
       inputSchema: {
         job: z.string().min(1).max(512).describe('job id or exact job name'),
         limit: z.number().int().min(1).max(200).optional().describe('how many runs (default 10)'),
@@ -108,7 +109,10 @@ export function registerReadTools(server: McpServer, deps: ReadToolDeps): void {
     ({ job, limit }, extra) =>
       guarded(() =>
         bounded(deps, 'get_cron_runs', extra.signal, async (signal) => {
-          const { job: found, runs } = await getJobRuns(await deps.getClient(), job, { limit: limit ?? 10, signal })
+          const { job: found, runs } = await getJobRuns(await deps.getClient(), job, {
+            limit: limit ?? 10,
+            signal,
+          })
           return {
             job: { id: found.id, name: found.name ?? null },
             runs: runs.map((r) => ({

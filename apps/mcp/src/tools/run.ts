@@ -36,9 +36,14 @@ export function outcomeContent(outcome: RunOutcome): Record<string, unknown> {
 /** Errors of a wait that ended early say what became of the run and how to follow it. */
 function explain(error: unknown, cancelled: boolean): unknown {
   const details = error instanceof ClientError ? error.details : {}
-  const follow = details.jobId ? ` Call get_cron_runs with job "${String(details.jobId)}" to see how it ends.` : ''
+  const follow = details.jobId
+    ? ` Call get_cron_runs with job "${String(details.jobId)}" to see how it ends.`
+    : ''
   if (cancelled) {
-    const what = details.runId !== undefined || details.jobId ? 'the run itself goes on on the gateway' : 'nothing was run'
+    const what =
+      details.runId !== undefined || details.jobId
+        ? 'the run itself goes on on the gateway'
+        : 'nothing was run'
     return new ToolRefusal(`The wait was cancelled; ${what} (the job was not touched).${follow}`, 'CANCELLED')
   }
   if (error instanceof ClientError && error.code === 'WAIT_TIMEOUT') {
@@ -59,7 +64,13 @@ export function registerRunTool(server: McpServer, deps: RunToolDeps): void {
         job: z.string().min(1).max(512).describe('job id or exact job name (see list_cron_jobs)'),
         mode: z.enum(['force', 'due']).optional().describe('force (default) or due'),
         wait: z.boolean().optional().describe('wait for the run to finish'),
-        timeoutSeconds: z.number().int().min(1).max(3600).optional().describe('how long to wait when wait=true'),
+        timeoutSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(3600)
+          .optional()
+          .describe('how long to wait when wait=true'),
       },
       outputSchema: {
         job: z.object(jobShape),
@@ -74,7 +85,12 @@ export function registerRunTool(server: McpServer, deps: RunToolDeps): void {
         error: z.string().nullable().optional(),
         durationMs: z.number().nullable().optional(),
       },
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: false,
+        openWorldHint: false,
+      },
     },
     async ({ job, mode, wait, timeoutSeconds }, extra) => {
       try {
@@ -91,7 +107,9 @@ export function registerRunTool(server: McpServer, deps: RunToolDeps): void {
         const verdict = judgeRun(outcome)
         if (verdict.ok) return resultOf(outcomeContent(outcome))
         const facts = JSON.stringify(outcomeContent(outcome))
-        return failure(new ToolRefusal(`${verdict.message}. ${verdict.remedy} Details: ${facts}`, verdict.code))
+        return failure(
+          new ToolRefusal(`${verdict.message}. ${verdict.remedy} Details: ${facts}`, verdict.code),
+        )
       } catch (error) {
         return failure(explain(error, extra.signal.aborted))
       }

@@ -1,0 +1,266 @@
+import { randomUUID } from 'node:crypto'
+
+/** Which real release the fake imitates (hello-ok shape, error shapes, cron event fields). */
+export type FakeGatewayFlavor = '3.13' | '5.7' | '9.6'
+
+/** A wire error as the gateway sends it (docs/protocol.md §1.2). */
+export type FakeWireError = {
+  code: string
+  message: string
+  details?: Record<string, unknown>
+  retryable?: boolean
+  retryAfterMs?: number
+}
+
+/** A cron job as stored by the fake (a subset of the real CronJob, docs/protocol.md §7.2). */
+export type FakeCronJob = {
+  id: string
+  name: string
+  enabled: boolean
+  schedule: Record<string, unknown>
+  payload: Record<string, unknown>
+  /** Outcome of a run: `ok` (default) or `error`. */
+  outcome?: 'ok' | 'error'
+  /** How long a run takes before `finished` is broadcast. @default 20 */
+  runDurationMs?: number
+  nextRunAtMs?: number
+  running?: boolean
+}
+
+/** What the cron part of the fake needs from the server around it. */
+export interface FakeCronDeps {
+  flavor: FakeGatewayFlavor
+  /** The gateway's clock (with the configured offset). */
+  now: () => number
+  later: (ms: number, fn: () => void) => void
+  broadcast: (event: string, payload: unknown) => void
+}
+
+type Result = { payload?: unknown; error?: FakeWireError }
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function intParam(value: unknown, fallback: number, min: number, max: number): number | undefined {
+  if (value === undefined) return fallback
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max
+    ? value
+    : undefined
+}
+
+function invalid(method: string, what: string): Result {
+  return { error: { code: 'INVALID_REQUEST', message: `invalid ${method} params: ${what}` } }
+}
+
+/** One page of `items` the way the gateway pages (docs/protocol.md §7.2). */
+function page<T>(items: T[], params: Record<string, unknown>, method: string, key: string): Result {
+  const limit = intParam(params.limit, 50, 1, 200)
+  const offset = intParam(params.offset, 0, 0, Number.MAX_SAFE_INTEGER)
+  if (limit === undefined) return invalid(method, 'limit must be an integer from 1 to 200')
+  if (offset === undefined) return invalid(method, 'offset must be a non-negative integer')
+  const slice = items.slice(offset, offset + limit)
+  const hasMore = offset + slice.length < items.length
+  return {
+    payload: {
+      [key]: slice,
+      total: items.length,
+      offset,
+      limit,
+      hasMore,
+      nextOffset: hasMore ? offset + slice.length : null,
+    },
+  }
+}
+
+/**
+ * The fake's cron store and methods: jobs, runs with `started`/`finished` events on the gateway's clock, paging
+ * with limit/offset/hasMore, `query`, `sortDir`, and `cron.get` on the 9.6 flavor.
+ */
+export function createFakeCron(deps: FakeCronDeps) {
+  const { flavor, now, later, broadcast } = deps
+  const protocol = flavor === '9.6' ? 4 : 3
+  const jobs = new Map<string, FakeCronJob>()
+  const runs: Array<Record<string, unknown>> = []
+  let runCounter = 0
+
+  function addJob(input: Partial<FakeCronJob> & { name: string }): FakeCronJob {
+    const job: FakeCronJob = {
+      id: input.id ?? randomUUID(),
+      name: input.name,
+      enabled: input.enabled ?? true,
+      schedule: input.schedule ?? { kind: 'every', everyMs: 3_600_000 },
+      payload: input.payload ?? { kind: 'systemEvent', text: `hello from ${input.name}` },
+      outcome: input.outcome ?? 'ok',
+      runDurationMs: input.runDurationMs ?? 20,
+      nextRunAtMs: input.nextRunAtMs ?? now() + 3_600_000,
+      running: false,
+    }
+    jobs.set(job.id, job)
+    return job
+  }
+
+  function jobView(job: FakeCronJob): Record<string, unknown> {
+    return {
+      id: job.id,
+      name: job.name,
+      enabled: job.enabled,
+      createdAtMs: 0,
+      updatedAtMs: 0,
+      schedule: job.schedule,
+      sessionTarget: 'main',
+      wakeMode: 'next-heartbeat',
+      payload: job.payload,
+      state: { nextRunAtMs: job.nextRunAtMs, ...(job.running ? { runningAtMs: now() } : {}) },
+    }
+  }
+
+  function unknownJob(jobId: string, verb = 'Automation not found'): FakeWireError {
+    // docs/protocol.md §7.2
+    return protocol === 3
+      ? { code: 'UNAVAILABLE', message: `Error: unknown cron job id: ${jobId}` }
+      : {
+          code: 'INVALID_REQUEST',
+          message: `${verb}: ${jobId}. List automations and retry with a current job id.`,
+          details: { code: 'CRON_JOB_NOT_FOUND', jobId },
+        }
+  }
+
+  function startRun(job: FakeCronJob, runId: string): void {
+    job.running = true
+    const runAtMs = now()
+    later(1, () => {
+      broadcast('cron', {
+        jobId: job.id,
+        action: 'started',
+        runAtMs,
+        ...(flavor === '3.13' ? {} : { job: jobView(job) }),
+      })
+      later(job.runDurationMs ?? 20, () => {
+        job.running = false
+        const ok = job.outcome !== 'error'
+        const finished: Record<string, unknown> = {
+          jobId: job.id,
+          action: 'finished',
+          status: ok ? 'ok' : 'error',
+          ...(ok ? { summary: String(job.payload.text ?? 'ok') } : { error: 'fake run failed' }),
+          runAtMs,
+          durationMs: job.runDurationMs ?? 20,
+          nextRunAtMs: job.nextRunAtMs,
+        }
+        // docs/protocol.md §7.3: 3.13 finished events carry no runId.
+        if (flavor !== '3.13') finished.runId = runId
+        if (flavor === '9.6') finished.completionStatus = ok ? 'succeeded' : 'failed'
+        runs.unshift({ ts: now(), ...finished, jobName: job.name })
+        broadcast('cron', finished)
+      })
+    })
+  }
+
+  function list(params: Record<string, unknown>): Result {
+    const query = typeof params.query === 'string' ? params.query.toLowerCase() : ''
+    // 3.13 and 5.7 match the query against names only; 9.x also against ids (verified on real gateways).
+    const hit = (j: FakeCronJob) =>
+      !query ||
+      j.name.toLowerCase().includes(query) ||
+      (flavor === '9.6' && j.id.toLowerCase().includes(query))
+    const all = [...jobs.values()].filter((j) => (j.enabled || params.includeDisabled === true) && hit(j))
+    if (params.sortBy === 'name') all.sort((a, b) => a.name.localeCompare(b.name))
+    if (params.sortDir === 'desc') all.reverse()
+    return page(all.map(jobView), params, 'cron.list', 'jobs')
+  }
+
+  function runHistory(params: Record<string, unknown>): Result {
+    const id = (params.id ?? params.jobId) as string | undefined
+    const entries = runs.filter((r) => id === undefined || r.jobId === id)
+    if (params.sortDir === 'asc') entries.reverse()
+    return page(entries, params, 'cron.runs', 'entries')
+  }
+
+  function run(params: Record<string, unknown>): Result {
+    const mode = params.mode ?? 'force'
+    const allowed = new Set(['id', 'jobId', 'mode', 'expectedProcessInstanceId'])
+    const hasId = typeof params.id === 'string'
+    if (
+      hasId === (typeof params.jobId === 'string') ||
+      Object.keys(params).some((k) => !allowed.has(k)) ||
+      !['force', 'due', 'if-enabled'].includes(String(mode))
+    )
+      return invalid('cron.run', 'must match a schema in anyOf')
+    const jobId = String(params.id ?? params.jobId)
+    const job = jobs.get(jobId)
+    if (!job) return { error: unknownJob(jobId) }
+    if (job.running) return { payload: { ok: true, ran: false, reason: 'already-running' } }
+    if (mode === 'due' && (job.nextRunAtMs ?? Number.POSITIVE_INFINITY) > now())
+      return { payload: { ok: true, ran: false, reason: 'not-due' } }
+    const runId = `manual:${job.id}:${now()}:${++runCounter}`
+    startRun(job, runId)
+    return {
+      payload: {
+        ok: true,
+        enqueued: true,
+        runId,
+        ...(flavor === '9.6' ? { processInstanceId: 'fake-process' } : {}),
+      },
+    }
+  }
+
+  function status(): Result {
+    const base = { enabled: true, storePath: '/fake/cron/jobs.json', jobs: jobs.size, nextWakeAtMs: null }
+    return {
+      payload:
+        flavor === '9.6'
+          ? {
+              ...base,
+              triggersEnabled: true,
+              storePath: '/fake/state/openclaw.sqlite',
+              storage: 'sqlite',
+              sqlitePath: '/fake/state/openclaw.sqlite',
+            }
+          : base,
+    }
+  }
+
+  function add(params: Record<string, unknown>): Result {
+    if (typeof params.name !== 'string') return invalid('cron.add', "must have required property 'name'")
+    const job = addJob({
+      name: params.name,
+      ...(isRecord(params.schedule) ? { schedule: params.schedule } : {}),
+      ...(isRecord(params.payload) ? { payload: params.payload } : {}),
+    })
+    broadcast('cron', { jobId: job.id, action: 'added', nextRunAtMs: job.nextRunAtMs })
+    return { payload: jobView(job) }
+  }
+
+  /** Handles a cron method; undefined when `method` is not one of them (or not on this flavor). */
+  function handle(method: string, params: Record<string, unknown>): Result | undefined {
+    switch (method) {
+      case 'cron.list':
+        return list(params)
+      case 'cron.status':
+        return status()
+      case 'cron.runs':
+        return runHistory(params)
+      case 'cron.add':
+        return add(params)
+      case 'cron.run':
+        return run(params)
+      case 'cron.remove': {
+        const id = String(params.id ?? params.jobId)
+        const removed = jobs.delete(id)
+        if (removed) broadcast('cron', { jobId: id, action: 'removed' })
+        return { payload: { ok: true, removed } }
+      }
+      case 'cron.get': {
+        if (flavor !== '9.6') return undefined
+        const id = String(params.id ?? params.jobId)
+        const job = jobs.get(id)
+        return job ? { payload: jobView(job) } : { error: unknownJob(id, 'cron job not found') }
+      }
+      default:
+        return undefined
+    }
+  }
+
+  return { jobs, runs, addJob, handle }
+}
