@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: "${VAR}" is the OpenClaw config syntax under test
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { realGatewaysOrSkip } from '@clawlink/testkit/harness'
