@@ -5,6 +5,10 @@ export type ConfigErrorCode =
   | 'SECRET_FILE_UNREADABLE'
   | 'SECRET_FILE_EMPTY'
   | 'SECRET_REF_UNSUPPORTED'
+  | 'SECRET_REF_INVALID'
+  | 'SECRET_REF_NOT_FOUND'
+  | 'SECRET_FILE_INSECURE'
+  | 'ENV_VAR_MISSING'
   | 'INVALID_URL'
   | 'INVALID_PROFILE'
   | 'SIGNER_UNKNOWN'
@@ -12,6 +16,8 @@ export type ConfigErrorCode =
   | 'SIGNER_PLUGIN_NOT_FOUND'
   | 'SIGNER_PLUGIN_INVALID'
   | 'PROFILE_CORRUPT'
+  | 'PROFILE_INSECURE'
+  | 'SIGNER_PLUGIN_REFUSED'
 
 /** A settings problem: a file that cannot be read or parsed, a bad value, an unknown signer. */
 export class ConfigError extends Error {

@@ -1,5 +1,8 @@
+export { clientDisplayName, currentUserName, shortHostName } from './client-name.js'
+export type { IgnoredSecret, UrlOrigin } from './credentials.js'
 export { ConfigError, type ConfigErrorCode } from './errors.js'
 export { SETTINGS_OPTIONS, settingsFlagsFromValues } from './flags.js'
+export { expandHome, homeDir, resolvePath } from './home.js'
 export { loadPluginSigner, loadSigner } from './load-signer.js'
 export { openclawConfigPath, openclawStateDir, readOpenClawConfig } from './openclaw-config.js'
 export {
@@ -11,11 +14,31 @@ export {
   saveProfileSettings,
 } from './profile.js'
 export {
+  configValue,
+  isSecretConfigured,
+  parseJsonPointer,
+  readJsonPointer,
+  resolveSecretInput,
+  resolveSecretRef,
+  type SecretContext,
+  type SecretRef,
+  secretRefOf,
+  substituteEnv,
+} from './secret-ref.js'
+export {
   describeSettings,
   type ResolvedSettings,
   type ResolveInput,
   resolveSettings,
   type SettingsFlags,
 } from './settings.js'
-export { describeSignerSpec, type SignerFlags, type SignerSpec, signerSpecFromFlags } from './signer-spec.js'
+export {
+  describeSignerSpec,
+  moduleRefusal,
+  type SignerFlags,
+  type SignerSpec,
+  signerSpecFromFlags,
+  validateSignerSpec,
+} from './signer-spec.js'
+export { assertTrusted } from './trust.js'
 export { type OpenClientOptions, openGatewayClient } from './open-client.js'

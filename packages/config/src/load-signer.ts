@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs'
+import { isAbsolute } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { type DeviceSigner, describeSignerProblem } from '@clawlink/protocol'
 import { ConfigError } from './errors.js'
 import type { ProfilePaths } from './profile.js'
-import type { SignerSpec } from './signer-spec.js'
+import { moduleRefusal, type SignerSpec } from './signer-spec.js'
 
 type Factory = (options: Record<string, unknown>) => DeviceSigner | Promise<DeviceSigner>
 
@@ -55,13 +56,22 @@ export async function loadSigner(
 /**
  * A user's own signer: any module exporting `createSigner(options)` (or a default function) that returns a
  * DeviceSigner (DESIGN.md, "The signer contract").
- * @throws ConfigError SIGNER_PLUGIN_NOT_FOUND, SIGNER_PLUGIN_INVALID
+ * Only an absolute file path or an installed package name is imported — never a URL (`data:`, `http:` …).
+ * @throws ConfigError SIGNER_PLUGIN_REFUSED, SIGNER_PLUGIN_NOT_FOUND, SIGNER_PLUGIN_INVALID
  */
 export async function loadPluginSigner(
   module: string,
   options: Record<string, string>,
 ): Promise<DeviceSigner> {
-  const isPath = module.startsWith('/')
+  const refusal = moduleRefusal(module)
+  if (refusal) {
+    throw new ConfigError(
+      'SIGNER_PLUGIN_REFUSED',
+      `signer module "${module.slice(0, 80)}" is refused: ${refusal}`,
+      'use a module file path (e.g. ./my-signer.mjs) or an installed package name',
+    )
+  }
+  const isPath = isAbsolute(module)
   if (isPath && !existsSync(module)) {
     throw new ConfigError(
       'SIGNER_PLUGIN_NOT_FOUND',

@@ -42,7 +42,7 @@ export async function openGatewayClient(
     create: createKey ?? true,
     profile: settings.profile,
   })
-  const displayName = (settings as { clientDisplayName?: string }).clientDisplayName
+  const displayName = settings.clientDisplayName
   const client = createGatewayClient({
     url: settings.url,
     ...(settings.token ? { token: settings.token } : {}),

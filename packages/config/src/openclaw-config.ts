@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { ConfigError } from './errors.js'
+import { expandHome, homeDir } from './home.js'
 
 type Env = Record<string, string | undefined>
 
@@ -14,11 +14,12 @@ function first(env: Env, ...names: string[]): string | undefined {
   return undefined
 }
 
-/** OpenClaw's state dir, first match wins (PROTOCOL.md §6.1). */
+/** OpenClaw's state dir, first match wins (PROTOCOL.md §6.1); `~` expanded as OpenClaw does. */
 export function openclawStateDir(env: Env): string {
   const explicit = first(env, 'OPENCLAW_STATE_DIR', 'CLAWDBOT_STATE_DIR')
-  if (explicit) return explicit
-  const home = first(env, 'OPENCLAW_HOME') ?? env.HOME ?? homedir()
+  if (explicit) return expandHome(explicit, env)
+  const openclawHome = first(env, 'OPENCLAW_HOME')
+  const home = openclawHome ? expandHome(openclawHome, env) : homeDir(env)
   const preferred = join(home, '.openclaw')
   if (existsSync(preferred)) return preferred
   for (const legacy of ['.clawdbot', '.moldbot', '.moltbot']) {
@@ -30,7 +31,7 @@ export function openclawStateDir(env: Env): string {
 /** OpenClaw's config file: `OPENCLAW_CONFIG_PATH`, else `<stateDir>/openclaw.json` or a legacy name (§6.2). */
 export function openclawConfigPath(env: Env): string {
   const explicit = first(env, 'OPENCLAW_CONFIG_PATH', 'CLAWDBOT_CONFIG_PATH')
-  if (explicit) return explicit
+  if (explicit) return expandHome(explicit, env)
   const dir = openclawStateDir(env)
   for (const name of ['openclaw.json', 'clawdbot.json', 'moldbot.json', 'moltbot.json']) {
     if (existsSync(join(dir, name))) return join(dir, name)

@@ -1,9 +1,22 @@
 import { randomBytes } from 'node:crypto'
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { homedir } from 'node:os'
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { dirname, join } from 'node:path'
 import { ConfigError } from './errors.js'
-import type { SignerSpec } from './signer-spec.js'
+import { expandHome, homeDir } from './home.js'
+import { type SignerSpec, validateSignerSpec } from './signer-spec.js'
+import { assertTrusted } from './trust.js'
 
 type Env = Record<string, string | undefined>
 
@@ -15,10 +28,10 @@ export interface ProfilePaths {
   settingsFile: string
 }
 
-/** `--profile-dir`, `CLAWLINK_HOME`, else `$XDG_CONFIG_HOME/clawlink` or `~/.config/clawlink`. */
+/** `CLAWLINK_HOME` (`~` expanded), else `$XDG_CONFIG_HOME/clawlink` or `~/.config/clawlink`. */
 export function defaultProfileDir(env: Env): string {
-  if (env.CLAWLINK_HOME) return env.CLAWLINK_HOME
-  const base = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config')
+  if (env.CLAWLINK_HOME) return expandHome(env.CLAWLINK_HOME, env)
+  const base = env.XDG_CONFIG_HOME ? expandHome(env.XDG_CONFIG_HOME, env) : join(homeDir(env), '.config')
   return join(base, 'clawlink')
 }
 
@@ -47,26 +60,48 @@ export interface ProfileSettings {
   createdAtMs?: number
 }
 
-/** Reads the profile's settings.json; undefined when absent. @throws ConfigError PROFILE_CORRUPT */
-export function loadProfileSettings(paths: ProfilePaths): ProfileSettings | undefined {
-  let text: string
+/** Opens settings.json without following a symlink; undefined when absent. Checks the profile folder first. */
+function readTrusted(paths: ProfilePaths): string | undefined {
   try {
-    text = readFileSync(paths.settingsFile, 'utf8')
+    assertTrusted(paths.dir, statSync(paths.dir), 'the profile folder')
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw cause
+  }
+  let fd: number
+  try {
+    fd = openSync(paths.settingsFile, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0))
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return undefined
     throw new ConfigError(
       'PROFILE_CORRUPT',
-      `cannot read ${paths.settingsFile}: ${(cause as Error).message}`,
-      'check its permissions',
-      {
-        cause,
-      },
+      `cannot read ${paths.settingsFile}: ${code === 'ELOOP' ? 'it is a symlink' : (cause as Error).message}`,
+      code === 'ELOOP' ? 'replace the symlink with the file itself' : 'check its permissions',
+      { cause },
     )
   }
   try {
-    const data = JSON.parse(text) as ProfileSettings
+    const st = fstatSync(fd)
+    assertTrusted(paths.settingsFile, st, 'profile settings')
+    return readFileSync(fd, 'utf8')
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * Reads the profile's settings.json; undefined when absent. The file and its folder must be the user's own and
+ * not writable by others (a signer recorded there is code clawlink runs), and the signer must be well-formed.
+ * @throws ConfigError PROFILE_INSECURE, PROFILE_CORRUPT, SIGNER_PLUGIN_REFUSED
+ */
+export function loadProfileSettings(paths: ProfilePaths): ProfileSettings | undefined {
+  const text = readTrusted(paths)
+  if (text === undefined) return undefined
+  let data: ProfileSettings
+  try {
+    data = JSON.parse(text) as ProfileSettings
     if (data?.version !== 1 || typeof data.signer?.kind !== 'string') throw new Error('unexpected shape')
-    return data
   } catch (cause) {
     throw new ConfigError(
       'PROFILE_CORRUPT',
@@ -75,6 +110,8 @@ export function loadProfileSettings(paths: ProfilePaths): ProfileSettings | unde
       { cause },
     )
   }
+  validateSignerSpec(data.signer, paths.settingsFile)
+  return data
 }
 
 /** Writes settings.json atomically (temp + rename), mode 0600, folder 0700. */

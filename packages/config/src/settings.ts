@@ -1,9 +1,13 @@
 import { X509Certificate } from 'node:crypto'
-import { readFileSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { clientDisplayName } from './client-name.js'
+import { type IgnoredSecret, resolveCredential, type UrlOrigin } from './credentials.js'
 import { ConfigError } from './errors.js'
-import { openclawConfigPath, openclawStateDir, pick, readOpenClawConfig } from './openclaw-config.js'
+import { resolvePath } from './home.js'
+import { openclawConfigPath, openclawStateDir, readOpenClawConfig } from './openclaw-config.js'
 import { defaultProfileDir, loadProfileSettings, type ProfilePaths, profilePaths } from './profile.js'
+import { configValue, type SecretContext } from './secret-ref.js'
 import { type SignerFlags, type SignerSpec, signerSpecFromFlags } from './signer-spec.js'
 
 type Env = Record<string, string | undefined>
@@ -42,6 +46,13 @@ export interface ResolvedSettings {
   signerSource: SettingSource
   openclawConfigPath: string
   openclawConfigFound: boolean
+  /**
+   * Configured secrets deliberately not sent because the URL was overridden (`--url`, `OPENCLAW_GATEWAY_URL`):
+   * credentials go only to the gateway they are configured for. Commands show `reason` when auth then fails.
+   */
+  ignoredSecrets: IgnoredSecret[]
+  /** `clawlink <profile> (<user>@<host>)`: the client display name, distinct per profile, user and host. */
+  clientDisplayName: string
 }
 
 /** Input of {@link resolveSettings}. */
@@ -53,93 +64,12 @@ export interface ResolveInput {
   cwd?: string
 }
 
-function readSecretFile(path: string, what: string): string {
-  let text: string
-  try {
-    if (statSync(path).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' })
-    text = readFileSync(path, 'utf8')
-  } catch (cause) {
-    throw new ConfigError(
-      'SECRET_FILE_UNREADABLE',
-      `cannot read the ${what} file ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`,
-      `check the path and its permissions`,
-      { cause },
-    )
-  }
-  const secret = text.replace(/\r?\n$/, '').trim()
-  if (secret.length === 0)
-    throw new ConfigError(
-      'SECRET_FILE_EMPTY',
-      `the ${what} file ${path} is empty`,
-      `write the ${what} into it`,
-    )
-  return secret
-}
-
-/** A config value: a string, or a SecretRef `{source: env|file|exec, …}` (PROTOCOL.md §6.2). */
-function secretFromConfig(value: unknown, key: string, env: Env): string | undefined {
-  if (typeof value === 'string') return value.length > 0 ? value : undefined
-  if (typeof value !== 'object' || value === null) return undefined
-  const ref = value as { source?: string; id?: string; path?: string; provider?: string }
-  if (ref.source === 'env') {
-    const name = ref.id ?? ref.provider
-    return name ? env[name] || undefined : undefined
-  }
-  if (ref.source === 'file') {
-    const path = ref.path ?? ref.id
-    return path ? readSecretFile(path, key) : undefined
-  }
-  throw new ConfigError(
-    'SECRET_REF_UNSUPPORTED',
-    `${key} in openclaw.json is a SecretRef with source "${String(ref.source)}", which clawlink does not run`,
-    'pass the secret with --token-file/--password-file or OPENCLAW_GATEWAY_TOKEN/OPENCLAW_GATEWAY_PASSWORD instead',
-  )
-}
-
-interface Secret {
-  value: string
-  source: string
-}
-
-async function resolveSecret(
-  kind: 'token' | 'password',
-  flags: { file?: string; stdin?: boolean },
-  env: Env,
-  envNames: string[],
-  config: Record<string, unknown> | undefined,
-  remote: boolean,
-  readStdin: (() => Promise<string>) | undefined,
-): Promise<Secret | undefined> {
-  if (flags.file) return { value: readSecretFile(flags.file, kind), source: `--${kind}-file ${flags.file}` }
-  if (flags.stdin) {
-    if (!readStdin)
-      throw new ConfigError(
-        'SECRET_FILE_UNREADABLE',
-        `--${kind}-stdin is not available here`,
-        `use --${kind}-file`,
-      )
-    const value = (await readStdin()).replace(/\r?\n$/, '').trim()
-    if (!value)
-      throw new ConfigError('SECRET_FILE_EMPTY', `no ${kind} on stdin`, `pipe the ${kind} into stdin`)
-    return { value, source: 'stdin' }
-  }
-  const fromEnv = () => {
-    for (const n of envNames) if (env[n]) return { value: env[n] as string, source: n }
-    return undefined
-  }
-  const fromConfig = (key: string) => {
-    const value = secretFromConfig(pick(config, key), key, env)
-    return value ? { value, source: `${key} in openclaw.json` } : undefined
-  }
-  // Local mode: env first; remote mode: gateway.remote.* first (PROTOCOL.md §6.3).
-  if (remote) return fromConfig(`gateway.remote.${kind}`) ?? fromEnv() ?? fromConfig(`gateway.auth.${kind}`)
-  return fromEnv() ?? fromConfig(`gateway.auth.${kind}`)
-}
-
-function localCertPin(config: Record<string, unknown> | undefined, stateDir: string): string | undefined {
+function localCertPin(ctx: SecretContext, stateDir: string): string | undefined {
+  const configured = configValue(ctx.config, 'gateway.tls.certPath', ctx.env)
   const certPath =
-    (pick(config, 'gateway.tls.certPath') as string | undefined) ??
-    join(stateDir, 'gateway', 'tls', 'gateway-cert.pem')
+    typeof configured === 'string' && configured
+      ? resolvePath(configured, ctx.env, ctx.configDir)
+      : join(stateDir, 'gateway', 'tls', 'gateway-cert.pem')
   try {
     return new X509Certificate(readFileSync(certPath)).fingerprint256
   } catch {
@@ -147,84 +77,115 @@ function localCertPin(config: Record<string, unknown> | undefined, stateDir: str
   }
 }
 
-/**
- * Resolves URL, credentials, TLS pins, profile and signer from flags, env and `openclaw.json`, with the names
- * OpenClaw users already have (PROTOCOL.md §6). Records where each came from; never logs a secret.
- * @throws ConfigError
- */
-export async function resolveSettings(input: ResolveInput): Promise<ResolvedSettings> {
-  const { flags, env } = input
-  const configPath = openclawConfigPath(env)
-  const config = readOpenClawConfig(configPath)
-  const remote = pick(config, 'gateway.mode') === 'remote'
+interface Target {
+  url: string
+  urlSource: string
+  origin: UrlOrigin
+}
 
-  let url: string
-  let urlSource: string
+/** The gateway URL and which gateway it designates: flag › env › `gateway.remote.url` (remote mode) › local. */
+function resolveTarget(flags: SettingsFlags, ctx: SecretContext, remote: boolean, tls: boolean): Target {
+  const { env, config } = ctx
+  let target: Target
   const envUrl = env.OPENCLAW_GATEWAY_URL || env.CLAWDBOT_GATEWAY_URL
-  const remoteUrl = pick(config, 'gateway.remote.url')
-  const tlsEnabled = pick(config, 'gateway.tls.enabled') === true
-  if (flags.url) [url, urlSource] = [flags.url, '--url']
-  else if (envUrl)
-    [url, urlSource] = [envUrl, env.OPENCLAW_GATEWAY_URL ? 'OPENCLAW_GATEWAY_URL' : 'CLAWDBOT_GATEWAY_URL']
-  else if (remote && typeof remoteUrl === 'string' && remoteUrl)
-    [url, urlSource] = [remoteUrl, 'gateway.remote.url in openclaw.json']
+  const remoteUrl = remote ? configValue(config, 'gateway.remote.url', env) : undefined
+  if (flags.url) target = { url: flags.url, urlSource: '--url', origin: 'flag' }
+  else if (envUrl) {
+    const urlSource = env.OPENCLAW_GATEWAY_URL ? 'OPENCLAW_GATEWAY_URL' : 'CLAWDBOT_GATEWAY_URL'
+    target = { url: envUrl, urlSource, origin: 'env' }
+  } else if (typeof remoteUrl === 'string' && remoteUrl)
+    target = { url: remoteUrl, urlSource: 'gateway.remote.url in openclaw.json', origin: 'remote' }
   else {
-    const port = env.OPENCLAW_GATEWAY_PORT || pick(config, 'gateway.port') || 18789
-    url = `${tlsEnabled ? 'wss' : 'ws'}://127.0.0.1:${port}`
-    urlSource = env.OPENCLAW_GATEWAY_PORT
+    const configPort = configValue(config, 'gateway.port', env)
+    const port = env.OPENCLAW_GATEWAY_PORT || configPort || 18789
+    const urlSource = env.OPENCLAW_GATEWAY_PORT
       ? 'OPENCLAW_GATEWAY_PORT'
-      : pick(config, 'gateway.port')
+      : configPort
         ? 'gateway.port in openclaw.json'
         : 'default'
+    target = {
+      url: `${tls ? 'wss' : 'ws'}://127.0.0.1:${String(port)}`,
+      urlSource,
+      origin: remote ? 'remote' : 'local',
+    }
   }
   try {
-    const parsed = new URL(url)
+    const parsed = new URL(target.url)
     if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') throw new Error('not ws')
   } catch {
     throw new ConfigError(
       'INVALID_URL',
-      `gateway URL "${url}" (from ${urlSource}) is not a ws:// or wss:// URL`,
+      `gateway URL "${target.url}" (from ${target.urlSource}) is not a ws:// or wss:// URL`,
       'e.g. --url ws://127.0.0.1:18789',
     )
   }
+  return target
+}
 
-  const token = await resolveSecret(
-    'token',
-    { file: flags.tokenFile, stdin: flags.tokenStdin },
-    env,
-    ['OPENCLAW_GATEWAY_TOKEN', 'CLAWDBOT_GATEWAY_TOKEN'],
-    config,
-    remote,
-    input.readStdinSecret,
-  )
-  const password = await resolveSecret(
-    'password',
-    { file: flags.passwordFile, stdin: flags.passwordStdin },
-    env,
-    ['OPENCLAW_GATEWAY_PASSWORD', 'CLAWDBOT_GATEWAY_PASSWORD'],
-    config,
-    remote,
-    input.readStdinSecret,
-  )
-
-  // Pin source order (PROTOCOL.md §10): explicit, then remote.tlsFingerprint, then a local gateway's own cert.
-  let tlsFingerprints = flags.tlsFingerprint ?? []
-  let tlsSource: string | undefined = tlsFingerprints.length > 0 ? '--tls-fingerprint' : undefined
-  const overridden = Boolean(flags.url || envUrl)
-  if (tlsFingerprints.length === 0 && !overridden && url.startsWith('wss:')) {
-    const remotePin = pick(config, 'gateway.remote.tlsFingerprint')
-    if (remote && typeof remotePin === 'string')
-      [tlsFingerprints, tlsSource] = [[remotePin], 'gateway.remote.tlsFingerprint in openclaw.json']
-    else if (!remote && tlsEnabled) {
-      const pin = localCertPin(config, openclawStateDir(env))
-      if (pin) [tlsFingerprints, tlsSource] = [[pin], 'the local gateway certificate']
-    }
+/** Pin source order (PROTOCOL.md §10): explicit, then remote.tlsFingerprint, then a local gateway's own cert. */
+function resolvePins(
+  flags: SettingsFlags,
+  target: Target,
+  ctx: SecretContext,
+  remote: boolean,
+  tls: boolean,
+): { tlsFingerprints: string[]; tlsSource: string | undefined } {
+  const explicit = flags.tlsFingerprint ?? []
+  if (explicit.length > 0) return { tlsFingerprints: explicit, tlsSource: '--tls-fingerprint' }
+  const none = { tlsFingerprints: [], tlsSource: undefined }
+  if (target.origin === 'flag' || target.origin === 'env' || !target.url.startsWith('wss:')) return none
+  const remotePin = configValue(ctx.config, 'gateway.remote.tlsFingerprint', ctx.env)
+  if (remote && typeof remotePin === 'string' && remotePin)
+    return { tlsFingerprints: [remotePin], tlsSource: 'gateway.remote.tlsFingerprint in openclaw.json' }
+  if (!remote && tls) {
+    const pin = localCertPin(ctx, openclawStateDir(ctx.env))
+    if (pin) return { tlsFingerprints: [pin], tlsSource: 'the local gateway certificate' }
   }
+  return none
+}
+
+/**
+ * Resolves URL, credentials, TLS pins, profile and signer from flags, env and `openclaw.json`, with OpenClaw's
+ * names and rules (SecretRefs, `${VAR}`, `~`; credentials only to the gateway they are configured for).
+ * Records where each came from; never logs a secret.
+ * @throws ConfigError
+ */
+export async function resolveSettings(input: ResolveInput): Promise<ResolvedSettings> {
+  const { env } = input
+  const cwd = input.cwd ?? process.cwd()
+  const path = (p: string | undefined) => (p ? resolvePath(p, env, cwd) : undefined)
+  const flags: SettingsFlags = {
+    ...input.flags,
+    tokenFile: path(input.flags.tokenFile),
+    passwordFile: path(input.flags.passwordFile),
+    profileDir: path(input.flags.profileDir),
+  }
+  const configPath = openclawConfigPath(env)
+  const config = readOpenClawConfig(configPath)
+  const ctx: SecretContext = { env, config, configDir: dirname(configPath) }
+  const remote = configValue(config, 'gateway.mode', env) === 'remote'
+  const tls = configValue(config, 'gateway.tls.enabled', env) === true
+  const target = resolveTarget(flags, ctx, remote, tls)
+
+  const common = { origin: target.origin, url: target.url, ctx, readStdin: input.readStdinSecret }
+  const token = await resolveCredential({
+    kind: 'token',
+    file: flags.tokenFile,
+    stdin: flags.tokenStdin,
+    ...common,
+  })
+  const password = await resolveCredential({
+    kind: 'password',
+    file: flags.passwordFile,
+    stdin: flags.passwordStdin,
+    ...common,
+  })
+  const { tlsFingerprints, tlsSource } = resolvePins(flags, target, ctx, remote, tls)
 
   const profileDir = flags.profileDir ?? defaultProfileDir(env)
   const profile = flags.profile ?? env.CLAWLINK_PROFILE ?? 'default'
   const paths = profilePaths(profileDir, profile)
-  const fromFlags = signerSpecFromFlags(flags, input.cwd)
+  const fromFlags = signerSpecFromFlags(flags, cwd, env)
   let signer: SignerSpec
   let signerSource: string
   if (fromFlags) [signer, signerSource] = [fromFlags, '--signer']
@@ -235,12 +196,12 @@ export async function resolveSettings(input: ResolveInput): Promise<ResolvedSett
   }
 
   return {
-    url,
-    urlSource,
-    token: token?.value,
-    tokenSource: token?.source,
-    password: password?.value,
-    passwordSource: password?.source,
+    url: target.url,
+    urlSource: target.urlSource,
+    token: token.secret?.value,
+    tokenSource: token.secret?.source,
+    password: password.secret?.value,
+    passwordSource: password.secret?.source,
     tlsFingerprints,
     tlsSource,
     allowInsecurePlaintext: flags.allowInsecureWs === true || env.OPENCLAW_ALLOW_INSECURE_PRIVATE_WS === '1',
@@ -251,6 +212,8 @@ export async function resolveSettings(input: ResolveInput): Promise<ResolvedSett
     signerSource,
     openclawConfigPath: configPath,
     openclawConfigFound: config !== undefined,
+    ignoredSecrets: [...token.ignored, ...password.ignored],
+    clientDisplayName: clientDisplayName(profile, env),
   }
 }
 
@@ -265,5 +228,9 @@ export function describeSettings(s: ResolvedSettings): Record<string, string> {
     tls: s.tlsFingerprints.length > 0 ? `${s.tlsFingerprints.length} pin(s) (from ${s.tlsSource})` : 'no pin',
     openclawConfig: `${s.openclawConfigPath}${s.openclawConfigFound ? '' : ' (not found)'}`,
     profile: `${s.profile} (${s.paths.dir})`,
+    clientName: s.clientDisplayName,
+    ...(s.ignoredSecrets.length > 0
+      ? { ignoredSecrets: s.ignoredSecrets.map((i) => i.reason).join('; ') }
+      : {}),
   }
 }

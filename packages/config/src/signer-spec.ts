@@ -1,5 +1,10 @@
-import { isAbsolute, resolve } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
+import { isBuiltin } from 'node:module'
+import { isAbsolute } from 'node:path'
 import { ConfigError } from './errors.js'
+import { resolvePath } from './home.js'
+
+type Env = Record<string, string | undefined>
 
 /** Which signer back-end to use and its options (recorded in the profile; never a secret). */
 export type SignerSpec =
@@ -20,6 +25,7 @@ export interface SignerFlags {
   agentKey?: string
   /** The exec program as a JSON array (`'["/usr/local/bin/kms-sign","--key","dev"]'`): argv, no shell. */
   execCommand?: string
+  /** The exec signer's public key (base64url, base64 or SPKI PEM), or a file holding it (`~` expanded). */
   execPublicKey?: string
   /** `key=value` options for a plug-in module, repeatable. */
   signerOption?: string[]
@@ -54,41 +60,50 @@ function parseExec(json: string | undefined): string[] {
   return argv as string[]
 }
 
+const PACKAGE_NAME = /^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/i
+const URL_LIKE = /^[a-z][a-z0-9+.-]*:/i
+
 /**
- * The signer spec from flags (`--signer file|keychain|agent|exec|none|<module path or package>`), or
- * undefined when no `--signer` was given (then the profile's choice, else `file`, applies).
- * @throws ConfigError SIGNER_OPTIONS
+ * Why a plug-in module reference is refused, or undefined when it is an absolute file path or an installable
+ * package name. URLs (`data:`, `http:`, `https:`, `file:`, `node:` …) and Node built-ins never load as signers.
  */
-export function signerSpecFromFlags(flags: SignerFlags, cwd = process.cwd()): SignerSpec | undefined {
-  const name = flags.signer
-  if (name === undefined)
-    return flags.keyFile ? { kind: 'file', keyFile: resolve(cwd, flags.keyFile) } : undefined
-  switch (name) {
-    case 'file':
-      return flags.keyFile ? { kind: 'file', keyFile: resolve(cwd, flags.keyFile) } : { kind: 'file' }
-    case 'keychain':
-      return {
-        kind: 'keychain',
-        ...(flags.keychainAccount ? { account: flags.keychainAccount } : {}),
-        ...(flags.keychainService ? { service: flags.keychainService } : {}),
-      }
-    case 'agent':
-      return {
-        kind: 'agent',
-        ...(flags.agentSocket ? { socket: flags.agentSocket } : {}),
-        ...(flags.agentKey ? { key: flags.agentKey } : {}),
-      }
-    case 'exec':
-      return {
-        kind: 'exec',
-        command: parseExec(flags.execCommand),
-        ...(flags.execPublicKey ? { publicKey: flags.execPublicKey } : {}),
-      }
-    case 'none':
-      return { kind: 'none' }
+export function moduleRefusal(module: string): string | undefined {
+  if (isAbsolute(module)) return undefined
+  if (URL_LIKE.test(module))
+    return 'URLs are never loaded as signers (only a file path or an installed package)'
+  if (!PACKAGE_NAME.test(module)) return 'it is neither an absolute file path nor a package name'
+  if (isBuiltin(module)) return 'it names a Node.js built-in module, not a signer package'
+  return undefined
+}
+
+function refuse(module: string, from: string, why: string): ConfigError {
+  return new ConfigError(
+    'SIGNER_PLUGIN_REFUSED',
+    `signer module "${module.slice(0, 80)}" (from ${from}) is refused: ${why}`,
+    'use --signer with a module file path (e.g. ./my-signer.mjs) or an installed package name',
+  )
+}
+
+/** `--exec-public-key`: a key as text, or a file holding it when the value names an existing file. */
+function execPublicKey(value: string, cwd: string, env: Env): string {
+  const looksLikePath = value.startsWith('~') || value.startsWith('.') || value.startsWith('/')
+  const path = looksLikePath ? resolvePath(value, env, cwd) : undefined
+  if (!path || !existsSync(path)) return value
+  try {
+    return readFileSync(path, 'utf8').trim()
+  } catch (cause) {
+    throw new ConfigError(
+      'SIGNER_OPTIONS',
+      `cannot read --exec-public-key file ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`,
+      'check the path, or pass the key itself (base64url or PEM)',
+      { cause },
+    )
   }
+}
+
+function moduleOptions(pairs: string[] | undefined): Record<string, string> {
   const options: Record<string, string> = {}
-  for (const pair of flags.signerOption ?? []) {
+  for (const pair of pairs ?? []) {
     const eq = pair.indexOf('=')
     if (eq <= 0)
       throw new ConfigError(
@@ -98,16 +113,115 @@ export function signerSpecFromFlags(flags: SignerFlags, cwd = process.cwd()): Si
       )
     options[pair.slice(0, eq)] = pair.slice(eq + 1)
   }
-  // A path (./x.mjs, /opt/x.js) is resolved against cwd now, so the profile keeps working from anywhere.
-  const looksLikePath = name.startsWith('.') || isAbsolute(name)
-  if (!looksLikePath && !/^(@[a-z0-9._-]+\/)?[a-z0-9._-]+$/i.test(name)) {
-    throw new ConfigError(
-      'SIGNER_UNKNOWN',
-      `unknown signer "${name}"`,
-      `use one of ${BUILT_IN.join(', ')}, a module path or a package name`,
-    )
+  return options
+}
+
+/**
+ * The signer spec from flags (`--signer file|keychain|agent|exec|none|<module path or package>`), or
+ * undefined when no `--signer` was given (then the profile's choice, else `file`, applies). Paths are `~`
+ * expanded and made absolute against `cwd`, so the profile keeps working from anywhere.
+ * @throws ConfigError SIGNER_OPTIONS, SIGNER_UNKNOWN, SIGNER_PLUGIN_REFUSED
+ */
+export function signerSpecFromFlags(
+  flags: SignerFlags,
+  cwd = process.cwd(),
+  env: Env = process.env,
+): SignerSpec | undefined {
+  const name = flags.signer
+  const keyFile = flags.keyFile ? { keyFile: resolvePath(flags.keyFile, env, cwd) } : {}
+  if (name === undefined) return flags.keyFile ? { kind: 'file', ...keyFile } : undefined
+  switch (name) {
+    case 'file':
+      return { kind: 'file', ...keyFile }
+    case 'keychain':
+      return {
+        kind: 'keychain',
+        ...(flags.keychainAccount ? { account: flags.keychainAccount } : {}),
+        ...(flags.keychainService ? { service: flags.keychainService } : {}),
+      }
+    case 'agent':
+      return {
+        kind: 'agent',
+        ...(flags.agentSocket ? { socket: resolvePath(flags.agentSocket, env, cwd) } : {}),
+        ...(flags.agentKey ? { key: flags.agentKey } : {}),
+      }
+    case 'exec':
+      return {
+        kind: 'exec',
+        command: parseExec(flags.execCommand),
+        ...(flags.execPublicKey ? { publicKey: execPublicKey(flags.execPublicKey, cwd, env) } : {}),
+      }
+    case 'none':
+      return { kind: 'none' }
   }
-  return { kind: 'module', module: looksLikePath ? resolve(cwd, name) : name, options }
+  const looksLikePath = name.startsWith('.') || name.startsWith('~') || isAbsolute(name)
+  if (!looksLikePath) {
+    const why = moduleRefusal(name)
+    if (why && (URL_LIKE.test(name) || isBuiltin(name))) throw refuse(name, '--signer', why)
+    if (why)
+      throw new ConfigError(
+        'SIGNER_UNKNOWN',
+        `unknown signer "${name.slice(0, 80)}"`,
+        `use one of ${BUILT_IN.join(', ')}, a module path or a package name`,
+      )
+  }
+  return {
+    kind: 'module',
+    module: looksLikePath ? resolvePath(name, env, cwd) : name,
+    options: moduleOptions(flags.signerOption),
+  }
+}
+
+const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0
+const optStr = (v: unknown) => v === undefined || isStr(v)
+
+/**
+ * Checks a spec read from a profile's settings.json: known kind, option types, and for a plug-in an absolute
+ * path or a package name only (never a URL), so a tampered file cannot make clawlink load arbitrary code.
+ * @throws ConfigError PROFILE_CORRUPT, SIGNER_PLUGIN_REFUSED
+ */
+export function validateSignerSpec(spec: SignerSpec, from: string): void {
+  const s = spec as unknown as Record<string, unknown>
+  const bad = (what: string) =>
+    new ConfigError(
+      'PROFILE_CORRUPT',
+      `the signer in ${from} is malformed (${what}); the file was left untouched`,
+      `fix it, or move it away and run "clawlink device init" again`,
+    )
+  switch (s.kind) {
+    case 'file':
+      if (!optStr(s.keyFile) || (isStr(s.keyFile) && !isAbsolute(s.keyFile)))
+        throw bad('keyFile must be an absolute path')
+      return
+    case 'keychain':
+      if (!optStr(s.account) || !optStr(s.service)) throw bad('account/service must be strings')
+      return
+    case 'agent':
+      if (!optStr(s.socket) || !optStr(s.key)) throw bad('socket/key must be strings')
+      return
+    case 'exec':
+      if (!Array.isArray(s.command) || s.command.length === 0 || !s.command.every(isStr))
+        throw bad('command must be a non-empty list of strings')
+      if (!optStr(s.publicKey)) throw bad('publicKey must be a string')
+      return
+    case 'module': {
+      if (!isStr(s.module)) throw bad('module must be a string')
+      const why = moduleRefusal(s.module)
+      if (why) throw refuse(s.module, from, why)
+      const options = s.options
+      if (
+        typeof options !== 'object' ||
+        options === null ||
+        !Object.values(options).every((v) => typeof v === 'string')
+      )
+        throw bad('options must map names to strings')
+      return
+    }
+    case 'none':
+      return
+    default:
+      throw bad(`unknown kind "${String(s.kind).slice(0, 40)}"`)
+  }
 }
 
 /** One line for `device show` and doctor. */

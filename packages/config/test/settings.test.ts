@@ -82,14 +82,20 @@ describe('resolveSettings: URL', () => {
 })
 
 describe('resolveSettings: secrets', () => {
-  it('env beats config in local mode; remote.token first in remote mode', async () => {
+  it('local: gateway.auth.token › env › gateway.remote.token; remote: remote.token first (OpenClaw 9.6 docs)', async () => {
     const { env } = sandbox(`{ gateway: { auth: { token: 'from-auth' }, remote: { token: 'from-remote' } } }`)
     expect((await resolveSettings({ flags: {}, env })).token).toBe('from-auth')
     expect(
       (await resolveSettings({ flags: {}, env: { ...env, OPENCLAW_GATEWAY_TOKEN: 'from-env' } })).token,
+    ).toBe('from-auth')
+    const noAuth = sandbox(`{ gateway: { remote: { token: 'from-remote' } } }`)
+    expect((await resolveSettings({ flags: {}, env: noAuth.env })).token).toBe('from-remote')
+    expect(
+      (await resolveSettings({ flags: {}, env: { ...noAuth.env, OPENCLAW_GATEWAY_TOKEN: 'from-env' } }))
+        .token,
     ).toBe('from-env')
     expect(
-      (await resolveSettings({ flags: {}, env: { ...env, CLAWDBOT_GATEWAY_TOKEN: 'legacy' } })).token,
+      (await resolveSettings({ flags: {}, env: { ...noAuth.env, CLAWDBOT_GATEWAY_TOKEN: 'legacy' } })).token,
     ).toBe('legacy')
     const remote = sandbox(
       `{ gateway: { mode: 'remote', auth: { token: 'from-auth' }, remote: { url: 'ws://127.0.0.1:1', token: 'from-remote' } } }`,
@@ -125,18 +131,22 @@ describe('resolveSettings: secrets', () => {
       'SECRET_FILE_UNREADABLE',
     )
   })
-  it('SecretRef env and file work; exec is refused, not run', async () => {
+  it('SecretRef env and file (through secrets.providers) work; exec is refused, not run', async () => {
     const { env, dir } = sandbox()
-    writeFileSync(join(dir, 'pw'), 'file-secret\n')
-    const cfg = (auth: string) =>
-      writeFileSync(join(env.OPENCLAW_STATE_DIR!, 'openclaw.json'), `{ gateway: { auth: ${auth} } }`)
-    cfg(`{ token: { source: 'env', provider: 'default', id: 'MY_TOKEN' } }`)
+    writeFileSync(join(dir, 'pw.json'), '{"gw":{"pw":"file-secret"}}', { mode: 0o600 })
+    const cfg = (gateway: string, extra = '') =>
+      writeFileSync(join(env.OPENCLAW_STATE_DIR!, 'openclaw.json'), `{ gateway: ${gateway} ${extra} }`)
+    cfg(`{ auth: { token: { source: 'env', provider: 'default', id: 'MY_TOKEN' } } }`)
     expect((await resolveSettings({ flags: {}, env: { ...env, MY_TOKEN: 'env-secret' } })).token).toBe(
       'env-secret',
     )
-    cfg(`{ password: { source: 'file', id: '${join(dir, 'pw')}' } }`)
-    expect((await resolveSettings({ flags: {}, env })).password).toBe('file-secret')
-    cfg(`{ token: { source: 'exec', provider: 'op', id: 'rm -rf /' } }`)
+    cfg(
+      `{ auth: { password: { source: 'file', provider: 'fm', id: '/gw/pw' } } }`,
+      `, secrets: { providers: { fm: { source: 'file', path: '${join(dir, 'pw.json')}' } } }`,
+    )
+    const s = await resolveSettings({ flags: {}, env })
+    expect([s.password, s.passwordSource]).toEqual(['file-secret', 'gateway.auth.password in openclaw.json'])
+    cfg(`{ auth: { token: { source: 'exec', provider: 'op', id: 'rm -rf /' } } }`)
     expect((await configError(resolveSettings({ flags: {}, env }))).code).toBe('SECRET_REF_UNSUPPORTED')
   })
   it('describeSettings never shows a secret', async () => {

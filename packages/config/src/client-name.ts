@@ -1,0 +1,41 @@
+import { hostname, userInfo } from 'node:os'
+
+type Env = Record<string, string | undefined>
+
+const MAX_PART = 32
+
+/** Printable ASCII-safe text: control characters (C0, DEL, C1) and line/format separators dropped, trimmed. */
+function clean(text: string): string {
+  const printable = Array.from(text)
+    .filter((ch) => !/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(ch))
+    .join('')
+  return Array.from(printable.trim()).slice(0, MAX_PART).join('')
+}
+
+/** The login name: the account database, else `$USER`/`$LOGNAME`, else `uid<N>` (containers without passwd). */
+export function currentUserName(env: Env): string {
+  let name: string | undefined
+  try {
+    name = userInfo().username
+  } catch {
+    name = undefined
+  }
+  name = clean(name || env.USER || env.LOGNAME || '')
+  if (name) return name
+  const uid = process.getuid?.()
+  return uid === undefined ? 'user' : `uid${uid}`
+}
+
+/** The short host name (up to the first dot), cleaned; `host` when the OS gives nothing usable. */
+export function shortHostName(name = hostname()): string {
+  return clean(name.split('.')[0] ?? '') || 'host'
+}
+
+/**
+ * `clawlink <profile> (<user>@<host>)`: the gateway tells paired clients apart by id, mode and display name, so
+ * each profile, user and host needs its own name or their pairings evict each other; the operator sees it in
+ * `openclaw devices list`.
+ */
+export function clientDisplayName(profile: string, env: Env, host = hostname()): string {
+  return `clawlink ${clean(profile) || 'default'} (${currentUserName(env)}@${shortHostName(host)})`
+}
