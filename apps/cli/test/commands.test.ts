@@ -52,7 +52,7 @@ describe('arguments', () => {
 })
 
 describe('settings through the CLI', () => {
-  it('reads URL and token from openclaw.json (JSON5 with comments); env beats the file', async () => {
+  it('reads URL and token from openclaw.json (JSON5 with comments); gateway.auth.token beats the env (9.x order)', async () => {
     const gw = await startFakeGateway({ jobs: [{ name: 'from-config' }] })
     try {
       const box = sandbox()
@@ -63,14 +63,20 @@ describe('settings through the CLI', () => {
       )
       const r = await runCli(['cron', 'list', '--json'], box.env)
       expect(r.code, r.stderr).toBe(EXIT.OK)
-      // A fresh profile (no cached device token to fall back on): the wrong env token must be the one used.
+      // A fresh profile (no cached device token to fall back on): the file's token is the one used, a wrong
+      // OPENCLAW_GATEWAY_TOKEN does not matter; with the wrong token in the file it does.
       const fresh = {
         ...box.env,
         CLAWLINK_HOME: `${box.home}/other-profile`,
-        OPENCLAW_GATEWAY_TOKEN: 'env-wins-and-is-wrong',
+        OPENCLAW_GATEWAY_TOKEN: 'env-is-wrong',
       }
-      const wrongEnv = await runCli(['cron', 'list'], fresh)
-      expect(wrongEnv.code).toBe(EXIT.AUTH)
+      expect((await runCli(['cron', 'list'], fresh)).code).toBe(EXIT.OK)
+      writeFileSync(box.configFile, `{ gateway: { port: ${port}, auth: { token: "file-is-wrong" } } }\n`)
+      const wrongFile = await runCli(['cron', 'list'], {
+        ...fresh,
+        CLAWLINK_HOME: `${box.home}/third-profile`,
+      })
+      expect(wrongFile.code).toBe(EXIT.AUTH)
     } finally {
       await gw.close()
     }
@@ -89,7 +95,7 @@ describe('device init and show', () => {
     expect(again).toMatchObject({ created: false, deviceId: a.deviceId })
     expect(readFileSync(box.keyFile, 'utf8')).toBe(keyBefore)
     const show = JSON.parse((await runCli(['device', 'show', '--json'], box.env)).stdout)
-    expect(show).toMatchObject({ deviceId: a.deviceId, deviceToken: { cached: false } })
+    expect(show).toMatchObject({ deviceId: a.deviceId, deviceTokens: [] })
   })
 
   it('refuses to switch an initialised profile to another signer', async () => {

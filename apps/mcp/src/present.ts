@@ -34,7 +34,7 @@ const MCP_REMEDY: Record<string, string> = {
  * escaped (no control characters reach the client); pairing errors name the command the operator runs.
  */
 export function errorText(error: unknown): string {
-  if (error instanceof ToolRefusal) return escapeControlChars(error.message)
+  if (error instanceof ToolRefusal) return escapeControlChars(`${error.message} [${error.code}]`)
   const e = error as { code?: unknown; message?: unknown; remedy?: unknown }
   if (e && typeof e.code === 'string' && typeof e.remedy === 'string') {
     const pairing =

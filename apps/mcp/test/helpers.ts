@@ -6,6 +6,20 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 
 export const BIN = new URL('../dist/bin.js', import.meta.url).pathname
 
+/** An isolated HOME/profile environment for a server process, with a 0600 token file. */
+export function sandboxEnv(token: string) {
+  const home = mkdtempSync(join(tmpdir(), 'clawlink-mcp-'))
+  const tokenFile = join(home, 'token')
+  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 })
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: home,
+    CLAWLINK_HOME: join(home, 'clawlink'),
+    OPENCLAW_STATE_DIR: join(home, 'openclaw'),
+  }
+  return { home, env, tokenFile }
+}
+
 /** Spawns the BUILT server over stdio with an isolated profile and connects the SDK's own Client. */
 export async function connectServer(opts: {
   args?: string[]

@@ -108,7 +108,7 @@ describe('against the fake gateway', () => {
     cleanups.push(s.close)
     const r = await s.client.callTool({ name: 'run_cron_job', arguments: { job: 'nightly-reprot' } })
     expect(r.isError).toBe(true)
-    expect(text(r)).toContain('Closest names: "nightly-report"')
+    expect(text(r)).toMatch(/did you mean "nightly-report"/i)
   })
 
   it('pairing required tells the assistant the approve command with the requestId', async () => {

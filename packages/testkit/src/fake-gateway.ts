@@ -317,6 +317,9 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     get connectionCount() {
       return connCounter
     },
+    get openConnections() {
+      return conns.size
+    },
     requests(method?: string) {
       return frames
         .filter(

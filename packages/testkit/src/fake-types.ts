@@ -105,6 +105,8 @@ export type FakeGateway = {
   readonly devices: Map<string, FakePairedDevice>
   /** Number of sockets accepted so far. */
   readonly connectionCount: number
+  /** Number of sockets open right now. */
+  readonly openConnections: number
   /** Frames received with `type:"req"` and the given method (convenience over `frames`). */
   requests(method?: string): Array<Record<string, unknown>>
   /** Replace the current fault (undefined clears it). */
