@@ -6,7 +6,8 @@ import { ensureOpenClaw, GATEWAY_VERSIONS } from './install.js'
 
 const HELP = `usage: harness <command>
   install [VERSION…]             install openclaw VERSIONs (default: ${GATEWAY_VERSIONS.join(' ')}) and their Node
-  start-all --out FILE [VERSION…]  start one gateway per VERSION on free loopback ports; write FILE (CLAWLINK_GATEWAYS format)
+  start-all --out FILE [VERSION[@OFFSET]…]  start one gateway per VERSION on free loopback ports (VERSION@-30s: its
+                                 clock skewed with libfaketime); write FILE (CLAWLINK_GATEWAYS format)
   stop-all FILE                  stop every gateway listed in FILE
   add-job FILE VERSION NAME      create a model-free cron job on that gateway; prints its id`
 
@@ -23,11 +24,14 @@ async function main(argv: string[]): Promise<number> {
       const out = outIndex >= 0 ? rest[outIndex + 1] : undefined
       if (!out) throw new Error('start-all needs --out FILE')
       const versions = rest.filter((_, i) => i !== outIndex && i !== outIndex + 1)
-      const list = versions.length > 0 ? versions : [...GATEWAY_VERSIONS]
+      const list = (versions.length > 0 ? versions : [...GATEWAY_VERSIONS]).map((spec) => {
+        const [version, clockOffset] = spec.split('@') as [string, string | undefined]
+        return { version, ...(clockOffset ? { clockOffset } : {}) }
+      })
       // Installs one after another (npm is heavy), then start all at once.
-      for (const v of list) await ensureOpenClaw(v)
+      for (const { version } of new Set(list)) await ensureOpenClaw(version)
       const started: RunningGateway[] = []
-      const results = await Promise.allSettled(list.map((version) => startGateway({ version })))
+      const results = await Promise.allSettled(list.map((spec) => startGateway(spec)))
       for (const r of results) if (r.status === 'fulfilled') started.push(r.value)
       writeFileSync(out, `${JSON.stringify(started, null, 2)}\n`, { mode: 0o600 })
       const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[]

@@ -14,7 +14,13 @@ import {
 } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { ensureOpenClaw, nodeMajorFor, type OpenClawInstall, peerCacheDir } from './install.js'
+import {
+  ensureOpenClaw,
+  GATEWAY_VERSIONS,
+  nodeMajorFor,
+  type OpenClawInstall,
+  peerCacheDir,
+} from './install.js'
 import { createEphemeralSigner, gatewayRpc, type HarnessRpcError } from './rpc.js'
 
 /** A running real gateway, as the tests see it (the `CLAWLINK_GATEWAYS` file holds a list of these). */
@@ -28,6 +34,8 @@ export interface RunningGateway {
   /** Milliseconds from launch to the first hello-ok. */
   readyMs?: number
   protocol?: number
+  /** libfaketime offset of the gateway's clock (e.g. `-30s`), when it was started skewed. */
+  clockOffset?: string
 }
 
 /** Options of {@link startGateway}. */
@@ -43,6 +51,20 @@ export interface StartGatewayOptions {
   readyTimeoutMs?: number
   /** Extra config merged into openclaw.json (keys every version accepts only). */
   config?: Record<string, unknown>
+  /** Run the gateway with its clock off by this much (libfaketime, docs/testing.md §9), e.g. `-30s`, `+45s`. */
+  clockOffset?: string
+}
+
+const FAKETIME_LIB = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1'
+
+/** The environment that skews only the gateway's clock (docs/testing.md §9); monotonic time stays real. */
+export function faketimeEnv(offset: string): NodeJS.ProcessEnv {
+  if (!/^[+-]\d+[smhd]?$/.test(offset)) throw new Error(`invalid clock offset "${offset}" (e.g. -30s, +45s)`)
+  if (!existsSync(FAKETIME_LIB))
+    throw new Error(
+      `libfaketime is not installed (${FAKETIME_LIB}): apt-get install faketime (scripts/setup.sh does)`,
+    )
+  return { LD_PRELOAD: FAKETIME_LIB, FAKETIME: offset, DONT_FAKE_MONOTONIC: '1' }
 }
 
 function log(message: string): void {
@@ -189,7 +211,12 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const child = spawn(
     install.node,
     [install.openclaw, 'gateway', '--port', String(port), '--bind', 'loopback', '--allow-unconfigured'],
-    { cwd: dir, env: gatewayEnv(install, dir), detached: true, stdio: ['ignore', out, out] },
+    {
+      cwd: dir,
+      env: { ...gatewayEnv(install, dir), ...(options.clockOffset ? faketimeEnv(options.clockOffset) : {}) },
+      detached: true,
+      stdio: ['ignore', out, out],
+    },
   )
   closeSync(out)
   child.unref()
@@ -209,6 +236,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       pid,
       readyMs: Date.now() - started,
       protocol,
+      ...(options.clockOffset ? { clockOffset: options.clockOffset } : {}),
     }
     writeFileSync(join(dir, 'run', 'gateway.json'), `${JSON.stringify(gw)}\n`, { mode: 0o600 })
     log(`openclaw@${options.version} ready in ${(gw.readyMs! / 1000).toFixed(1)} s (protocol ${protocol})`)
@@ -328,22 +356,28 @@ export function readRunningGateways(env: NodeJS.ProcessEnv = process.env): Runni
 }
 
 /**
- * For tests that need real gateways: the listed ones, or a reason to skip. With `CLAWLINK_REQUIRE_REAL=1`
- * (CI) a missing gateway is an error instead of a skip.
+ * For tests that need real gateways: the listed ones at their true time (`gateways`) and the skewed ones
+ * (`skewed`), or a reason to skip. With `CLAWLINK_REQUIRE_REAL=1` (CI) a missing gateway — any pinned version
+ * absent — is an error instead of a skip, so the suite cannot pass by not running.
  */
 export function realGatewaysOrSkip(env: NodeJS.ProcessEnv = process.env): {
   gateways: RunningGateway[]
+  skewed: RunningGateway[]
   skipReason?: string
 } {
-  const gateways = readRunningGateways(env)
-  if (gateways.length > 0) return { gateways }
-  if (env.CLAWLINK_REQUIRE_REAL === '1') {
+  const all = readRunningGateways(env)
+  const gateways = all.filter((g) => !g.clockOffset)
+  const skewed = all.filter((g) => g.clockOffset)
+  const missing = GATEWAY_VERSIONS.filter((v) => !gateways.some((g) => g.version === v))
+  if (env.CLAWLINK_REQUIRE_REAL === '1' && missing.length > 0) {
     throw new Error(
-      'CLAWLINK_REQUIRE_REAL=1 but CLAWLINK_GATEWAYS lists no running gateway (run via scripts/with-gateways.sh)',
+      `CLAWLINK_REQUIRE_REAL=1 but no running gateway for ${missing.join(', ')} in CLAWLINK_GATEWAYS (run the tests via scripts/with-gateways.sh)`,
     )
   }
+  if (all.length > 0) return { gateways, skewed }
   return {
-    gateways: [],
+    gateways,
+    skewed,
     skipReason: 'no real gateway: set CLAWLINK_GATEWAYS (scripts/with-gateways.sh does)',
   }
 }
