@@ -11,22 +11,65 @@ export interface Output {
   warn(message: string): void
 }
 
+/** Creates the {@link Output} of a command; human text is passed through {@link sanitizeForTerminal}. */
 export function createOutput(json: boolean): Output {
   const tty = process.stderr.isTTY === true
+  const dim = useColor(process.stderr) ? (t: string) => `\u001b[2m${t}\u001b[0m` : (t: string) => t
   return {
     json,
     result(human, data) {
-      process.stdout.write(
-        json ? `${JSON.stringify(data, null, 2)}\n` : human.endsWith('\n') ? human : `${human}\n`,
-      )
+      const text = sanitizeForTerminal(human)
+      process.stdout.write(json ? `${jsonText(data)}\n` : text.endsWith('\n') ? text : `${text}\n`)
     },
     progress(message) {
-      if (tty && !json) process.stderr.write(`\u001b[2m… ${message}\u001b[0m\n`)
+      if (tty && !json) process.stderr.write(`${dim(`… ${sanitizeForTerminal(message)}`)}\n`)
     },
     warn(message) {
-      process.stderr.write(`clawlink: warning: ${message}\n`)
+      process.stderr.write(`clawlink: warning: ${sanitizeForTerminal(message)}\n`)
     },
   }
+}
+
+// C0 controls except \n and \t, DEL, C1, line/paragraph separators and bidi overrides/isolates.
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
+const hex = (c: string, width: number) => c.charCodeAt(0).toString(16).padStart(width, '0')
+
+/**
+ * Shows control characters as visible escapes (`\x1b`, `\x07`, `\x9b`, `\u202e`) so text a gateway supplies
+ * (job names, summaries, error messages) cannot move the cursor, retitle the terminal or fake a line.
+ */
+export function sanitizeForTerminal(text: string): string {
+  return text.replace(UNSAFE, (c) => (c.charCodeAt(0) <= 0xff ? `\\x${hex(c, 2)}` : `\\u${hex(c, 4)}`))
+}
+
+/** JSON.stringify, plus \u escapes for what it leaves raw but a terminal may obey (DEL, C1, bidi controls). */
+export function jsonText(data: unknown): string {
+  return (JSON.stringify(data, null, 2) ?? 'null').replace(UNSAFE_IN_JSON, (c) => `\\u${hex(c, 4)}`)
+}
+
+/** Colour only on a terminal, and never with NO_COLOR (any non-empty value) or TERM=dumb. */
+export function useColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  return stream.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb'
+}
+
+let closed = false
+
+/**
+ * A reader that goes away (`clawlink doctor | head -1`) makes writes fail with EPIPE: swallow that instead of
+ * crashing with a stack trace, so the command ends with its own exit code. Call once, from the bin.
+ */
+export function guardBrokenPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', () => {
+      closed = true
+    })
+  }
+}
+
+/** Whether stdout or stderr failed (its reader closed): then exit without waiting for a flush. */
+export function outputClosed(): boolean {
+  return closed
 }
 
 /** `{code, message, remedy}` of any error, for one-line reports and `--json`. */
@@ -61,13 +104,18 @@ export function describeError(error: unknown): {
 /** Prints an error: one line + a fix line on stderr, or one JSON document on stdout with --json. */
 export function reportError(error: unknown, json: boolean, debug: boolean): void {
   const d = describeError(error)
-  if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: d }, null, 2)}\n`)
-  else process.stderr.write(`clawlink: ${d.message}\nfix: ${d.remedy}\n`)
-  if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`)
+  if (json) process.stdout.write(`${jsonText({ ok: false, error: d })}\n`)
+  else
+    process.stderr.write(
+      `clawlink: ${sanitizeForTerminal(d.message)}\nfix: ${sanitizeForTerminal(d.remedy)}\n`,
+    )
+  if (debug && error instanceof Error && error.stack)
+    process.stderr.write(`${sanitizeForTerminal(error.stack)}\n`)
 }
 
-/** A plain text table; columns padded to their widest cell. */
-export function table(head: string[], rows: string[][]): string {
+/** A plain text table; columns padded to their widest cell; cells sanitised for the terminal. */
+export function table(head: string[], cells: string[][]): string {
+  const rows = cells.map((r) => r.map(sanitizeForTerminal))
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
   const line = (cells: string[]) =>
     cells

@@ -10,7 +10,7 @@ import {
   runSucceeded,
 } from '@clawlink/protocol'
 import type { GatewayClient } from '@clawlink/client'
-import { CONNECTION_OPTIONS, onePositional, parseCommand, parseDuration } from '../args.js'
+import { onePositional, parseCommand, parseDuration } from '../args.js'
 import { CliError, EXIT } from '../exit-codes.js'
 import { HELP } from '../help.js'
 import { createOutput, relativeTime, table } from '../output.js'
@@ -41,15 +41,8 @@ export async function resolveJob(client: GatewayClient, ref: string): Promise<Cr
   })
 }
 
-const RUN_OPTIONS = {
-  ...CONNECTION_OPTIONS,
-  due: { type: 'boolean' },
-  wait: { type: 'boolean' },
-  timeout: { type: 'string' },
-} as const
-
 export async function cronRun(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, RUN_OPTIONS, 'cron run')
+  const { values, positionals } = parseCommand(argv, 'cron run')
   if (values.help) return help('cron run')
   const out = createOutput(values.json === true)
   const ref = onePositional(positionals, 'job (id or name)', 'clawlink cron run <job> [--wait]')
@@ -128,10 +121,8 @@ export async function cronRun(argv: string[]): Promise<number> {
   }
 }
 
-const LIST_OPTIONS = { ...CONNECTION_OPTIONS, all: { type: 'boolean' } } as const
-
 export async function cronList(argv: string[]): Promise<number> {
-  const { values } = parseCommand(argv, LIST_OPTIONS, 'cron list')
+  const { values } = parseCommand(argv, 'cron list')
   if (values.help) return help('cron list')
   const out = createOutput(values.json === true)
   const { client } = await openSession(values, out)
@@ -155,7 +146,7 @@ export async function cronList(argv: string[]): Promise<number> {
 }
 
 export async function cronStatus(argv: string[]): Promise<number> {
-  const { values } = parseCommand(argv, CONNECTION_OPTIONS, 'cron status')
+  const { values } = parseCommand(argv, 'cron status')
   if (values.help) return help('cron status')
   const out = createOutput(values.json === true)
   const { client } = await openSession(values, out)
@@ -175,10 +166,8 @@ export async function cronStatus(argv: string[]): Promise<number> {
   }
 }
 
-const RUNS_OPTIONS = { ...CONNECTION_OPTIONS, limit: { type: 'string' } } as const
-
 export async function cronRuns(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, RUNS_OPTIONS, 'cron runs')
+  const { values, positionals } = parseCommand(argv, 'cron runs')
   if (values.help) return help('cron runs')
   const out = createOutput(values.json === true)
   const ref = onePositional(positionals, 'job (id or name)', 'clawlink cron runs <job> [--limit N]')
