@@ -165,7 +165,7 @@ function bare(flags: Extract<Token, { kind: 'option' }>[], argc: number): Invoca
 
 function helpFor(words: string[], flags: Extract<Token, { kind: 'option' }>[]): Invocation {
   for (const flag of flags) if (flag.name !== 'help') unknownOption(flag, COMMAND_OPTIONS.help, 'help')
-  if (words.length === 0) return { kind: 'help', text: helpText('')! }
+  if (words.length === 0) return { kind: 'help', text: helpText(flags.length > 0 ? 'help' : '')! }
   const resolved = resolveWords(words)
   const path = resolved.kind === 'group' ? resolved.group : resolved.spec.path
   const length = resolved.kind === 'group' ? 1 : resolved.length

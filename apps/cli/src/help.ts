@@ -82,7 +82,7 @@ export function groupHelp(group: string): string {
   const specs = COMMANDS.filter((c) => c.path.startsWith(`${group} `))
   return [
     `Usage: clawlink ${group} <command> [options]`,
-    `${GROUPS[group] ?? ''}`,
+    `${(GROUPS[group] ?? '').replace(/^./, (c) => c.toUpperCase())}.`,
     `Commands:\n${commandList(specs)}`,
     `Run "clawlink help ${group} <command>" or "clawlink ${group} <command> --help" for its options.`,
   ].join('\n\n')

@@ -250,8 +250,8 @@ export const COMMANDS: readonly CommandSpec[] = [
 
 /** The command groups (first words that need a second one). */
 export const GROUPS: Readonly<Record<string, string>> = {
-  cron: 'Trigger and inspect cron jobs.',
-  device: "This profile's device key and where it lives (its signer).",
+  cron: 'trigger and inspect cron jobs',
+  device: "this profile's device key and where it lives (its signer)",
 }
 
 /** The command of a path or alias (`cron ls` → `cron list`). */

@@ -39,6 +39,7 @@ const HELP_CASES: Case[] = [
   [['help', 'cron', 'run'], EXIT.OK, 'stdout', 'Usage: clawlink cron run <job> [options]'],
   [['help', 'cron'], EXIT.OK, 'stdout', 'Usage: clawlink cron <command> [options]'],
   [['help', 'help'], EXIT.OK, 'stdout', 'Usage: clawlink help [command…] [options]'],
+  [['help', '--help'], EXIT.OK, 'stdout', 'Usage: clawlink help [command…] [options]'],
   [['help', 'cron', 'ls'], EXIT.OK, 'stdout', 'Usage: clawlink cron list [options]'],
   [['cron', '--help'], EXIT.OK, 'stdout', 'cron runs <job>'],
   [['device', '-h'], EXIT.OK, 'stdout', 'device init'],
@@ -210,7 +211,7 @@ describe('output hygiene', () => {
     expect(coloured).toContain('\u001b[2m… connecting to')
     expect(coloured).toContain('evil\\x1b]0;pwned') // sanitised under a TTY too
     expect(await underTty({ NO_COLOR: '' })).toContain('\u001b[2m') // empty NO_COLOR does not count
-    for (const extra of [{ NO_COLOR: '1' }, { TERM: 'dumb' }]) {
+    for (const extra of [{ NO_COLOR: '1' }, { TERM: 'dumb' }] as Record<string, string>[]) {
       const plain = await underTty(extra)
       expect(plain, JSON.stringify(extra)).toContain('… connecting to')
       expect(plain, JSON.stringify(extra)).not.toContain('\u001b')
@@ -280,14 +281,27 @@ describe('completion scripts from the command table', () => {
     expect(out.trim()).toBe('_clawlink')
   })
 
-  it('fish: a complete line per command word and flag, with descriptions', () => {
-    const fish = scripts.fish!
-    expect(fish).toContain(
-      `complete -c clawlink -n '__clawlink_is cron "help cron"' -a run -d 'run a job now`,
-    )
-    expect(fish).toMatch(/-l signer -x -a 'file keychain agent exec none'/)
-    expect(fish).toMatch(/-l token-file -r -F/)
-    expect(fish).toMatch(/-l help -s h /)
+  it('fish: valid syntax and completes commands, flags and values with descriptions', () => {
+    const file = join(home, 'clawlink.fish')
+    execFileSync('fish', ['-n', file])
+    const complete = (line: string) =>
+      execFileSync('fish', ['-c', 'source $argv[1]; complete -C $argv[2]', file, line], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+    expect(complete('clawlink ')).toContain('cron\ttrigger and inspect cron jobs')
+    expect(complete('clawlink cron ').map((l) => l.split('\t')[0])).toEqual([
+      'list',
+      'ls',
+      'run',
+      'runs',
+      'status',
+    ])
+    expect(complete('clawlink --url ws://h:1 cron run nightly --w')).toEqual([
+      expect.stringMatching(/^--wait\tfollow the run/),
+    ])
+    expect(complete('clawlink cron run x --signer k')[0]).toMatch(/^keychain\t/)
+    expect(complete('clawlink help device ').map((l) => l.split('\t')[0])).toEqual(['init', 'show'])
+    expect(complete('clawlink completion ')).toEqual(['bash', 'fish', 'zsh'])
   })
 })
 
