@@ -1,69 +1,16 @@
-import { type ParseArgsConfig, parseArgs } from 'node:util'
-import { SETTINGS_OPTIONS, type SettingsFlags, settingsFlagsFromValues } from '@clawlink/config'
+import { type SettingsFlags, settingsFlagsFromValues } from '@clawlink/config'
 import { CliError, EXIT } from './exit-codes.js'
+import { strictParse } from './grammar.js'
+import type { CommandPath } from './spec.js'
 
-type Options = NonNullable<ParseArgsConfig['options']>
+export { CONNECTION_OPTIONS } from './spec.js'
 
-/** Options every connecting command takes: where the gateway is, how to authenticate, which key signs. */
-export const CONNECTION_OPTIONS = {
-  ...SETTINGS_OPTIONS,
-  'token-stdin': { type: 'boolean' },
-  'password-stdin': { type: 'boolean' },
-  json: { type: 'boolean' },
-  debug: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies Options
-
-export const CONNECTION_HELP = `Connection (same names as OpenClaw; secrets never on the command line):
-  --url URL                 gateway URL (else OPENCLAW_GATEWAY_URL, gateway.remote.url, ws://127.0.0.1:<gateway.port|18789>)
-  --token-file FILE         shared gateway token from a file (else OPENCLAW_GATEWAY_TOKEN, gateway.auth.token)
-  --token-stdin             read the token from stdin
-  --password-file FILE      gateway password from a file (else OPENCLAW_GATEWAY_PASSWORD, gateway.auth.password)
-  --tls-fingerprint SHA256  pin the wss:// certificate (repeatable: old and new during a rotation)
-  --allow-insecure-ws       allow ws:// to a public host (the token would travel in clear)
-  --profile NAME            clawlink profile (identity + device tokens; default "default", shared with clawlink-mcp)
-  --signer KIND             file | keychain | agent | exec | none | ./module.mjs | package (default: the profile's, else file)
-  --json                    print one JSON document on stdout
-  --debug                   log frames (secrets redacted) and stack traces on stderr`
-
-/** The same argument can't mean two things: there is deliberately no --token VALUE. */
-function refuseSecretsOnArgv(argv: string[]): void {
-  for (const arg of argv) {
-    const name = /^--(token|password)(=|$)/.exec(arg)?.[1]
-    if (name) {
-      throw new CliError(
-        'USAGE',
-        `--${name} is not accepted: a secret on the command line is visible to every user of this machine`,
-        `use --${name}-file FILE, --${name}-stdin or OPENCLAW_GATEWAY_${name.toUpperCase()}`,
-        EXIT.USAGE,
-      )
-    }
-  }
-}
-
-/** Parses a command's arguments strictly; unknown flags are usage errors with the command's help hint. */
-export function parseCommand<T extends Options>(
+/** Parses a command's arguments strictly with its flags from the command table (spec.ts). */
+export function parseCommand<K extends CommandPath>(
   argv: string[],
-  options: T,
-  command: string,
-): {
-  values: ReturnType<
-    typeof parseArgs<{ options: T; allowPositionals: true; strict: true; args: string[] }>
-  >['values']
-  positionals: string[]
-} {
-  refuseSecretsOnArgv(argv)
-  try {
-    const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true })
-    return { values: parsed.values, positionals: parsed.positionals }
-  } catch (error) {
-    throw new CliError(
-      'USAGE',
-      (error as Error).message.replace(/\. To specify.*$/s, ''),
-      `see: clawlink ${command} --help`,
-      EXIT.USAGE,
-    )
-  }
+  command: K,
+): ReturnType<typeof strictParse<K>> {
+  return strictParse(argv, command)
 }
 
 /** The settings flags of {@link CONNECTION_OPTIONS} values. */

@@ -1,6 +1,6 @@
 import { ClientError } from '@clawlink/client'
 import { ConfigError } from '@clawlink/config'
-import { GatewayError, ProtocolError, SignerError } from '@clawlink/protocol'
+import { ClawlinkError, GatewayError, ProtocolError, SignerError } from '@clawlink/protocol'
 
 /** Stable exit codes, one per failure kind (documented in README.md and docs/errors.md). */
 export const EXIT = {
@@ -28,16 +28,16 @@ export const EXIT = {
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
 
 /** A failure the CLI itself reports (usage, ambiguous job, run failed …), with its exit code and fix. */
-export class CliError extends Error {
+export class CliError extends ClawlinkError {
   override name = 'CliError' as const
   constructor(
-    readonly code: string,
+    code: string,
     message: string,
-    readonly remedy: string,
+    remedy: string,
     readonly exitCode: ExitCode,
     readonly details?: unknown,
   ) {
-    super(message)
+    super(code, message, { remedy })
   }
 }
 

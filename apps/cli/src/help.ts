@@ -1,102 +1,118 @@
-import { CONNECTION_HELP } from './args.js'
+import {
+  COMMAND_OPTIONS,
+  COMMANDS,
+  type CommandPath,
+  type CommandSpec,
+  findCommand,
+  GROUPS,
+  OPTION_DOCS,
+  type OptionDoc,
+} from './spec.js'
 
 const EXITS = `Exit codes: 0 ok, 2 usage, 3 config, 4 signer/key, 5 unreachable, 6 auth, 7 pairing required,
 8 missing scope, 9 job not found, 10 run failed, 11 timeout, 12 protocol mismatch, 13 already running,
 14 ambiguous job name, 15 rate limited, 16 other gateway error, 17 TLS/insecure URL, 1 internal.`
 
-/** Help text of every command, with examples. */
-export const HELP = {
-  main: `clawlink — trigger OpenClaw cron jobs (and call any gateway method) from outside the gateway
+const SECTIONS: Record<OptionDoc['group'], string> = {
+  command: 'Options:',
+  connection: 'Connection (same names as OpenClaw; secrets never on the command line):',
+  identity: 'Profile and device key:',
+  output: 'Output:',
+}
 
-Usage: clawlink <command> [options]
+/** `<job>`, `[command…]`: how a command's positionals read in a usage line. */
+export function argsText(spec: CommandSpec): string {
+  return spec.args
+    .map((a) => {
+      const name = a.values ? a.values.join('|') : a.name
+      const shown = `${name}${a.variadic ? '…' : ''}`
+      return a.required ? `<${shown}>` : `[${shown}]`
+    })
+    .join(' ')
+}
 
-Commands:
-  cron run <job>        run a job now (id or exact name); --wait follows it to the end
-  cron list             list jobs
-  cron status           scheduler status
-  cron runs <job>       recent runs of a job
-  device show           this device: id, public key, signer, cached device token
-  device init           create the device key and choose where it lives (file, keychain, ssh-agent, exec, plug-in)
-  doctor                check every step of the connection and say which one fails and how to fix it
-  call <method>         call any gateway method with JSON params
+/** The usage line of a command, e.g. `clawlink cron run <job> [options]`. */
+export function usageOf(spec: CommandSpec): string {
+  return ['clawlink', spec.path, argsText(spec), '[options]'].filter(Boolean).join(' ')
+}
 
-Examples:
+function flagText(name: string): string {
+  const config = COMMAND_OPTIONS as Record<string, Record<string, { short?: string }>>
+  const short = Object.values(config).find((o) => o[name]?.short)?.[name]?.short
+  const arg = OPTION_DOCS[name]?.arg
+  return `${short ? `-${short}, ` : ''}--${name}${arg ? ` ${arg}` : ''}`
+}
+
+function optionSections(path: CommandPath): string[] {
+  const names = Object.keys(COMMAND_OPTIONS[path])
+  const out: string[] = []
+  for (const group of Object.keys(SECTIONS) as OptionDoc['group'][]) {
+    const mine = names.filter((n) => (OPTION_DOCS[n]?.group ?? 'command') === group)
+    if (mine.length === 0) continue
+    const width = Math.max(...mine.map((n) => flagText(n).length)) + 2
+    const lines = mine.map((n) => `  ${flagText(n).padEnd(width)}${OPTION_DOCS[n]?.text ?? ''}`)
+    out.push(`${SECTIONS[group]}\n${lines.join('\n')}`)
+  }
+  return out
+}
+
+/** The full help of one command: usage, what it does, every flag it takes, examples. */
+export function commandHelp(spec: CommandSpec): string {
+  const aliases = spec.aliases?.length
+    ? `\nAlias: ${spec.aliases.map((a) => `clawlink ${a}`).join(', ')}`
+    : ''
+  const connects = 'url' in COMMAND_OPTIONS[spec.path]
+  return [
+    `Usage: ${usageOf(spec)}${aliases}`,
+    spec.description,
+    ...optionSections(spec.path),
+    `Examples:\n${spec.examples.map((e) => `  ${e}`).join('\n')}`,
+    ...(connects ? [EXITS] : []),
+  ].join('\n\n')
+}
+
+function commandList(specs: readonly CommandSpec[]): string {
+  const heads = specs.map((c) => `${c.path} ${argsText(c)}`.trim())
+  const width = Math.max(...heads.map((h) => h.length)) + 2
+  return specs.map((c, i) => `  ${heads[i]!.padEnd(width)}${c.summary}`).join('\n')
+}
+
+/** The help of a command group (`clawlink cron --help`): its commands. */
+export function groupHelp(group: string): string {
+  const specs = COMMANDS.filter((c) => c.path.startsWith(`${group} `))
+  return [
+    `Usage: clawlink ${group} <command> [options]`,
+    `${(GROUPS[group] ?? '').replace(/^./, (c) => c.toUpperCase())}.`,
+    `Commands:\n${commandList(specs)}`,
+    `Run "clawlink help ${group} <command>" or "clawlink ${group} <command> --help" for its options.`,
+  ].join('\n\n')
+}
+
+/** `clawlink --help`. */
+export function mainHelp(): string {
+  return [
+    'clawlink — trigger OpenClaw cron jobs (and call any gateway method) from outside the gateway',
+    'Usage: clawlink <command> [options]\n       clawlink --version | --help',
+    `Commands:\n${commandList(COMMANDS)}`,
+    `Examples:
   OPENCLAW_GATEWAY_TOKEN=… clawlink cron run nightly-report --wait
-  clawlink --help | clawlink cron run --help
-  clawlink --token-file ~/.openclaw/gateway.token cron list --json
+  clawlink --token-file ./gateway.token cron list --json
+  clawlink help cron run`,
+    'Command words come first; flags may go before or after them. Run "clawlink help <command>" for its options.',
+    EXITS,
+  ].join('\n\n')
+}
 
-Run "clawlink <command> --help" for a command's options.
-${EXITS}`,
-  'cron run': `Usage: clawlink cron run <job> [--due] [--wait] [--timeout 10m] [connection options]
+/** Help of a path: '' → clawlink, a group, or a command; undefined when the path names nothing. */
+export function helpText(path: string): string | undefined {
+  if (path === '') return mainHelp()
+  if (path in GROUPS) return groupHelp(path)
+  const spec = findCommand(path)
+  return spec ? commandHelp(spec) : undefined
+}
 
-Runs a cron job now. <job> is a job id or an exact job name (resolved with cron.list).
-  --due             run only if it is due (mode "due"); otherwise "force" (the default)
-  --wait            follow the run to its end (cron events, with cron.runs polling as fallback);
-                    exit 10 if it failed
-  --timeout DUR     how long --wait waits (default 10m); e.g. 30s, 5m, 1h
-
-Examples:
-  clawlink cron run nightly-report --wait
-  clawlink cron run 8a1a9993-0c5e-4f1c-9b0e-2f6f1d2b3c4d --due --json
-
-${CONNECTION_HELP}
-
-${EXITS}`,
-  'cron list': `Usage: clawlink cron list [--all] [--json] [connection options]
-
-Lists cron jobs: id, name, enabled, schedule, next and last run.
-  --all   include disabled jobs
-
-Example: clawlink cron list --all --json
-
-${CONNECTION_HELP}`,
-  'cron status': `Usage: clawlink cron status [--json] [connection options]
-
-Shows the scheduler status: enabled, job count, next wake, store.
-
-${CONNECTION_HELP}`,
-  'cron runs': `Usage: clawlink cron runs <job> [--limit 20] [--json] [connection options]
-
-Shows recent runs of a job (id or exact name), newest first.
-
-Example: clawlink cron runs nightly-report --limit 5
-
-${CONNECTION_HELP}`,
-  'device show': `Usage: clawlink device show [--json] [--profile NAME] [signer options]
-
-Shows this profile's device: deviceId, public key, which signer holds the key, and whether a device token is
-cached (never the token itself). Creates nothing.`,
-  'device init': `Usage: clawlink device init [--signer KIND] [signer options] [--profile NAME]
-
-Creates the device key (where the signer keeps keys) and records the signer in the profile, which the CLI and
-clawlink-mcp share, so one pairing serves both. An existing key is never replaced.
-
-Signers:
-  --signer file [--key-file FILE]                 a 0600 JSON key file (default: <profile>/device-key.json);
-                                                  also reads OpenClaw's identity/device.json
-  --signer keychain [--keychain-account NAME]     the OS keychain (Secret Service, macOS Keychain, Windows)
-  --signer agent [--agent-key SHA256:…|COMMENT] [--agent-socket PATH]
-                                                  an ssh-agent holding an ssh-ed25519 key
-  --signer exec --exec-command '["/usr/local/bin/kms-sign","--key","dev"]' [--exec-public-key B64URL]
-                                                  your HSM/KMS program: payload on stdin, signature on stdout
-  --signer ./my-signer.mjs [--signer-option k=v …]
-                                                  any module exporting createSigner(options)
-Examples:
-  clawlink device init
-  clawlink device init --signer agent --agent-key "SHA256:Ih3f…"`,
-  doctor: `Usage: clawlink doctor [--json] [connection options]
-
-Walks each step — settings, URL reachable, TLS pin, challenge, protocol, auth, signature and clock skew,
-pairing, scopes for cron.run — printing each as passed or failed with the fix; stops at the first failure.
-
-${CONNECTION_HELP}`,
-  call: `Usage: clawlink call <method> [--params JSON | --params @file.json] [--timeout 30s] [connection options]
-
-Calls any gateway method and prints its result as JSON.
-
-Examples:
-  clawlink call health
-  clawlink call cron.add --params @job.json
-
-${CONNECTION_HELP}`,
-} as const
+/** The help of every command by path (and `main`), for commands that print their own. */
+export const HELP = Object.fromEntries([
+  ['main', mainHelp()],
+  ...COMMANDS.map((c) => [c.path, commandHelp(c)]),
+]) as Record<CommandPath | 'main', string>

@@ -1,7 +1,5 @@
-import { ClientError } from '@clawlink/client'
-import { ConfigError } from '@clawlink/config'
-import { GatewayError, ProtocolError, SignerError } from '@clawlink/protocol'
-import { CliError } from './exit-codes.js'
+import { escapeControlChars, safeJson } from '@clawlink/client'
+import { ClawlinkError } from '@clawlink/protocol'
 
 /** How a command talks: results on stdout, everything else on stderr; progress only on a TTY. */
 export interface Output {
@@ -11,22 +9,56 @@ export interface Output {
   warn(message: string): void
 }
 
+/** Creates the {@link Output} of a command; human text is passed through {@link sanitizeForTerminal}. */
 export function createOutput(json: boolean): Output {
   const tty = process.stderr.isTTY === true
+  const dim = useColor(process.stderr) ? (t: string) => `\u001b[2m${t}\u001b[0m` : (t: string) => t
   return {
     json,
     result(human, data) {
-      process.stdout.write(
-        json ? `${JSON.stringify(data, null, 2)}\n` : human.endsWith('\n') ? human : `${human}\n`,
-      )
+      const text = sanitizeForTerminal(human)
+      process.stdout.write(json ? `${jsonText(data)}\n` : text.endsWith('\n') ? text : `${text}\n`)
     },
     progress(message) {
-      if (tty && !json) process.stderr.write(`\u001b[2m… ${message}\u001b[0m\n`)
+      if (tty && !json) process.stderr.write(`${dim(`… ${sanitizeForTerminal(message)}`)}\n`)
     },
     warn(message) {
-      process.stderr.write(`clawlink: warning: ${message}\n`)
+      process.stderr.write(`clawlink: warning: ${sanitizeForTerminal(message)}\n`)
     },
   }
+}
+
+/**
+ * Shows control characters as visible escapes (`\x1b`, `\x07`, `\x9b`, `\u202e`) so text a gateway supplies
+ * (job names, summaries, error messages) cannot move the cursor, retitle the terminal or fake a line.
+ */
+export const sanitizeForTerminal = (text: string): string => escapeControlChars(text)
+
+/** JSON for stdout, with what JSON.stringify leaves raw but a terminal may obey escaped too. */
+export const jsonText = safeJson
+
+/** Colour only on a terminal, and never with NO_COLOR (any non-empty value) or TERM=dumb. */
+export function useColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  return stream.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb'
+}
+
+let closed = false
+
+/**
+ * A reader that goes away (`clawlink doctor | head -1`) makes writes fail with EPIPE: swallow that instead of
+ * crashing with a stack trace, so the command ends with its own exit code. Call once, from the bin.
+ */
+export function guardBrokenPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', () => {
+      closed = true
+    })
+  }
+}
+
+/** Whether stdout or stderr failed (its reader closed): then exit without waiting for a flush. */
+export function outputClosed(): boolean {
+  return closed
 }
 
 /** `{code, message, remedy}` of any error, for one-line reports and `--json`. */
@@ -36,24 +68,9 @@ export function describeError(error: unknown): {
   remedy: string
   kind: string
 } {
-  if (
-    error instanceof GatewayError ||
-    error instanceof ClientError ||
-    error instanceof ConfigError ||
-    error instanceof CliError
-  ) {
+  if (error instanceof ClawlinkError) {
     return { kind: error.name, code: error.code, message: error.message, remedy: error.remedy }
   }
-  if (error instanceof SignerError) {
-    return {
-      kind: error.name,
-      code: error.code,
-      message: error.message,
-      remedy: error.remedy ?? 'see docs/errors.md',
-    }
-  }
-  if (error instanceof ProtocolError)
-    return { kind: error.name, code: error.code, message: error.message, remedy: 'check the input' }
   const message = error instanceof Error ? error.message : String(error)
   return { kind: 'Error', code: 'INTERNAL', message, remedy: 'rerun with --debug and report this as a bug' }
 }
@@ -61,13 +78,18 @@ export function describeError(error: unknown): {
 /** Prints an error: one line + a fix line on stderr, or one JSON document on stdout with --json. */
 export function reportError(error: unknown, json: boolean, debug: boolean): void {
   const d = describeError(error)
-  if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: d }, null, 2)}\n`)
-  else process.stderr.write(`clawlink: ${d.message}\nfix: ${d.remedy}\n`)
-  if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`)
+  if (json) process.stdout.write(`${jsonText({ ok: false, error: d })}\n`)
+  else
+    process.stderr.write(
+      `clawlink: ${sanitizeForTerminal(d.message)}\nfix: ${sanitizeForTerminal(d.remedy)}\n`,
+    )
+  if (debug && error instanceof Error && error.stack)
+    process.stderr.write(`${sanitizeForTerminal(error.stack)}\n`)
 }
 
-/** A plain text table; columns padded to their widest cell. */
-export function table(head: string[], rows: string[][]): string {
+/** A plain text table; columns padded to their widest cell; cells sanitised for the terminal. */
+export function table(head: string[], cells: string[][]): string {
+  const rows = cells.map((r) => r.map(sanitizeForTerminal))
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
   const line = (cells: string[]) =>
     cells

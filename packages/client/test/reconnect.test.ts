@@ -1,7 +1,7 @@
 import type { FakeGateway, FakeGatewayOptions } from '@clawlink/testkit/fake-gateway'
 import { describe, expect, it } from 'vitest'
 import type { ClientProgressEvent, GatewayClient } from '../src/index.js'
-import { client, cleanupAfterEach, connectParams, gateway, tempDir, tokenKey } from './fixture.js'
+import { client, cleanupAfterEach, gateway } from './fixture.js'
 import { createTestSigner, rejectionOf, until } from './helpers.js'
 
 cleanupAfterEach()

@@ -1,12 +1,7 @@
 import { CLAWLINK_SCOPES, GatewayError } from '@clawlink/protocol'
 import { describe, expect, it } from 'vitest'
-import {
-  ClientError,
-  type ClientProgressEvent,
-  createGatewayClient,
-  createMemoryDeviceTokenStore,
-} from '../src/index.js'
-import { client, cleanupAfterEach, connectParams, gateway, tempDir, tokenKey } from './fixture.js'
+import { type ClientProgressEvent, createGatewayClient, createMemoryDeviceTokenStore } from '../src/index.js'
+import { client, cleanupAfterEach, connectParams, gateway, tokenKey } from './fixture.js'
 import { createSelfSignedCert, createTestSigner, rejectionOf, until } from './helpers.js'
 
 cleanupAfterEach()

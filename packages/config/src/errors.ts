@@ -1,3 +1,5 @@
+import { ClawlinkError } from '@clawlink/protocol'
+
 /** Codes of {@link ConfigError}: where settings come from went wrong (docs/errors.md). */
 export type ConfigErrorCode =
   | 'CONFIG_PARSE'
@@ -20,13 +22,10 @@ export type ConfigErrorCode =
   | 'SIGNER_PLUGIN_REFUSED'
 
 /** A settings problem: a file that cannot be read or parsed, a bad value, an unknown signer. */
-export class ConfigError extends Error {
+export class ConfigError extends ClawlinkError<ConfigErrorCode> {
   override name = 'ConfigError' as const
-  readonly code: ConfigErrorCode
-  readonly remedy: string
   constructor(code: ConfigErrorCode, message: string, remedy: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.code = code
-    this.remedy = remedy
+    // A settings problem needs someone to change the settings: never retried.
+    super(code, message, { remedy, cause: options?.cause })
   }
 }

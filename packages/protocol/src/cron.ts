@@ -4,10 +4,6 @@ import { ProtocolError } from './errors.js'
 export const CRON_RUN_MODES = ['force', 'due', 'if-enabled'] as const
 export type CronRunMode = (typeof CRON_RUN_MODES)[number]
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
 function bad(message: string): never {
   throw new ProtocolError('INVALID_PARAMS', message)
 }

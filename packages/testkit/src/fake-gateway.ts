@@ -246,6 +246,17 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     )
   }
 
+  function preHello(conn: Conn, text: string, frame: Record<string, unknown> | undefined): void {
+    // docs/protocol.md §2.5 step 1: the ws maxPayload closes oversize pre-auth frames with 1009.
+    if (Buffer.byteLength(text) > PREAUTH_MAX_BYTES) closeConn(conn, 1009, '')
+    else if (frame?.type !== 'req') closeConn(conn, 1000, '')
+    else if (frame.method !== 'connect') {
+      const message = 'invalid handshake: first request must be connect'
+      send(conn, errorFrame(String(frame.id), { code: 'INVALID_REQUEST', message }))
+      closeConn(conn, 1008, message)
+    } else handshake.handleConnect(conn, frame)
+  }
+
   function onMessage(conn: Conn, text: string): void {
     let frame: Record<string, unknown> | undefined
     try {
@@ -257,17 +268,13 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     }
     frames.push({ connId: conn.id, direction: 'in', text, frame })
     if (!conn.helloDone) {
-      // docs/protocol.md §2.5 step 1: the ws maxPayload closes oversize pre-auth frames with 1009.
-      if (Buffer.byteLength(text) > PREAUTH_MAX_BYTES) return closeConn(conn, 1009, '')
-      if (frame?.type !== 'req') return closeConn(conn, 1000, '')
-      if (frame.method !== 'connect') {
-        const message = 'invalid handshake: first request must be connect'
-        send(conn, errorFrame(String(frame.id), { code: 'INVALID_REQUEST', message }))
-        return closeConn(conn, 1008, message)
-      }
-      return handshake.handleConnect(conn, frame)
+      preHello(conn, text, frame)
+      return
     }
-    if (Buffer.byteLength(text) > maxPayload) return closeConn(conn, 1009, '')
+    if (Buffer.byteLength(text) > maxPayload) {
+      closeConn(conn, 1009, '')
+      return
+    }
     if (frame?.type !== 'req' || typeof frame.id !== 'string') {
       send(conn, errorFrame('', { code: 'INVALID_REQUEST', message: 'invalid request frame' }))
       return

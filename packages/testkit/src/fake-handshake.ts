@@ -1,6 +1,5 @@
 import { createHash, createPublicKey, randomBytes, randomUUID, verify } from 'node:crypto'
 import { CLIENT_IDS, CLIENT_MODES } from '@clawlink/protocol'
-import type { FakeWireError } from './fake-cron.js'
 import { createFakeRefusals } from './fake-refusals.js'
 import {
   type Conn,

@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs'
-import { CONNECTION_OPTIONS, onePositional, parseCommand, parseDuration } from '../args.js'
+import { onePositional, parseCommand, parseDuration } from '../args.js'
 import { CliError, EXIT } from '../exit-codes.js'
 import { HELP } from '../help.js'
 import { createOutput } from '../output.js'
 import { openSession } from '../session.js'
-
-const OPTIONS = { ...CONNECTION_OPTIONS, params: { type: 'string' }, timeout: { type: 'string' } } as const
 
 function parseParams(text: string | undefined): unknown {
   if (text === undefined) return {}
@@ -35,7 +33,7 @@ function parseParams(text: string | undefined): unknown {
 }
 
 export async function call(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, OPTIONS, 'call')
+  const { values, positionals } = parseCommand(argv, 'call')
   if (values.help) {
     process.stdout.write(`${HELP.call}\n`)
     return EXIT.OK

@@ -9,7 +9,7 @@ import {
   runJob,
 } from '@clawlink/client'
 import { describeCronSchedule } from '@clawlink/protocol'
-import { CONNECTION_OPTIONS, onePositional, parseCommand, parseDuration } from '../args.js'
+import { onePositional, parseCommand, parseDuration } from '../args.js'
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js'
 import { HELP } from '../help.js'
 import { createOutput, type Output, relativeTime, table } from '../output.js'
@@ -17,13 +17,6 @@ import { openSession } from '../session.js'
 
 const DEFAULT_TIMEOUT_MS = 30_000
 const DEFAULT_WAIT_MS = 600_000
-
-const RUN_OPTIONS = {
-  ...CONNECTION_OPTIONS,
-  due: { type: 'boolean' },
-  wait: { type: 'boolean' },
-  timeout: { type: 'string' },
-} as const
 
 const VERDICT_EXIT: Record<'RUN_FAILED' | 'ALREADY_RUNNING' | 'NOT_RUN', ExitCode> = {
   RUN_FAILED: EXIT.RUN_FAILED,
@@ -76,7 +69,7 @@ function progressText(event: RunProgress, waitMs: number): string | undefined {
 }
 
 export async function cronRun(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, RUN_OPTIONS, 'cron run')
+  const { values, positionals } = parseCommand(argv, 'cron run')
   if (values.help) return help('cron run')
   const out = createOutput(values.json === true)
   const ref = onePositional(positionals, 'job (id or name)', 'clawlink cron run <job> [--wait]')
@@ -167,12 +160,9 @@ function explainRunError(
   return error
 }
 
-const LIST_OPTIONS = { ...CONNECTION_OPTIONS, all: { type: 'boolean' } } as const
-
 export async function cronList(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, LIST_OPTIONS, 'cron list')
+  const { values } = parseCommand(argv, 'cron list')
   if (values.help) return help('cron list')
-  noPositionals(positionals, 'clawlink cron list [--all]')
   const out = createOutput(values.json === true)
   const session = await openSession(values, out, { deadlineMs: DEFAULT_TIMEOUT_MS })
   try {
@@ -195,9 +185,8 @@ export async function cronList(argv: string[]): Promise<number> {
 }
 
 export async function cronStatus(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, CONNECTION_OPTIONS, 'cron status')
+  const { values } = parseCommand(argv, 'cron status')
   if (values.help) return help('cron status')
-  noPositionals(positionals, 'clawlink cron status')
   const out = createOutput(values.json === true)
   const session = await openSession(values, out, { deadlineMs: DEFAULT_TIMEOUT_MS })
   try {
@@ -216,10 +205,8 @@ export async function cronStatus(argv: string[]): Promise<number> {
   }
 }
 
-const RUNS_OPTIONS = { ...CONNECTION_OPTIONS, limit: { type: 'string' } } as const
-
 export async function cronRuns(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, RUNS_OPTIONS, 'cron runs')
+  const { values, positionals } = parseCommand(argv, 'cron runs')
   if (values.help) return help('cron runs')
   const out = createOutput(values.json === true)
   const ref = onePositional(positionals, 'job (id or name)', 'clawlink cron runs <job> [--limit N]')
@@ -254,11 +241,6 @@ export async function cronRuns(argv: string[]): Promise<number> {
 /** A time for a table; a missing or impossible time is shown as `-`. */
 function iso(ms: number | undefined): string {
   return ms === undefined ? '-' : new Date(ms).toISOString()
-}
-
-function noPositionals(positionals: string[], usage: string): void {
-  if (positionals.length > 0)
-    throw new CliError('USAGE', `unexpected argument "${positionals[0]}"`, usage, EXIT.USAGE)
 }
 
 function help(command: keyof typeof HELP): number {

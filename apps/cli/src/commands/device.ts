@@ -2,14 +2,14 @@ import { existsSync } from 'node:fs'
 import { createFileDeviceTokenStore } from '@clawlink/client'
 import { describeSignerSpec, loadProfileSettings, loadSigner, saveProfileSettings } from '@clawlink/config'
 import { base64UrlEncode, deriveDeviceId } from '@clawlink/protocol'
-import { CONNECTION_OPTIONS, parseCommand } from '../args.js'
+import { parseCommand } from '../args.js'
 import { CliError, EXIT } from '../exit-codes.js'
 import { HELP } from '../help.js'
 import { createOutput } from '../output.js'
 import { settingsFrom } from '../session.js'
 
 export async function deviceShow(argv: string[]): Promise<number> {
-  const { values } = parseCommand(argv, CONNECTION_OPTIONS, 'device show')
+  const { values } = parseCommand(argv, 'device show')
   if (values.help) {
     process.stdout.write(`${HELP['device show']}\n`)
     return EXIT.OK
@@ -65,7 +65,7 @@ export async function deviceShow(argv: string[]): Promise<number> {
 }
 
 export async function deviceInit(argv: string[]): Promise<number> {
-  const { values } = parseCommand(argv, CONNECTION_OPTIONS, 'device init')
+  const { values } = parseCommand(argv, 'device init')
   if (values.help) {
     process.stdout.write(`${HELP['device init']}\n`)
     return EXIT.OK

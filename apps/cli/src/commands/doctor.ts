@@ -2,7 +2,7 @@ import { connect as tcpConnect } from 'node:net'
 import { ClientError, createFileDeviceTokenStore, gatewayKey } from '@clawlink/client'
 import { describeSettings, describeSignerSpec, loadSigner, type ResolvedSettings } from '@clawlink/config'
 import { deriveDeviceId, GatewayError, missingScope } from '@clawlink/protocol'
-import { CONNECTION_OPTIONS, parseCommand } from '../args.js'
+import { parseCommand } from '../args.js'
 import { EXIT, exitCodeFor } from '../exit-codes.js'
 import { HELP } from '../help.js'
 import { createOutput, describeError } from '../output.js'
@@ -74,7 +74,7 @@ async function credentialsStep(settings: ResolvedSettings, deviceId: string | un
 }
 
 export async function doctor(argv: string[]): Promise<number> {
-  const { values } = parseCommand(argv, CONNECTION_OPTIONS, 'doctor')
+  const { values } = parseCommand(argv, 'doctor')
   if (values.help) {
     process.stdout.write(`${HELP.doctor}\n`)
     return EXIT.OK

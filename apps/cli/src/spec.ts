@@ -1,0 +1,272 @@
+import type { ParseArgsConfig } from 'node:util'
+import { SETTINGS_OPTIONS } from '@clawlink/config'
+
+/**
+ * The one table of commands, their arguments and their flags. The argv grammar (grammar.ts), every help text
+ * (help.ts) and the shell completion scripts (completion.ts) are generated from it, so they cannot disagree.
+ */
+type Options = NonNullable<ParseArgsConfig['options']>
+
+/** Flags every connecting command takes: where the gateway is, how to authenticate, which key signs. */
+export const CONNECTION_OPTIONS = {
+  ...SETTINGS_OPTIONS,
+  'token-stdin': { type: 'boolean' },
+  'password-stdin': { type: 'boolean' },
+  json: { type: 'boolean' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Options
+
+const HELP_ONLY = { help: { type: 'boolean', short: 'h' } } as const satisfies Options
+
+/** parseArgs options of each command (its own flags plus the shared ones). */
+export const COMMAND_OPTIONS = {
+  'cron run': {
+    ...CONNECTION_OPTIONS,
+    due: { type: 'boolean' },
+    wait: { type: 'boolean' },
+    timeout: { type: 'string' },
+  },
+  'cron list': { ...CONNECTION_OPTIONS, all: { type: 'boolean' } },
+  'cron status': CONNECTION_OPTIONS,
+  'cron runs': { ...CONNECTION_OPTIONS, limit: { type: 'string' } },
+  'device show': CONNECTION_OPTIONS,
+  'device init': CONNECTION_OPTIONS,
+  doctor: CONNECTION_OPTIONS,
+  call: { ...CONNECTION_OPTIONS, params: { type: 'string' }, timeout: { type: 'string' } },
+  help: HELP_ONLY,
+  completion: HELP_ONLY,
+} as const satisfies Record<string, Options>
+
+/** A command path such as `cron run`. */
+export type CommandPath = keyof typeof COMMAND_OPTIONS
+
+/** Flags accepted before any command word (`clawlink --version`, `clawlink -h`). */
+export const GLOBAL_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const satisfies Options
+
+/** How a flag is shown in help and completed by the shell; `group` decides the help section. */
+export interface OptionDoc {
+  readonly group: 'command' | 'connection' | 'identity' | 'output'
+  readonly arg?: string
+  readonly text: string
+  /** The values the shell completes (e.g. the signer kinds). */
+  readonly values?: readonly string[]
+  /** The value is a path: the shell completes file names. */
+  readonly file?: boolean
+}
+
+const SIGNERS = ['file', 'keychain', 'agent', 'exec', 'none'] as const
+
+/** Help line of every flag in {@link COMMAND_OPTIONS}; a test checks none is missing. */
+export const OPTION_DOCS: Record<string, OptionDoc> = {
+  due: { group: 'command', text: 'run only if it is due (mode "due"); otherwise "force" (the default)' },
+  wait: {
+    group: 'command',
+    text: 'follow the run to its end (cron events, cron.runs polling as fallback); exit 10 if it failed',
+  },
+  timeout: { group: 'command', arg: 'DUR', text: 'how long to wait, e.g. 30s, 5m, 1h' },
+  all: { group: 'command', text: 'include disabled jobs' },
+  limit: { group: 'command', arg: 'N', text: 'how many runs to show, 1 to 200 (default 20)' },
+  params: { group: 'command', arg: 'JSON|@FILE', text: 'the method params as JSON, or @file.json' },
+  url: {
+    group: 'connection',
+    arg: 'URL',
+    text: 'gateway URL (else OPENCLAW_GATEWAY_URL, gateway.remote.url, ws://127.0.0.1:<gateway.port|18789>)',
+  },
+  'token-file': {
+    group: 'connection',
+    arg: 'FILE',
+    file: true,
+    text: 'shared gateway token from a file (else OPENCLAW_GATEWAY_TOKEN, gateway.auth.token)',
+  },
+  'token-stdin': { group: 'connection', text: 'read the token from stdin' },
+  'password-file': {
+    group: 'connection',
+    arg: 'FILE',
+    file: true,
+    text: 'gateway password from a file (else OPENCLAW_GATEWAY_PASSWORD, gateway.auth.password)',
+  },
+  'password-stdin': { group: 'connection', text: 'read the password from stdin' },
+  'tls-fingerprint': {
+    group: 'connection',
+    arg: 'SHA256',
+    text: 'pin the wss:// certificate (repeatable: old and new during a rotation)',
+  },
+  'allow-insecure-ws': {
+    group: 'connection',
+    text: 'allow ws:// to a public host (the token would travel in clear)',
+  },
+  profile: {
+    group: 'identity',
+    arg: 'NAME',
+    text: 'clawlink profile (device key + tokens; default "default", shared with clawlink-mcp)',
+  },
+  'profile-dir': { group: 'identity', arg: 'DIR', file: true, text: 'keep the profile in this directory' },
+  signer: {
+    group: 'identity',
+    arg: 'KIND',
+    values: SIGNERS,
+    text: "file | keychain | agent | exec | none | ./module.mjs | package (default: the profile's, else file)",
+  },
+  'key-file': { group: 'identity', arg: 'FILE', file: true, text: 'file signer: the 0600 JSON key file' },
+  'keychain-account': { group: 'identity', arg: 'NAME', text: 'keychain signer: the account name' },
+  'keychain-service': { group: 'identity', arg: 'NAME', text: 'keychain signer: the service name' },
+  'agent-socket': { group: 'identity', arg: 'PATH', file: true, text: 'agent signer: SSH_AUTH_SOCK to use' },
+  'agent-key': { group: 'identity', arg: 'SHA256:…|COMMENT', text: 'agent signer: which ssh-ed25519 key' },
+  'exec-command': {
+    group: 'identity',
+    arg: 'JSON',
+    text: 'exec signer: argv of your HSM/KMS program as a JSON array (payload on stdin, signature on stdout)',
+  },
+  'exec-public-key': { group: 'identity', arg: 'B64URL', text: 'exec signer: its public key' },
+  'signer-option': {
+    group: 'identity',
+    arg: 'K=V',
+    text: 'plug-in signer option (repeatable), passed to createSigner(options)',
+  },
+  json: { group: 'output', text: 'print one JSON document on stdout (errors included)' },
+  debug: { group: 'output', text: 'log frames (secrets redacted) and stack traces on stderr' },
+  help: { group: 'output', text: 'show this help' },
+}
+
+/** A positional argument of a command. */
+export interface ArgSpec {
+  readonly name: string
+  readonly required: boolean
+  /** Takes any number of words (only the last argument). */
+  readonly variadic?: boolean
+  /** The only values accepted (and completed). */
+  readonly values?: readonly string[]
+}
+
+/** One runnable command: what the help, the grammar and the completion scripts know about it. */
+export interface CommandSpec {
+  readonly path: CommandPath
+  readonly aliases?: readonly string[]
+  readonly args: readonly ArgSpec[]
+  readonly summary: string
+  readonly description: string
+  readonly examples: readonly string[]
+}
+
+/** Every command, in the order help lists them. */
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    path: 'cron run',
+    args: [{ name: 'job', required: true }],
+    summary: 'run a job now (id or exact name); --wait follows it to the end',
+    description:
+      'Runs a cron job now. <job> is a job id or an exact job name (resolved with cron.list).\n' +
+      '--timeout is how long --wait waits (default 10m).',
+    examples: [
+      'clawlink cron run nightly-report --wait',
+      'clawlink cron run 8a1a9993-0c5e-4f1c-9b0e-2f6f1d2b3c4d --due --json',
+    ],
+  },
+  {
+    path: 'cron list',
+    aliases: ['cron ls'],
+    args: [],
+    summary: 'list jobs',
+    description: 'Lists cron jobs: id, name, enabled, schedule, next and last run.',
+    examples: ['clawlink cron list --all --json'],
+  },
+  {
+    path: 'cron status',
+    args: [],
+    summary: 'scheduler status',
+    description: 'Shows the scheduler status: enabled, job count, next wake, store.',
+    examples: ['clawlink cron status --json'],
+  },
+  {
+    path: 'cron runs',
+    args: [{ name: 'job', required: true }],
+    summary: 'recent runs of a job',
+    description: 'Shows recent runs of a job (id or exact name), newest first.',
+    examples: ['clawlink cron runs nightly-report --limit 5'],
+  },
+  {
+    path: 'device show',
+    args: [],
+    summary: 'this device: id, public key, signer, cached device token',
+    description:
+      "Shows this profile's device: deviceId, public key, which signer holds the key, and whether a device\n" +
+      'token is cached (never the token itself). Creates nothing.',
+    examples: ['clawlink device show --json'],
+  },
+  {
+    path: 'device init',
+    args: [],
+    summary: 'create the device key and choose where it lives (file, keychain, ssh-agent, exec, plug-in)',
+    description:
+      'Creates the device key (where the signer keeps keys) and records the signer in the profile, which the\n' +
+      'CLI and clawlink-mcp share, so one pairing serves both. An existing key is never replaced.',
+    examples: [
+      'clawlink device init',
+      'clawlink device init --signer keychain --keychain-account ci',
+      'clawlink device init --signer agent --agent-key "SHA256:Ih3f…"',
+      'clawlink device init --signer exec --exec-command \'["/usr/local/bin/kms-sign","--key","dev"]\'',
+      'clawlink device init --signer ./my-signer.mjs --signer-option region=eu',
+    ],
+  },
+  {
+    path: 'doctor',
+    args: [],
+    summary: 'check every step of the connection and say which one fails and how to fix it',
+    description:
+      'Walks each step — settings, URL reachable, TLS pin, challenge, protocol, auth, signature and clock skew,\n' +
+      'pairing, scopes for cron.run — printing each as passed or failed with the fix; stops at the first failure.',
+    examples: ['clawlink doctor', 'clawlink doctor --url wss://gw.example:18789 --token-file ./gw.token'],
+  },
+  {
+    path: 'call',
+    args: [{ name: 'method', required: true }],
+    summary: 'call any gateway method with JSON params',
+    description: 'Calls any gateway method and prints its result as JSON. --timeout bounds each request.',
+    examples: ['clawlink call health', 'clawlink call cron.add --params @job.json'],
+  },
+  {
+    path: 'help',
+    args: [{ name: 'command', required: false, variadic: true }],
+    summary: 'show the help of clawlink or of a command',
+    description: 'Shows the help of clawlink, of a command group or of a command; runs nothing.',
+    examples: ['clawlink help cron run', 'clawlink help device'],
+  },
+  {
+    path: 'completion',
+    args: [{ name: 'shell', required: true, values: ['bash', 'zsh', 'fish'] }],
+    summary: 'print a bash, zsh or fish completion script',
+    description: 'Prints a completion script for the shell, generated from the same table as this help.',
+    examples: [
+      'source <(clawlink completion bash)            # in ~/.bashrc',
+      'clawlink completion zsh > ~/.zsh/completions/_clawlink   # a directory in your fpath',
+      'clawlink completion fish > ~/.config/fish/completions/clawlink.fish',
+    ],
+  },
+]
+
+/** The command groups (first words that need a second one). */
+export const GROUPS: Readonly<Record<string, string>> = {
+  cron: 'trigger and inspect cron jobs',
+  device: "this profile's device key and where it lives (its signer)",
+}
+
+/** The command of a path or alias (`cron ls` → `cron list`). */
+export function findCommand(path: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.path === path || c.aliases?.includes(path))
+}
+
+/** The subcommand words of a group, aliases included (`run`, `list`, `ls`, …). */
+export function subcommandsOf(group: string): string[] {
+  return COMMANDS.flatMap((c) => [c.path, ...(c.aliases ?? [])])
+    .filter((p) => p.startsWith(`${group} `))
+    .map((p) => p.slice(group.length + 1))
+}
+
+/** The first words a command line can start with. */
+export function topWords(): string[] {
+  return [...Object.keys(GROUPS), ...COMMANDS.filter((c) => !c.path.includes(' ')).map((c) => c.path)]
+}
