@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '@clawlink/testkit/fake-gateway'
 import { afterEach, describe, expect, it } from 'vitest'
-import { BIN, connectServer, text } from './helpers.js'
+import { BIN, connectServer, sandboxEnv, text } from './helpers.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
 afterEach(async () => {
@@ -112,8 +112,7 @@ describe('operator guardrails, checked against what the gateway received', () =>
 
 /** A raw stdio MCP session with the built server: initialize, then one tools/call; returns the child. */
 async function rawSession(gw: FakeGateway) {
-  const { sandboxEnv } = await import('./helpers.js')
-  const env = sandboxEnv(gw.token)
+  const env = sandboxEnv(gw.token ?? '')
   const child = spawn(process.execPath, [BIN, '--url', gw.url, '--token-file', env.tokenFile], {
     env: env.env,
     stdio: ['pipe', 'pipe', 'pipe'],
