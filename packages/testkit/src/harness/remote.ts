@@ -240,7 +240,12 @@ export async function startRemoteGateway(options: StartRemoteGatewayOptions): Pr
     throw error
   }
   entry.pid = gw.pid
-  const stop = async () => {
+  let stopped: Promise<void> | undefined
+  const stop = () => {
+    stopped ??= stopAll()
+    return stopped
+  }
+  const stopAll = async () => {
     await stopGateway(gw)
     killGroup(gw.pid, 'SIGKILL')
     deleteNetns(ns)

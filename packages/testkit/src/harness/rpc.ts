@@ -62,6 +62,8 @@ export interface RpcOptions {
   timeoutMs?: number
   /** Sees every event frame after the challenge (e.g. `device.pair.requested`). */
   onEvent?: (event: string, payload: unknown) => void
+  /** Keeps the session open this long after the last call (to watch events). @default 0 */
+  holdOpenMs?: number
 }
 
 /** One call of {@link gatewayRpc}; `params` may be computed from the results so far. */
@@ -99,11 +101,15 @@ export async function gatewayRpc(
     function sendNext(): void {
       const call = calls[next]
       if (!call) {
-        clearTimeout(timer)
-        ws.removeAllListeners()
-        ws.on('error', () => {})
-        ws.close()
-        resolve({ hello: hello!, results })
+        const finish = () => {
+          clearTimeout(timer)
+          ws.removeAllListeners()
+          ws.on('error', () => {})
+          ws.close()
+          resolve({ hello: hello!, results })
+        }
+        if (options.holdOpenMs) setTimeout(finish, options.holdOpenMs)
+        else finish()
         return
       }
       const params = typeof call.params === 'function' ? call.params(results) : call.params
