@@ -8,7 +8,7 @@ import { deriveDeviceId } from '@clawlink/protocol'
 import { type RunningGateway, startGateway, stopGateway } from './gateway.js'
 import { peerCacheDir } from './install.js'
 import type { NetnsRpcAnswer, NetnsRpcRequest } from './netns-rpc.js'
-import { createNetns, deleteNetns, ipBinary, type Netns, sweepStaleNetns } from './netns.js'
+import { createNetns, deleteNetns, ipBinary, NETNS_PREFIX, type Netns, sweepStaleNetns } from './netns.js'
 import { createEphemeralSigner, HarnessRpcError, type RpcCall } from './rpc.js'
 
 /** A device pairing request as `device.pair.list` shows it (fields vary by version, REMOTE-FACTS.md). */
@@ -267,11 +267,13 @@ export async function startRemoteGateway(options: StartRemoteGatewayOptions): Pr
   }
 }
 
-/** True when this process can make network namespaces (root with iproute2); false elsewhere. */
+/** True when this process can make network namespaces (tried for real: add, then delete, a probe one). */
 export function netnsAvailable(): boolean {
+  const probe = `${NETNS_PREFIX}${process.pid}-fff`
   try {
-    execFileSync(ipBinary(), ['netns', 'list'], { stdio: 'ignore' })
-    return process.getuid?.() === 0
+    execFileSync(ipBinary(), ['netns', 'add', probe], { stdio: 'ignore' })
+    execFileSync(ipBinary(), ['netns', 'del', probe], { stdio: 'ignore' })
+    return true
   } catch {
     return false
   }
