@@ -53,6 +53,14 @@ export interface StartGatewayOptions {
   config?: Record<string, unknown>
   /** Run the gateway with its clock off by this much (libfaketime, docs/testing.md §9), e.g. `-30s`, `+45s`. */
   clockOffset?: string
+  /** `gateway.bind`; `lan` only ever inside a network namespace of the test's own (TOOLING.md §12). @default 'loopback' */
+  bind?: GatewayBind
+  /** The address clients use in the URL. @default '127.0.0.1' */
+  host?: string
+  /** Argv put before the gateway's own, e.g. `['ip', 'netns', 'exec', ns]`; the port is then not checked on the host. */
+  commandPrefix?: readonly string[]
+  /** Readiness check in place of {@link waitForReady} (e.g. one run from inside a namespace). */
+  waitReady?: (url: string, token: string, timeoutMs: number, pid: number) => Promise<number>
 }
 
 const FAKETIME_LIB = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1'
@@ -66,6 +74,9 @@ export function faketimeEnv(offset: string): NodeJS.ProcessEnv {
     )
   return { LD_PRELOAD: FAKETIME_LIB, FAKETIME: offset, DONT_FAKE_MONOTONIC: '1' }
 }
+
+/** Where the gateway listens: its loopback, or every address it has (`lan`). */
+export type GatewayBind = 'loopback' | 'lan'
 
 function log(message: string): void {
   process.stderr.write(`[harness] ${message}\n`)
@@ -114,9 +125,10 @@ export function gatewayConfig(
   token: string,
   dir: string,
   extra: Record<string, unknown> = {},
+  bind: GatewayBind = 'loopback',
 ) {
   const config: Record<string, unknown> = {
-    gateway: { mode: 'local', port, bind: 'loopback', auth: { mode: 'token', token } },
+    gateway: { mode: 'local', port, bind, auth: { mode: 'token', token } },
     update: { checkOnStart: false },
     discovery: { mdns: { mode: 'off' } },
     logging: { file: join(dir, 'logs', 'openclaw.log') },
@@ -157,7 +169,8 @@ export async function waitForReady(
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether `pid` runs and is not a zombie. */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     // PID 1 here reaps slowly: a zombie still answers kill(0) (TOOLING.md §3).
@@ -187,7 +200,8 @@ function children(pid: number): number[] {
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
   const install = await ensureOpenClaw(options.version)
   const port = options.port ?? (await pickPort())
-  if (!(await portFree(port)))
+  const bind = options.bind ?? 'loopback'
+  if (!options.commandPrefix && !(await portFree(port)))
     throw new Error(`port ${port} is already in use; refusing to start a gateway there`)
   const token = options.token ?? randomBytes(16).toString('hex')
   const dir = options.dir ?? join(peerCacheDir(), 'instances', `${options.version}-${port}-${process.pid}`)
@@ -203,30 +217,39 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       mkdirSync(join(dir, 'tmp'), { recursive: true })
     }
   }
-  const config = gatewayConfig(options.version, port, token, dir, options.config)
+  const config = gatewayConfig(options.version, port, token, dir, options.config, bind)
   writeFileSync(join(dir, 'state', 'openclaw.json'), `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 })
   const out = openSync(join(dir, 'logs', 'gateway.log'), 'a')
   const started = Date.now()
   // `detached` = setsid: the gateway gets its own session, so our signals reach it only by its PID.
-  const child = spawn(
+  // `ip netns exec` execs in place, so the PID is the gateway's own even with a prefix.
+  const argv = [
+    ...(options.commandPrefix ?? []),
     install.node,
-    [install.openclaw, 'gateway', '--port', String(port), '--bind', 'loopback', '--allow-unconfigured'],
-    {
-      cwd: dir,
-      env: { ...gatewayEnv(install, dir), ...(options.clockOffset ? faketimeEnv(options.clockOffset) : {}) },
-      detached: true,
-      stdio: ['ignore', out, out],
-    },
-  )
+    install.openclaw,
+    'gateway',
+    '--port',
+    String(port),
+    '--bind',
+    bind,
+    '--allow-unconfigured',
+  ]
+  const child = spawn(argv[0]!, argv.slice(1), {
+    cwd: dir,
+    env: { ...gatewayEnv(install, dir), ...(options.clockOffset ? faketimeEnv(options.clockOffset) : {}) },
+    detached: true,
+    stdio: ['ignore', out, out],
+  })
   closeSync(out)
   child.unref()
   const pid = child.pid
   if (pid === undefined) throw new Error(`could not start openclaw@${options.version}`)
   writeFileSync(join(dir, 'run', 'gateway.pid'), `${pid}\n`)
-  const url = `ws://127.0.0.1:${port}`
+  const url = `ws://${options.host ?? '127.0.0.1'}:${port}`
   log(`started openclaw@${options.version} (pid ${pid}) on ${url}, waiting for hello-ok`)
   try {
-    const protocol = await waitForReady(url, token, options.readyTimeoutMs ?? 180_000, pid)
+    const ready = options.waitReady ?? waitForReady
+    const protocol = await ready(url, token, options.readyTimeoutMs ?? 180_000, pid)
     const gw: RunningGateway = {
       version: options.version,
       url,

@@ -1,5 +1,6 @@
 export {
   addModelFreeJob,
+  alive,
   gatewayConfig,
   gatewayEnv,
   pickPort,
@@ -7,6 +8,7 @@ export {
   readRunningGateways,
   realGatewaysOrSkip,
   removeLockFiles,
+  type GatewayBind,
   type StartGatewayOptions,
   startGateway,
   stopGateway,
@@ -20,4 +22,24 @@ export {
   type OpenClawInstall,
   peerCacheDir,
 } from './install.js'
-export { createEphemeralSigner, gatewayRpc, HarnessRpcError, type RpcOptions } from './rpc.js'
+export { createEphemeralSigner, gatewayRpc, HarnessRpcError, type RpcCall, type RpcOptions } from './rpc.js'
+export {
+  createNetns,
+  deleteNetns,
+  listLinks,
+  listNetns,
+  NETNS_PREFIX,
+  type Netns,
+  NetnsError,
+  sweepStaleNetns,
+} from './netns.js'
+export {
+  netnsAvailable,
+  type PairedDevice,
+  type PendingPairing,
+  type RemoteGateway,
+  type RemoteOperator,
+  runInNetns,
+  type StartRemoteGatewayOptions,
+  startRemoteGateway,
+} from './remote.js'

@@ -6,6 +6,7 @@ import {
   type DeviceSigner,
   parseServerFrame,
   seedToPkcs8Pem,
+  type WireError,
 } from '@clawlink/protocol'
 import type WebSocketType from 'ws'
 
@@ -34,19 +35,41 @@ export class HarnessRpcError extends Error {
     readonly kind: 'refused' | 'closed' | 'gateway' | 'timeout',
     readonly gatewayCode?: string,
     readonly closeCode?: number,
+    /** The gateway's whole `error` (its `details` name e.g. `PAIRING_REQUIRED` and the requestId). */
+    readonly wire?: WireError,
   ) {
     super(message)
+  }
+
+  /** The gateway's `error.details`, when it sent any. */
+  get details(): Record<string, unknown> | undefined {
+    return this.wire?.details
   }
 }
 
 /** Options of {@link gatewayRpc}. */
 export interface RpcOptions {
   url: string
+  /** The shared token; `''` sends none (e.g. a device-token-only connect). */
   token: string
+  /** A device token from an earlier hello-ok, sent as `auth.deviceToken`. */
+  deviceToken?: string
   scopes?: readonly string[]
   /** Sign a device block (needed for scopes on v3 gateways, PROTOCOL.md §5.3). */
   signer?: DeviceSigner
+  /** Overrides of the `client` block (default `cli`/`cli`, platform `linux`). */
+  client?: { id?: string; mode?: string; platform?: string; displayName?: string }
   timeoutMs?: number
+  /** Sees every event frame after the challenge (e.g. `device.pair.requested`). */
+  onEvent?: (event: string, payload: unknown) => void
+  /** Keeps the session open this long after the last call (to watch events). @default 0 */
+  holdOpenMs?: number
+}
+
+/** One call of {@link gatewayRpc}; `params` may be computed from the results so far. */
+export interface RpcCall {
+  method: string
+  params?: unknown | ((results: unknown[]) => unknown)
 }
 
 /**
@@ -55,7 +78,7 @@ export interface RpcOptions {
  */
 export async function gatewayRpc(
   options: RpcOptions,
-  calls: { method: string; params?: unknown }[],
+  calls: RpcCall[],
 ): Promise<{ hello: Record<string, unknown>; results: unknown[] }> {
   const scopes = options.scopes ?? ['operator.admin', 'operator.read', 'operator.write']
   const ws = new WebSocket(options.url)
@@ -78,16 +101,19 @@ export async function gatewayRpc(
     function sendNext(): void {
       const call = calls[next]
       if (!call) {
-        clearTimeout(timer)
-        ws.removeAllListeners()
-        ws.on('error', () => {})
-        ws.close()
-        resolve({ hello: hello!, results })
+        const finish = () => {
+          clearTimeout(timer)
+          ws.removeAllListeners()
+          ws.on('error', () => {})
+          ws.close()
+          resolve({ hello: hello!, results })
+        }
+        if (options.holdOpenMs) setTimeout(finish, options.holdOpenMs)
+        else finish()
         return
       }
-      ws.send(
-        JSON.stringify({ type: 'req', id: `h${next + 2}`, method: call.method, params: call.params ?? {} }),
-      )
+      const params = typeof call.params === 'function' ? call.params(results) : call.params
+      ws.send(JSON.stringify({ type: 'req', id: `h${next + 2}`, method: call.method, params: params ?? {} }))
     }
     ws.on('error', (error: NodeJS.ErrnoException) =>
       fail(new HarnessRpcError(`${options.url}: ${error.code ?? error.message}`, 'refused')),
@@ -100,8 +126,14 @@ export async function gatewayRpc(
         const frame = parseServerFrame(data.toString())
         if (frame.type === 'event' && frame.event === 'connect.challenge') {
           const { nonce, ts } = frame.payload as { nonce: string; ts: number }
-          const client = { id: 'cli', mode: 'cli', version: '0.0.0-harness', platform: 'linux' }
-          const auth = { token: options.token }
+          const client = {
+            id: 'cli',
+            mode: 'cli',
+            version: '0.0.0-harness',
+            platform: 'linux',
+            ...options.client,
+          }
+          const auth = { token: options.token || undefined, deviceToken: options.deviceToken }
           const device = options.signer
             ? await createDeviceProof({
                 signer: options.signer,
@@ -118,10 +150,14 @@ export async function gatewayRpc(
           ws.send(JSON.stringify({ type: 'req', id: 'h1', method: 'connect', params }))
           return
         }
+        if (frame.type === 'event') {
+          options.onEvent?.(frame.event, frame.payload)
+          return
+        }
         if (frame.type !== 'res') return
         if (!frame.ok) {
           const e = frame.error!
-          fail(new HarnessRpcError(`${e.code}: ${e.message}`, 'gateway', e.code))
+          fail(new HarnessRpcError(`${e.code}: ${e.message}`, 'gateway', e.code, undefined, e))
           return
         }
         if (frame.id === 'h1') hello = frame.payload as Record<string, unknown>
