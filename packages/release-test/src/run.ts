@@ -31,14 +31,14 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
       cwd: options.cwd,
       env: options.env ?? process.env,
       detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     })
     let stdout = ''
     let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
       stdout += d
     })
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
       stderr += d
     })
     const timer = setTimeout(() => {
@@ -53,7 +53,10 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
       clearTimeout(timer)
       resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr, ms: Date.now() - started })
     })
-    child.stdin.end(options.input ?? '')
+    if (child.stdin) {
+      child.stdin.on('error', () => {}) // a child that exits without reading its input: EPIPE is not our error
+      child.stdin.end(options.input)
+    }
   })
 }
 

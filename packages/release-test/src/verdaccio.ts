@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isolatedEnv, runOk } from './run.js'
 
@@ -154,6 +154,8 @@ export async function startLocalRegistry(work: string): Promise<LocalRegistry> {
       NPM_CONFIG_UPDATE_NOTIFIER: 'false',
       NPM_CONFIG_FUND: 'false',
       NPM_CONFIG_AUDIT: 'false',
+      // keytar (optional) compiles with node-gyp: use this Node's headers instead of downloading them (setup.sh).
+      NPM_CONFIG_NODEDIR: resolve(process.execPath, '..', '..'),
       ...extra,
     })
   return { url, npmrc, env, stop }
