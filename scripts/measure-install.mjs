@@ -4,7 +4,7 @@
 // dependencies come through it from the registry npm already uses), installs each package alone into an empty
 // prefix and sums the bytes of every file there. Budgets (issue 14): cli ≤ 6 MiB, mcp ≤ 10 MiB; exits 1 above.
 //   usage: node scripts/measure-install.mjs        (results: BENCHMARKS.md "Install size")
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { arch, cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -20,7 +20,6 @@ const { isolatedEnv, runOk, startLocalRegistry, treeBytes } = await import(
 
 function countPackages(dir) {
   let n = 0
-  if (!readdirSync(dir, { withFileTypes: true }).length) return 0
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (!entry.isDirectory()) continue
     const path = join(dir, entry.name)
@@ -54,8 +53,8 @@ try {
   console.log(
     `${new Date().toISOString().slice(0, 10)}, ${cpus().length}× ${cpus()[0]?.model.trim()}, ${process.platform}-${arch()}, Node ${process.version}, npm ${npmVersion}`,
   )
-  console.log('| package | installed bytes | MiB | budget | packages | npm i -g time |')
-  console.log('|---|---:|---:|---:|---:|---:|')
+  console.log('| package | installed bytes | MiB | budget | packages | keytar built | npm i -g time |')
+  console.log('|---|---:|---:|---:|---:|---|---:|')
   for (const [name, budget] of Object.entries(BUDGETS)) {
     const prefix = join(work, name.replace('/', '-'))
     mkdirSync(prefix)
@@ -65,9 +64,12 @@ try {
     })
     const bytes = treeBytes(prefix)
     const packages = countPackages(join(prefix, 'lib', 'node_modules'))
+    const keytar = existsSync(
+      join(prefix, 'lib', 'node_modules', name, 'node_modules', 'keytar', 'build', 'Release', 'keytar.node'),
+    )
     if (bytes > budget) over = true
     console.log(
-      `| ${name} | ${bytes} | ${(bytes / MiB).toFixed(2)} | ${budget / MiB} MiB ${bytes > budget ? '✗' : '✓'} | ${packages} | ${(ms / 1000).toFixed(1)} s |`,
+      `| ${name} | ${bytes} | ${(bytes / MiB).toFixed(2)} | ${budget / MiB} MiB ${bytes > budget ? '✗' : '✓'} | ${packages} | ${keytar ? 'yes' : 'no'} | ${(ms / 1000).toFixed(1)} s |`,
     )
   }
 } finally {
