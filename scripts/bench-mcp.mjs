@@ -28,7 +28,13 @@ try {
     CLAWLINK_HOME: join(work, 'clawlink'),
     OPENCLAW_STATE_DIR: join(work, 'oc'),
   }
-  const args = [join(root, 'apps/mcp/dist/bin.js'), '--url', gw.url, '--token-file', join(work, 'token')]
+  const args = [
+    join(root, 'apps/mcp/dist/clawlink-mcp.mjs'),
+    '--url',
+    gw.url,
+    '--token-file',
+    join(work, 'token'),
+  ]
 
   // Cold: spawn → initialize → first tool result (pairs the fresh device on this first call).
   const coldStart = process.hrtime.bigint()

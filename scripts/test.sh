@@ -2,7 +2,8 @@
 # The whole test suite, as CI runs it (.ci/run). Needs only Node (>= 20.19) and npm: installs the rest.
 #   lint + typecheck, then every package's tests with REAL components: OpenClaw gateways 2026.9.6, 2026.3.13
 #   and 2026.5.7 on loopback, an OpenSSH agent, a gnome-keyring Secret Service on a private D-Bus.
-#   With CLAWLINK_REQUIRE_REAL=1 a test that needs one of them fails instead of skipping.
+#   With CLAWLINK_REQUIRE_REAL=1 a test that needs one of them fails instead of skipping. packages/release-test
+#   publishes every public package to a loopback Verdaccio and runs what `npm i -g` / `npx` install from it.
 # Then the pure packages' unit tests again on Node 24, and one summary line: "Tests: N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,8 @@ step "lint (biome)"
 pnpm lint
 step "typecheck"
 pnpm turbo run typecheck --output-logs=errors-only
+step "package checks (publint, attw, tarball contents)"
+bash scripts/check-packages.sh
 
 step "real gateways: install (cached in ~/.cache/clawlink)"
 node packages/testkit/dist/harness/cli.js install

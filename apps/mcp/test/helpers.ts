@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 
-export const BIN = new URL('../dist/bin.js', import.meta.url).pathname
+export const BIN = new URL('../dist/clawlink-mcp.mjs', import.meta.url).pathname
 
 /** An isolated HOME/profile environment for a server process, with a 0600 token file. */
 export function sandboxEnv(token: string) {
