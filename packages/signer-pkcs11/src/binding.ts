@@ -197,3 +197,6 @@ export function mechanismUnsupported(where: string, cause?: unknown): SignerErro
     },
   )
 }
+
+/** CK_TOKEN_INFO/CK_INFO strings are blank-padded (some modules pad with NULs): strip either. */
+export const BLANKS = /[ \0]+$/

@@ -1,6 +1,6 @@
 import { createPublicKey, verify } from 'node:crypto'
 import { type DeviceSigner, publicKeyToSpkiPem, SignerError } from '@clawlink/protocol'
-import { CK, mapPkcs11Error, mechanismUnsupported } from './binding.js'
+import { BLANKS, CK, mapPkcs11Error, mechanismUnsupported } from './binding.js'
 import {
   assertEd25519,
   findPrivateKeys,
@@ -200,7 +200,7 @@ export async function describePkcs11Key(
     checks.push({
       step: 'module',
       ok: true,
-      detail: `${modulePath} loaded (${info.manufacturerID.trimEnd()}, Cryptoki ${v.major}.${v.minor})`,
+      detail: `${modulePath} loaded (${info.manufacturerID.replace(BLANKS, '')}, Cryptoki ${v.major}.${v.minor})`,
     })
   } catch (error) {
     return [...checks, failed('module', error)]
@@ -211,7 +211,7 @@ export async function describePkcs11Key(
     checks.push({
       step: 'slot',
       ok: true,
-      detail: `token "${info.label.trimEnd()}" (serial ${info.serialNumber.trimEnd()}, ${info.model.trimEnd()}) in slot ${slot.readUInt32LE(0)}`,
+      detail: `token "${info.label.replace(BLANKS, '')}" (serial ${info.serialNumber.replace(BLANKS, '')}, ${info.model.replace(BLANKS, '')}) in slot ${slot.readUInt32LE(0)}`,
     })
     ts = await tokenSession(uri, { pin: options.pin, pinSource: uri.pinSource, signal: options.signal })
     checks.push({ step: 'login', ok: true, detail: `logged in (PIN: ${ts.pinOrigin})` })

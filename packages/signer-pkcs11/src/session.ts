@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { SignerError } from '@clawlink/protocol'
 import {
+  BLANKS,
   CK,
   CKR,
   ckrName,
@@ -130,7 +131,7 @@ function slotNumber(slot: Handle): number {
 }
 
 function tokenMatches(lib: Pkcs11Module, slot: Handle, info: TokenInfo, uri: Pkcs11Uri): boolean {
-  const eq = (want: string | undefined, got: string) => want === undefined || want === got.trimEnd()
+  const eq = (want: string | undefined, got: string) => want === undefined || want === got.replace(BLANKS, '')
   if (!eq(uri.token, info.label) || !eq(uri.manufacturer, info.manufacturerID)) return false
   if (!eq(uri.serial, info.serialNumber) || !eq(uri.model, info.model)) return false
   if (uri.slotId !== undefined && uri.slotId !== slotNumber(slot)) return false
@@ -153,11 +154,15 @@ export function findSlot(
 ): { slot: Handle; info: TokenInfo } {
   const lib0 = lib.C_GetInfo()
   const libOk =
-    (uri.libraryManufacturer === undefined || uri.libraryManufacturer === lib0.manufacturerID.trimEnd()) &&
-    (uri.libraryDescription === undefined || uri.libraryDescription === lib0.libraryDescription.trimEnd())
+    (uri.libraryManufacturer === undefined ||
+      uri.libraryManufacturer === lib0.manufacturerID.replace(BLANKS, '')) &&
+    (uri.libraryDescription === undefined ||
+      uri.libraryDescription === lib0.libraryDescription.replace(BLANKS, ''))
   const present = lib.C_GetSlotList(true).map((slot) => ({ slot, info: lib.C_GetTokenInfo(slot) }))
   const matches = libOk ? present.filter((p) => tokenMatches(lib, p.slot, p.info, uri)) : []
-  const names = present.map((p) => `"${p.info.label.trimEnd()}" (serial ${p.info.serialNumber.trimEnd()})`)
+  const names = present.map(
+    (p) => `"${p.info.label.replace(BLANKS, '')}" (serial ${p.info.serialNumber.replace(BLANKS, '')})`,
+  )
   if (matches.length === 0) {
     throw new SignerError(
       'PKCS11_TOKEN_NOT_FOUND',
@@ -230,7 +235,7 @@ export async function tokenSession(uri: Pkcs11Uri, options: LoginOptions): Promi
   const key = slot.toString('hex')
   const existing = loaded.tokens.get(key)
   if (existing) return existing
-  const label = info.label.trimEnd()
+  const label = info.label.replace(BLANKS, '')
   const where = `token "${label}" (${modulePath})`
   let session: Handle
   try {
