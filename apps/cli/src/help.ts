@@ -79,11 +79,17 @@ Signers:
                                                   an ssh-agent holding an ssh-ed25519 key
   --signer exec --exec-command '["/usr/local/bin/kms-sign","--key","dev"]' [--exec-public-key B64URL]
                                                   your HSM/KMS program: payload on stdin, signature on stdout
+  --signer pkcs11 --pkcs11-uri 'pkcs11:token=…;object=…?module-path=…' [--pkcs11-generate]
+                                                  an Ed25519 key inside a PKCS#11 token (HSM, YubiHSM, SoftHSM2);
+                                                  PIN from pin-source=file:… (0600), CLAWLINK_PKCS11_PIN or a prompt;
+                                                  --pkcs11-generate makes the key pair on the token if none matches
   --signer ./my-signer.mjs [--signer-option k=v …]
                                                   any module exporting createSigner(options)
 Examples:
   clawlink device init
-  clawlink device init --signer agent --agent-key "SHA256:Ih3f…"`,
+  clawlink device init --signer agent --agent-key "SHA256:Ih3f…"
+  clawlink device init --signer pkcs11 --pkcs11-generate \
+    --pkcs11-uri 'pkcs11:token=clawlink;object=device?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/home/me/.config/clawlink/pin'`,
   doctor: `Usage: clawlink doctor [--json] [connection options]
 
 Walks each step — settings, URL reachable, TLS pin, challenge, protocol, auth, signature and clock skew,

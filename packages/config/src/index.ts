@@ -1,6 +1,6 @@
 export { ConfigError, type ConfigErrorCode } from './errors.js'
 export { SETTINGS_OPTIONS, settingsFlagsFromValues } from './flags.js'
-export { loadPluginSigner, loadSigner } from './load-signer.js'
+export { checkPkcs11Signer, loadPluginSigner, loadSigner, type Pkcs11CheckStep } from './load-signer.js'
 export { openclawConfigPath, openclawStateDir, readOpenClawConfig } from './openclaw-config.js'
 export {
   defaultProfileDir,

@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path'
+import { describePkcs11Uri, parsePkcs11Uri } from '@clawlink/signer-pkcs11/uri'
 import { ConfigError } from './errors.js'
 
 /** Which signer back-end to use and its options (recorded in the profile; never a secret). */
@@ -7,6 +8,8 @@ export type SignerSpec =
   | { kind: 'keychain'; account?: string; service?: string }
   | { kind: 'agent'; socket?: string; key?: string }
   | { kind: 'exec'; command: string[]; publicKey?: string }
+  /** An RFC 7512 URI (`pkcs11:token=…;object=…?module-path=…`); it never holds the PIN (pin-value is refused). */
+  | { kind: 'pkcs11'; uri: string }
   | { kind: 'module'; module: string; options: Record<string, string> }
   | { kind: 'none' }
 
@@ -21,11 +24,13 @@ export interface SignerFlags {
   /** The exec program as a JSON array (`'["/usr/local/bin/kms-sign","--key","dev"]'`): argv, no shell. */
   execCommand?: string
   execPublicKey?: string
+  /** RFC 7512 URI of the key in a PKCS#11 token. */
+  pkcs11Uri?: string
   /** `key=value` options for a plug-in module, repeatable. */
   signerOption?: string[]
 }
 
-const BUILT_IN = ['file', 'keychain', 'agent', 'exec', 'none'] as const
+const BUILT_IN = ['file', 'keychain', 'agent', 'exec', 'pkcs11', 'none'] as const
 
 function parseExec(json: string | undefined): string[] {
   if (!json)
@@ -54,8 +59,22 @@ function parseExec(json: string | undefined): string[] {
   return argv as string[]
 }
 
+function parsePkcs11(uri: string | undefined): string {
+  const example = `--pkcs11-uri 'pkcs11:token=clawlink;object=device?module-path=/usr/lib/softhsm/libsofthsm2.so'`
+  if (!uri) throw new ConfigError('SIGNER_OPTIONS', '--signer pkcs11 needs --pkcs11-uri', `e.g. ${example}`)
+  try {
+    parsePkcs11Uri(uri)
+  } catch (cause) {
+    const e = cause as Error & { remedy?: string }
+    throw new ConfigError('SIGNER_OPTIONS', `--pkcs11-uri: ${e.message}`, e.remedy ?? `e.g. ${example}`, {
+      cause,
+    })
+  }
+  return uri
+}
+
 /**
- * The signer spec from flags (`--signer file|keychain|agent|exec|none|<module path or package>`), or
+ * The signer spec from flags (`--signer file|keychain|agent|exec|pkcs11|none|<module path or package>`), or
  * undefined when no `--signer` was given (then the profile's choice, else `file`, applies).
  * @throws ConfigError SIGNER_OPTIONS
  */
@@ -84,6 +103,8 @@ export function signerSpecFromFlags(flags: SignerFlags, cwd = process.cwd()): Si
         command: parseExec(flags.execCommand),
         ...(flags.execPublicKey ? { publicKey: flags.execPublicKey } : {}),
       }
+    case 'pkcs11':
+      return { kind: 'pkcs11', uri: parsePkcs11(flags.pkcs11Uri) }
     case 'none':
       return { kind: 'none' }
   }
@@ -121,9 +142,19 @@ export function describeSignerSpec(spec: SignerSpec, identityFile: string, profi
       return `ssh-agent (${spec.socket ?? 'SSH_AUTH_SOCK'}${spec.key ? `, key ${spec.key}` : ''})`
     case 'exec':
       return `exec (${spec.command[0]})`
+    case 'pkcs11':
+      return `pkcs11 (${describePkcs11(spec.uri)})`
     case 'module':
       return `plug-in ${spec.module}`
     case 'none':
       return 'none (token-only)'
+  }
+}
+
+function describePkcs11(uri: string): string {
+  try {
+    return describePkcs11Uri(parsePkcs11Uri(uri))
+  } catch {
+    return `invalid URI ${uri.slice(0, 60)}`
   }
 }

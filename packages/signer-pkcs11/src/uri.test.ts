@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { SignerError } from '@clawlink/protocol'
 import { describe, expect, it } from 'vitest'
 import { describePkcs11Uri, formatPkcs11Id, parsePkcs11Uri } from './uri.js'
@@ -104,17 +105,33 @@ describe('parsePkcs11Uri (RFC 7512)', () => {
     expect(code(text)).toBe('PKCS11_URI_INVALID')
   })
 
-  it('only ever throws SignerError PKCS11_URI_INVALID on garbage', () => {
-    const alphabet = 'pkcs11:;=?&%0aZ/ #éx-'
-    let seed = 7
-    for (let i = 0; i < 2000; i++) {
-      let text = 'pkcs11:'
-      const length = (seed = (seed * 1103515245 + 12345) % 2 ** 31) % 24
-      for (let j = 0; j < length; j++)
-        text += alphabet[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % alphabet.length]
-      const result = code(text)
-      if (result !== undefined) expect(result).toBe('PKCS11_URI_INVALID')
-    }
+  it('only ever throws SignerError PKCS11_URI_INVALID, for arbitrary text after pkcs11:', () => {
+    const piece = fc.constantFrom(
+      ';',
+      '=',
+      '?',
+      '&',
+      '%',
+      '%0',
+      '%41',
+      'id',
+      'token',
+      'module-path',
+      '/',
+      ' ',
+      'é',
+    )
+    const text = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.array(piece).map((p) => p.join('')),
+    )
+    fc.assert(
+      fc.property(text, (t) => {
+        const result = code(`pkcs11:${t}`)
+        return result === undefined || result === 'PKCS11_URI_INVALID'
+      }),
+      { numRuns: 2000 },
+    )
   })
 
   it('formats ids and names token and object for humans', () => {

@@ -58,8 +58,11 @@ export async function deviceShow(argv: string[]): Promise<number> {
   return EXIT.OK
 }
 
+// --pkcs11-generate is an action of init, not a setting: it is never stored in the profile.
+const INIT_OPTIONS = { ...CONNECTION_OPTIONS, 'pkcs11-generate': { type: 'boolean' } } as const
+
 export async function deviceInit(argv: string[]): Promise<number> {
-  const { values } = parseCommand(argv, CONNECTION_OPTIONS, 'device init')
+  const { values } = parseCommand(argv, INIT_OPTIONS, 'device init')
   if (values.help) {
     process.stdout.write(`${HELP['device init']}\n`)
     return EXIT.OK
@@ -81,7 +84,18 @@ export async function deviceInit(argv: string[]): Promise<number> {
     )
   }
   const existed = spec.kind === 'file' && existsSync(spec.keyFile ?? settings.paths.identityFile)
-  const signer = await loadSigner(spec, settings.paths, { create: true, profile: settings.profile })
+  if (values['pkcs11-generate'] && spec.kind !== 'pkcs11')
+    throw new CliError(
+      'USAGE',
+      '--pkcs11-generate needs --signer pkcs11',
+      'add --signer pkcs11 --pkcs11-uri URI',
+      EXIT.USAGE,
+    )
+  const signer = await loadSigner(spec, settings.paths, {
+    create: true,
+    profile: settings.profile,
+    pkcs11Generate: values['pkcs11-generate'] === true,
+  })
   if (!saved) saveProfileSettings(settings.paths, { version: 1, signer: spec, createdAtMs: Date.now() })
   const deviceId = signer ? deriveDeviceId(signer.publicKey) : null
   const what = describeSignerSpec(spec, settings.paths.identityFile, settings.profile)

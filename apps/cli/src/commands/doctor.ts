@@ -1,6 +1,6 @@
 import { connect as tcpConnect } from 'node:net'
 import { ClientError } from '@clawlink/client'
-import { describeSettings, describeSignerSpec, loadSigner } from '@clawlink/config'
+import { checkPkcs11Signer, describeSettings, describeSignerSpec, loadSigner } from '@clawlink/config'
 import { deriveDeviceId, GatewayError, missingScope } from '@clawlink/protocol'
 import { CONNECTION_OPTIONS, parseCommand } from '../args.js'
 import { EXIT, exitCodeFor } from '../exit-codes.js'
@@ -89,6 +89,18 @@ export async function doctor(argv: string[]): Promise<number> {
       detail: 'no shared token or password: relying on a cached device token',
       fix: 'if the connect fails with AUTH_TOKEN_MISSING, pass --token-file or set OPENCLAW_GATEWAY_TOKEN',
     })
+  }
+  if (settings.signer.kind === 'pkcs11') {
+    // Module load, slot, login, key type: each its own line, so the failing one carries its fix.
+    for (const check of await checkPkcs11Signer(settings.signer.uri)) {
+      print({
+        step: `pkcs11 ${check.step}`,
+        ok: check.ok,
+        detail: check.detail,
+        ...(check.fix ? { fix: check.fix } : {}),
+      })
+      if (!check.ok) return finish(EXIT.SIGNER)
+    }
   }
   try {
     const signer = await loadSigner(settings.signer, settings.paths, {
