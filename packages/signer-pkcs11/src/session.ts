@@ -44,7 +44,11 @@ let exitHookInstalled = false
 const MODULE_DIRS = [
   '/usr/lib/x86_64-linux-gnu/pkcs11',
   '/usr/lib/aarch64-linux-gnu/pkcs11',
+  '/usr/lib64/pkcs11',
   '/usr/lib/pkcs11',
+  '/usr/lib/x86_64-linux-gnu',
+  '/usr/lib/aarch64-linux-gnu',
+  '/usr/lib64',
   '/usr/lib/softhsm',
   '/usr/local/lib',
   '/usr/lib',
