@@ -74,8 +74,9 @@ const softhsm = ['/usr/lib/softhsm/libsofthsm2.so', '/usr/lib/x86_64-linux-gnu/s
 )
 if (softhsm) {
   mkdirSync(join(work, 'tokens'))
-  process.env.SOFTHSM2_CONF = join(work, 'softhsm2.conf')
-  writeFileSync(process.env.SOFTHSM2_CONF, `directories.tokendir = ${join(work, 'tokens')}\n`)
+  const conf = join(work, 'softhsm2.conf')
+  writeFileSync(conf, `directories.tokendir = ${join(work, 'tokens')}\n`)
+  process.env.SOFTHSM2_CONF = conf
   const pin = '1234'
   execFileSync(
     'softhsm2-util',
