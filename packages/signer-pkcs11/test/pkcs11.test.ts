@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { createPublicKey } from 'node:crypto'
 import { chmodSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { hexEncode, SignerError, utf8Encode } from '@clawlink/protocol'
 import { runSignerConformance, vectorSeed } from '@clawlink/testkit/conformance'
 import * as ed from '@noble/ed25519'
@@ -202,6 +203,37 @@ describe.skipIf(!hasSoftHsm)('pkcs11 signer against a real SoftHSM2 token', () =
       if (saved === undefined) delete process.env.CLAWLINK_PKCS11_PIN
       else process.env.CLAWLINK_PKCS11_PIN = saved
     }
+  })
+
+  it('asks for the PIN on a terminal without echoing it', async () => {
+    // `script` gives the child a real pseudo-terminal; the PIN is typed once the prompt shows.
+    const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'index.js')
+    const code = `import { createPkcs11Signer } from ${JSON.stringify(dist)}
+const s = await createPkcs11Signer({ uri: ${JSON.stringify(hsm.uri('other', ';object=dev2'))} })
+console.log("SIGNER-OK", s.keyLabel, String((await s.sign(new TextEncoder().encode("x"))).length))`
+    const env = { ...hsm.env }
+    delete env.CLAWLINK_PKCS11_PIN
+    const child = spawn(
+      'script',
+      ['-qec', `${process.execPath} --input-type=module -e '${code}'`, '/dev/null'],
+      {
+        env,
+      },
+    )
+    let output = ''
+    const done = new Promise<number | null>((resolve) => child.on('close', resolve))
+    child.stdout.on('data', (chunk: Buffer) => {
+      const before = output
+      output += chunk.toString()
+      if (!before.includes('PIN for token') && output.includes('PIN for token "other": '))
+        child.stdin.write(`${USER_PIN}\r`)
+    })
+    const timer = setTimeout(() => child.kill(), 20_000)
+    expect(await done, output).toBe(0)
+    clearTimeout(timer)
+    expect(output).toContain('PIN for token "other": ')
+    expect(output).toMatch(/SIGNER-OK dev2 64/)
+    expect(output).not.toContain(USER_PIN)
   })
 
   it('describePkcs11Key walks module, slot, login and key, and stops at the failing step with its fix', async () => {
