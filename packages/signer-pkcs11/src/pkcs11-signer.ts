@@ -16,6 +16,7 @@ import {
   openModule,
   resolveModulePath,
   serialized,
+  slotNumber,
   type TokenSession,
   tokenSession,
 } from './session.js'
@@ -211,7 +212,7 @@ export async function describePkcs11Key(
     checks.push({
       step: 'slot',
       ok: true,
-      detail: `token "${info.label.replace(BLANKS, '')}" (serial ${info.serialNumber.replace(BLANKS, '')}, ${info.model.replace(BLANKS, '')}) in slot ${slot.readUInt32LE(0)}`,
+      detail: `token "${info.label.replace(BLANKS, '')}" (serial ${info.serialNumber.replace(BLANKS, '')}, ${info.model.replace(BLANKS, '')}) in slot ${slotNumber(slot)}`,
     })
     ts = await tokenSession(uri, { pin: options.pin, pinSource: uri.pinSource, signal: options.signal })
     checks.push({ step: 'login', ok: true, detail: `logged in (PIN: ${ts.pinOrigin})` })

@@ -130,7 +130,8 @@ export function openModule(path: string): Pkcs11Module {
   return lib
 }
 
-function slotNumber(slot: Handle): number {
+/** The slot id as PKCS#11 tools print it (the handle pkcs11js gives is the CK_SLOT_ID in host order). */
+export function slotNumber(slot: Handle): number {
   return Number(slot.length >= 8 ? slot.readBigUInt64LE(0) : slot.readUInt32LE(0))
 }
 
