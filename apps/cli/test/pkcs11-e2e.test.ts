@@ -74,7 +74,7 @@ describe.skipIf(gateways.length === 0 || !hasSoftHsm)(
       }, async () => {
         const box = sandbox(gw.token)
         const hsm = token(box.home, 'device')
-        const env = { ...box.env, SOFTHSM2_CONF: hsm.conf }
+        const env: Record<string, string> = { ...box.env, SOFTHSM2_CONF: hsm.conf }
         const init = await runCli(
           ['device', 'init', '--signer', 'pkcs11', '--pkcs11-uri', hsm.uri('device'), '--json'],
           env,
@@ -126,7 +126,7 @@ describe.skipIf(!hasSoftHsm)('pkcs11 signer (SoftHSM2) in the CLI without a gate
   it('device init --pkcs11-generate makes the key on the token; doctor names the failing step and its fix', async () => {
     const box = sandbox()
     const hsm = token(box.home, 'unused')
-    const env = { ...box.env, SOFTHSM2_CONF: hsm.conf }
+    const env: Record<string, string> = { ...box.env, SOFTHSM2_CONF: hsm.conf }
     const absent = await runCli(
       ['device', 'init', '--signer', 'pkcs11', '--pkcs11-uri', hsm.uri('made')],
       env,
@@ -152,7 +152,7 @@ describe.skipIf(!hasSoftHsm)('pkcs11 signer (SoftHSM2) in the CLI without a gate
     expect(filesUnder(env.CLAWLINK_HOME!)).toEqual(['default/settings.json'])
 
     const other = sandbox()
-    const otherEnv = { ...other.env, SOFTHSM2_CONF: hsm.conf }
+    const otherEnv: Record<string, string> = { ...other.env, SOFTHSM2_CONF: hsm.conf }
     const wrong = `pkcs11:token=absent;object=made?module-path=${MODULE}`
     const doctor = await runCli(
       ['doctor', '--signer', 'pkcs11', '--pkcs11-uri', wrong, '--url', 'ws://127.0.0.1:9'],
