@@ -61,8 +61,9 @@ function promptTty(question: string, signal: AbortSignal | undefined): Promise<s
     }
     if (signal?.aborted) return reject(new SignerError('ABORTED', 'the PIN prompt was aborted'))
     signal?.addEventListener('abort', onAbort, { once: true })
-    process.stderr.write(question)
+    // Echo off before the prompt shows: a PIN typed ahead must not appear either.
     input.setRawMode(true)
+    process.stderr.write(question)
     input.resume()
     input.on('data', onData)
   })
