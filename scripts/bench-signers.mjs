@@ -2,6 +2,7 @@
 // Benchmark (not a test): signatures per second for each signer back-end, on a 220-byte v3-like payload.
 // The keychain only when a Secret Service answers, the agent only when SSH_AUTH_SOCK is set up by
 // scripts/with-ssh-agent.sh (an ed25519 key is added here). Writes the "Signers" section of BENCHMARKS.md.
+// pkcs11 only when SoftHSM2 is installed (a throwaway token in the work dir).
 // Usage: scripts/with-ssh-agent.sh scripts/with-keyring.sh node scripts/bench-signers.mjs
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
@@ -117,7 +118,8 @@ const body = [
   '|---|---|---|---|',
   ...rows,
   '',
-  'A connect signs once, so even the exec signer adds only its p50 to a `cron run`.',
+  'A connect signs once, so even the exec signer adds only its p50 to a `cron run`. The pkcs11 row is a SoftHSM2',
+  'token in a temp dir; each signature crosses to the thread pool and is verified before it is returned.',
 ].join('\n')
 process.stdout.write(`${body}\n`)
 writeSection('Signers', body)
