@@ -2,14 +2,16 @@
 // Benchmark (not a test): signatures per second for each signer back-end, on a 220-byte v3-like payload.
 // The keychain only when a Secret Service answers, the agent only when SSH_AUTH_SOCK is set up by
 // scripts/with-ssh-agent.sh (an ed25519 key is added here). Writes the "Signers" section of BENCHMARKS.md.
+// pkcs11 only when SoftHSM2 is installed (a throwaway token in the work dir).
 // Usage: scripts/with-ssh-agent.sh scripts/with-keyring.sh node scripts/bench-signers.mjs
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createExecSigner, createSshAgentSigner } from '../packages/signer-agent/dist/index.js'
 import { createFileSigner } from '../packages/signer-file/dist/index.js'
 import { createKeychainSigner, deleteKeychainSeed } from '../packages/signer-keychain/dist/index.js'
+import { closePkcs11Sessions, createPkcs11Signer } from '../packages/signer-pkcs11/dist/index.js'
 import { gitRev, machine, root, summarise, writeSection } from './bench-lib.mjs'
 
 const work = mkdtempSync(join(tmpdir(), 'clawlink-bench-signers-'))
@@ -67,6 +69,39 @@ if (process.env.SSH_AUTH_SOCK) {
     ),
   )
 } else rows.push('| ssh-agent | not run: no SSH_AUTH_SOCK (run under scripts/with-ssh-agent.sh) | | |')
+// pkcs11: a throwaway SoftHSM2 token in the work dir; the key pair is generated inside it.
+const softhsm = ['/usr/lib/softhsm/libsofthsm2.so', '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so'].find(
+  (p) => existsSync(p),
+)
+if (softhsm) {
+  mkdirSync(join(work, 'tokens'))
+  const conf = join(work, 'softhsm2.conf')
+  writeFileSync(conf, `directories.tokendir = ${join(work, 'tokens')}\n`)
+  process.env.SOFTHSM2_CONF = conf
+  const pin = '1234'
+  execFileSync(
+    'softhsm2-util',
+    ['--init-token', '--free', '--label', 'bench', '--pin', pin, '--so-pin', '5678'],
+    {
+      stdio: 'ignore',
+    },
+  )
+  const version = execFileSync('softhsm2-util', ['--version']).toString().trim()
+  const binding = JSON.parse(
+    readFileSync(join(root, 'packages/signer-pkcs11/node_modules/pkcs11js/package.json'), 'utf8'),
+  ).version
+  rows.push(
+    await measure(
+      `pkcs11 (SoftHSM2 ${version} via pkcs11js ${binding}, one session, C_Sign on the thread pool, verified)`,
+      await createPkcs11Signer({
+        uri: `pkcs11:token=bench;object=dev?module-path=${softhsm}`,
+        pin,
+        generate: true,
+      }),
+    ),
+  )
+  closePkcs11Sessions()
+} else rows.push('| pkcs11 | not run: SoftHSM2 is not installed (apt-get install softhsm2) | | |')
 const program = join(root, 'packages/signer-agent/test/fixtures/test-signer.mjs')
 const exec = await createExecSigner({
   command: [process.execPath, program],
@@ -83,7 +118,8 @@ const body = [
   '|---|---|---|---|',
   ...rows,
   '',
-  'A connect signs once, so even the exec signer adds only its p50 to a `cron run`.',
+  'A connect signs once, so even the exec signer adds only its p50 to a `cron run`. The pkcs11 row is a SoftHSM2',
+  'token in a temp dir; each signature crosses to the thread pool and is verified before it is returned.',
 ].join('\n')
 process.stdout.write(`${body}\n`)
 writeSection('Signers', body)

@@ -31,7 +31,8 @@ export const COMMAND_OPTIONS = {
   'cron status': CONNECTION_OPTIONS,
   'cron runs': { ...CONNECTION_OPTIONS, limit: { type: 'string' } },
   'device show': CONNECTION_OPTIONS,
-  'device init': CONNECTION_OPTIONS,
+  // --pkcs11-generate is an action of init, not a setting: it is never stored in the profile.
+  'device init': { ...CONNECTION_OPTIONS, 'pkcs11-generate': { type: 'boolean' } },
   doctor: CONNECTION_OPTIONS,
   call: { ...CONNECTION_OPTIONS, params: { type: 'string' }, timeout: { type: 'string' } },
   help: HELP_ONLY,
@@ -58,7 +59,7 @@ export interface OptionDoc {
   readonly file?: boolean
 }
 
-const SIGNERS = ['file', 'keychain', 'agent', 'exec', 'none'] as const
+const SIGNERS = ['file', 'keychain', 'agent', 'exec', 'pkcs11', 'none'] as const
 
 /** Help line of every flag in {@link COMMAND_OPTIONS}; a test checks none is missing. */
 export const OPTION_DOCS: Record<string, OptionDoc> = {
@@ -122,6 +123,15 @@ export const OPTION_DOCS: Record<string, OptionDoc> = {
     text: 'exec signer: argv of your HSM/KMS program as a JSON array (payload on stdin, signature on stdout)',
   },
   'exec-public-key': { group: 'identity', arg: 'B64URL', text: 'exec signer: its public key' },
+  'pkcs11-uri': {
+    group: 'identity',
+    arg: 'URI',
+    text: "pkcs11 signer: RFC 7512 URI of the key ('pkcs11:token=…;object=…?module-path=…&pin-source=file:…')",
+  },
+  'pkcs11-generate': {
+    group: 'identity',
+    text: 'device init with --signer pkcs11: make the Ed25519 key pair on the token when none matches',
+  },
   'signer-option': {
     group: 'identity',
     arg: 'K=V',

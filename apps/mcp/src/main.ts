@@ -30,7 +30,7 @@ Connection (same as the clawlink CLI; the token never goes on the command line):
   --password-file FILE   else OPENCLAW_GATEWAY_PASSWORD
   --tls-fingerprint SHA  pin a wss:// certificate (repeatable)
   --profile NAME         clawlink profile shared with the CLI (default "default"): one pairing serves both
-  --signer KIND          file | keychain | agent | exec | ./module.mjs (default: the profile's)
+  --signer KIND          file | keychain | agent | exec | pkcs11 | ./module.mjs (default: the profile's)
 
 The server ends when its client closes stdin, or on SIGTERM/SIGINT, and closes its gateway session.
 Logs go to stderr; stdout carries only MCP messages.`

@@ -20,6 +20,7 @@ export const SETTINGS_OPTIONS = {
   'agent-key': { type: 'string' },
   'exec-command': { type: 'string' },
   'exec-public-key': { type: 'string' },
+  'pkcs11-uri': { type: 'string' },
   'signer-option': { type: 'string', multiple: true },
 } as const
 
@@ -37,6 +38,7 @@ const STRINGS = {
   'agent-key': 'agentKey',
   'exec-command': 'execCommand',
   'exec-public-key': 'execPublicKey',
+  'pkcs11-uri': 'pkcs11Uri',
 } as const satisfies Record<string, keyof SettingsFlags>
 
 /** SettingsFlags from parsed option values (of {@link SETTINGS_OPTIONS}, plus `token-stdin`/`password-stdin`). */

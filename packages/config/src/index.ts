@@ -3,7 +3,7 @@ export type { IgnoredSecret, UrlOrigin } from './credentials.js'
 export { ConfigError, type ConfigErrorCode } from './errors.js'
 export { SETTINGS_OPTIONS, settingsFlagsFromValues } from './flags.js'
 export { expandHome, homeDir, resolvePath } from './home.js'
-export { loadPluginSigner, loadSigner } from './load-signer.js'
+export { checkPkcs11Signer, loadPluginSigner, loadSigner, type Pkcs11CheckStep } from './load-signer.js'
 export { openclawConfigPath, openclawStateDir, readOpenClawConfig } from './openclaw-config.js'
 export {
   defaultProfileDir,

@@ -16,7 +16,7 @@ type Factory = (options: Record<string, unknown>) => DeviceSigner | Promise<Devi
 export async function loadSigner(
   spec: SignerSpec,
   paths: ProfilePaths,
-  options: { create?: boolean; profile?: string } = {},
+  options: { create?: boolean; profile?: string; pkcs11Generate?: boolean } = {},
 ): Promise<DeviceSigner | undefined> {
   switch (spec.kind) {
     case 'none':
@@ -48,9 +48,28 @@ export async function loadSigner(
         ...(spec.publicKey ? { publicKey: spec.publicKey } : {}),
       })
     }
+    case 'pkcs11': {
+      // Only here is the PKCS#11 package (and through it the native pkcs11js) loaded.
+      const { createPkcs11Signer } = await import('@clawlink/signer-pkcs11')
+      return createPkcs11Signer({ uri: spec.uri, generate: options.pkcs11Generate === true })
+    }
     case 'module':
       return loadPluginSigner(spec.module, spec.options)
   }
+}
+
+/** One checked step of a PKCS#11 key (module, slot, login, key type), for doctor. */
+export interface Pkcs11CheckStep {
+  step: string
+  ok: boolean
+  detail: string
+  fix?: string
+}
+
+/** Doctor's PKCS#11 walk: loads the package lazily, never throws. */
+export async function checkPkcs11Signer(uri: string): Promise<Pkcs11CheckStep[]> {
+  const { describePkcs11Key } = await import('@clawlink/signer-pkcs11')
+  return describePkcs11Key(uri)
 }
 
 /**

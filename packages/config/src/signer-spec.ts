@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { isBuiltin } from 'node:module'
 import { isAbsolute } from 'node:path'
+import { describePkcs11Uri, parsePkcs11Uri } from '@clawlink/signer-pkcs11/uri'
 import { ConfigError } from './errors.js'
 import { resolvePath } from './home.js'
 
@@ -12,6 +13,8 @@ export type SignerSpec =
   | { kind: 'keychain'; account?: string; service?: string }
   | { kind: 'agent'; socket?: string; key?: string }
   | { kind: 'exec'; command: string[]; publicKey?: string }
+  /** An RFC 7512 URI (`pkcs11:token=…;object=…?module-path=…`); it never holds the PIN (pin-value is refused). */
+  | { kind: 'pkcs11'; uri: string }
   | { kind: 'module'; module: string; options: Record<string, string> }
   | { kind: 'none' }
 
@@ -27,11 +30,35 @@ export interface SignerFlags {
   execCommand?: string
   /** The exec signer's public key (base64url, base64 or SPKI PEM), or a file holding it (`~` expanded). */
   execPublicKey?: string
+  /** RFC 7512 URI of the key in a PKCS#11 token. */
+  pkcs11Uri?: string
   /** `key=value` options for a plug-in module, repeatable. */
   signerOption?: string[]
 }
 
-const BUILT_IN = ['file', 'keychain', 'agent', 'exec', 'none'] as const
+const BUILT_IN = ['file', 'keychain', 'agent', 'exec', 'pkcs11', 'none'] as const
+
+function parsePkcs11(uri: string | undefined): string {
+  const example = `--pkcs11-uri 'pkcs11:token=clawlink;object=device?module-path=/usr/lib/softhsm/libsofthsm2.so'`
+  if (!uri) throw new ConfigError('SIGNER_OPTIONS', '--signer pkcs11 needs --pkcs11-uri', `e.g. ${example}`)
+  try {
+    parsePkcs11Uri(uri)
+  } catch (cause) {
+    const e = cause as Error & { remedy?: string }
+    throw new ConfigError('SIGNER_OPTIONS', `--pkcs11-uri: ${e.message}`, e.remedy ?? `e.g. ${example}`, {
+      cause,
+    })
+  }
+  return uri
+}
+
+function describePkcs11(uri: string): string {
+  try {
+    return describePkcs11Uri(parsePkcs11Uri(uri))
+  } catch {
+    return `invalid URI ${uri.slice(0, 60)}`
+  }
+}
 
 function parseExec(json: string | undefined): string[] {
   if (!json)
@@ -151,6 +178,8 @@ export function signerSpecFromFlags(
         command: parseExec(flags.execCommand),
         ...(flags.execPublicKey ? { publicKey: execPublicKey(flags.execPublicKey, cwd, env) } : {}),
       }
+    case 'pkcs11':
+      return { kind: 'pkcs11', uri: parsePkcs11(flags.pkcs11Uri) }
     case 'none':
       return { kind: 'none' }
   }
@@ -204,6 +233,14 @@ export function validateSignerSpec(spec: SignerSpec, from: string): void {
         throw bad('command must be a non-empty list of strings')
       if (!optStr(s.publicKey)) throw bad('publicKey must be a string')
       return
+    case 'pkcs11':
+      if (!isStr(s.uri)) throw bad('uri must be a string')
+      try {
+        parsePkcs11Uri(s.uri)
+      } catch (error) {
+        throw bad(`uri: ${(error as Error).message}`)
+      }
+      return
     case 'module': {
       if (!isStr(s.module)) throw bad('module must be a string')
       const why = moduleRefusal(s.module)
@@ -235,6 +272,8 @@ export function describeSignerSpec(spec: SignerSpec, identityFile: string, profi
       return `ssh-agent (${spec.socket ?? 'SSH_AUTH_SOCK'}${spec.key ? `, key ${spec.key}` : ''})`
     case 'exec':
       return `exec (${spec.command[0]})`
+    case 'pkcs11':
+      return `pkcs11 (${describePkcs11(spec.uri)})`
     case 'module':
       return `plug-in ${spec.module}`
     case 'none':

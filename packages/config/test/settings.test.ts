@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import {
   ConfigError,
   describeSettings,
+  describeSignerSpec,
   loadSigner,
   profilePaths,
   resolveSettings,
@@ -222,6 +223,27 @@ describe('profile and signer', () => {
       options: { a: 'b=c' },
     })
     expect(() => signerSpecFromFlags({ signer: 'not a name!' })).toThrow(ConfigError)
+  })
+  it('parses --signer pkcs11 --pkcs11-uri, refusing a PIN inside the URI, and names token and object', () => {
+    const uri = 'pkcs11:token=hsm%20one;object=device;id=%01?module-path=/usr/lib/softhsm/libsofthsm2.so'
+    const spec = signerSpecFromFlags({ signer: 'pkcs11', pkcs11Uri: uri })
+    expect(spec).toEqual({ kind: 'pkcs11', uri })
+    expect(describeSignerSpec(spec!, '/x')).toBe('pkcs11 (token "hsm one", object "device" id %01)')
+    const codeOf = (flags: Parameters<typeof signerSpecFromFlags>[0]) => {
+      try {
+        signerSpecFromFlags(flags)
+        return undefined
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError)
+        return [(error as ConfigError).code, (error as ConfigError).message]
+      }
+    }
+    expect(codeOf({ signer: 'pkcs11' })).toEqual(['SIGNER_OPTIONS', '--signer pkcs11 needs --pkcs11-uri'])
+    const [code, message] = codeOf({ signer: 'pkcs11', pkcs11Uri: 'pkcs11:token=t?pin-value=4321' })!
+    expect(code).toBe('SIGNER_OPTIONS')
+    expect(message).toContain('pin-value is refused')
+    expect(message).not.toContain('4321')
+    expect(codeOf({ signer: 'pkcs11', pkcs11Uri: 'not-a-uri' })?.[0]).toBe('SIGNER_OPTIONS')
   })
   it('loads the file signer lazily and creates the key in the profile', async () => {
     const { env } = sandbox()

@@ -87,7 +87,18 @@ export async function deviceInit(argv: string[]): Promise<number> {
     )
   }
   const existed = spec.kind === 'file' && existsSync(spec.keyFile ?? settings.paths.identityFile)
-  const signer = await loadSigner(spec, settings.paths, { create: true, profile: settings.profile })
+  if (values['pkcs11-generate'] && spec.kind !== 'pkcs11')
+    throw new CliError(
+      'USAGE',
+      '--pkcs11-generate needs --signer pkcs11',
+      'add --signer pkcs11 --pkcs11-uri URI',
+      EXIT.USAGE,
+    )
+  const signer = await loadSigner(spec, settings.paths, {
+    create: true,
+    profile: settings.profile,
+    pkcs11Generate: values['pkcs11-generate'] === true,
+  })
   if (!saved) saveProfileSettings(settings.paths, { version: 1, signer: spec, createdAtMs: Date.now() })
   const deviceId = signer ? deriveDeviceId(signer.publicKey) : null
   const what = describeSignerSpec(spec, settings.paths.identityFile, settings.profile)

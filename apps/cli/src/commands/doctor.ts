@@ -1,6 +1,12 @@
 import { connect as tcpConnect } from 'node:net'
 import { ClientError, createFileDeviceTokenStore, gatewayKey } from '@clawlink/client'
-import { describeSettings, describeSignerSpec, loadSigner, type ResolvedSettings } from '@clawlink/config'
+import {
+  checkPkcs11Signer,
+  describeSettings,
+  describeSignerSpec,
+  loadSigner,
+  type ResolvedSettings,
+} from '@clawlink/config'
 import { deriveDeviceId, GatewayError, missingScope } from '@clawlink/protocol'
 import { parseCommand } from '../args.js'
 import { EXIT, exitCodeFor } from '../exit-codes.js'
@@ -110,6 +116,18 @@ export async function doctor(argv: string[]): Promise<number> {
     ok: true,
     detail: `url ${shown.url}; token ${shown.token}; config ${shown.openclawConfig}`,
   })
+  if (settings.signer.kind === 'pkcs11') {
+    // Module load, slot, login, key type: each its own line, so the failing one carries its fix.
+    for (const check of await checkPkcs11Signer(settings.signer.uri)) {
+      print({
+        step: `pkcs11 ${check.step}`,
+        ok: check.ok,
+        detail: check.detail,
+        ...(check.fix ? { fix: check.fix } : {}),
+      })
+      if (!check.ok) return finish(EXIT.SIGNER)
+    }
+  }
   let deviceId: string | undefined
   try {
     const signer = await loadSigner(settings.signer, settings.paths, {
