@@ -17,12 +17,16 @@ export const HELP = `clawlink-mcp — an MCP server (stdio) that lets AI assista
 
 Usage: clawlink-mcp [options]
 
-Tools: run_cron_job, list_cron_jobs, get_cron_runs, cron_status.
+Tools: run_cron_job, preview_cron_job, list_cron_jobs, get_cron_runs, cron_status.
+run_cron_job sends progress notifications while it waits, honours the client's cancellation, and accepts
+task-augmented calls (MCP tasks): the job itself is never touched by a cancel.
 
 Guardrails:
   --allow-job JOB        only this job (id or exact name) may be run; repeatable (env CLAWLINK_MCP_ALLOW_JOBS=a,b)
   --read-only            do not offer run_cron_job at all (env CLAWLINK_MCP_READ_ONLY=1)
   --call-timeout SECS    upper bound of any tool call, and of run_cron_job's wait (default 120)
+  --confirm              ask the user (MCP elicitation) before every run; a client that cannot ask gets a refusal
+                         (env CLAWLINK_MCP_CONFIRM=1)
 
 Connection (same as the clawlink CLI; the token never goes on the command line):
   --url URL              else OPENCLAW_GATEWAY_URL, gateway.remote.url, ws://127.0.0.1:<gateway.port|18789>
@@ -40,6 +44,7 @@ const OPTIONS = {
   'allow-job': { type: 'string', multiple: true },
   'read-only': { type: 'boolean' },
   'call-timeout': { type: 'string' },
+  confirm: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const
@@ -139,6 +144,7 @@ export async function main(
     getClient: gateway.get,
     allowJobs,
     readOnly,
+    confirm: values.confirm === true || env.CLAWLINK_MCP_CONFIRM === '1',
     callTimeoutMs: callTimeoutS * 1000,
     version: VERSION,
   })
@@ -159,6 +165,8 @@ export async function main(
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
   await server.connect(transport)
+  // Open the gateway session while the MCP client initialises: the first tool call then finds it ready.
+  gateway.get().catch((error: unknown) => log(`gateway not ready yet: ${(error as Error).message}`))
   log(
     `ready (${readOnly ? 'read-only' : allowJobs.length > 0 ? `allow-list: ${allowJobs.join(', ')}` : 'any job may run'}); gateway ${settings.url}`,
   )

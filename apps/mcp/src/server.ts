@@ -1,6 +1,8 @@
-import type { GatewayClient } from '@clawlink/client'
+import { createJobCache, type GatewayClient, type JobCache } from '@clawlink/client'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { McpPolicy } from './policy.js'
+import { CancellableTaskStore } from './tasks.js'
+import { registerPreviewTool } from './tools/preview.js'
 import { registerReadTools } from './tools/read.js'
 import { registerRunTool } from './tools/run.js'
 
@@ -10,19 +12,47 @@ export interface ClawlinkMcpOptions extends McpPolicy {
   getClient: () => Promise<GatewayClient>
   /** Upper bound of any one tool call, and of `timeoutSeconds`. */
   callTimeoutMs: number
+  /** Ask the user (MCP elicitation) before every run_cron_job. */
+  confirm?: boolean
   version: string
 }
 
 /**
  * The clawlink MCP server: cron tools over one persistent gateway session, with an allow-list, a read-only
- * switch and a per-call timeout for operators who hand it to an assistant (DESIGN.md "MCP server"). The tools
- * present what the client's cron use-case returns; the server has no protocol sequence of its own.
+ * switch, confirmation through the user and a per-call timeout for operators who hand it to an assistant
+ * (DESIGN.md "MCP server"). The tools present what the client's cron use-case returns; the server has no protocol
+ * sequence of its own.
  */
 export function createClawlinkMcpServer(options: ClawlinkMcpOptions): McpServer {
-  const server = new McpServer({ name: 'clawlink-mcp', version: options.version })
+  const tasks = new CancellableTaskStore()
+  const server = new McpServer(
+    { name: 'clawlink-mcp', version: options.version },
+    {
+      capabilities: { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } },
+      taskStore: tasks,
+    },
+  )
   const policy: McpPolicy = { allowJobs: options.allowJobs, readOnly: options.readOnly }
   const deps = { getClient: options.getClient, policy, callTimeoutMs: options.callTimeoutMs }
-  if (!options.readOnly) registerRunTool(server, deps)
+  // One job list per gateway client, kept fresh by cron events: a warm run by name costs one cron.run.
+  let jobs: { client: GatewayClient; cache: JobCache } | undefined
+  const getJobs = async (): Promise<JobCache> => {
+    const client = await options.getClient()
+    if (jobs?.client !== client) {
+      jobs?.cache.close()
+      jobs = { client, cache: createJobCache(client) }
+    }
+    return jobs.cache
+  }
+  if (!options.readOnly)
+    registerRunTool(server, { ...deps, getJobs, confirm: options.confirm === true, tasks })
+  registerPreviewTool(server, deps)
   registerReadTools(server, deps)
+  const close = server.close.bind(server)
+  server.close = async () => {
+    jobs?.cache.close()
+    tasks.cleanup()
+    await close()
+  }
   return server
 }

@@ -9,7 +9,7 @@ afterEach(async () => {
 })
 
 describe('clawlink-mcp over stdio (SDK Client spawning the built server)', () => {
-  it('lists four tools with input/output schemas and annotations', async () => {
+  it('lists five tools with input/output schemas and annotations', async () => {
     const s = await connectServer({})
     cleanups.push(s.close)
     const { tools } = await s.client.listTools()
@@ -17,6 +17,7 @@ describe('clawlink-mcp over stdio (SDK Client spawning the built server)', () =>
       'cron_status',
       'get_cron_runs',
       'list_cron_jobs',
+      'preview_cron_job',
       'run_cron_job',
     ])
     const run = tools.find((t) => t.name === 'run_cron_job')!
@@ -29,7 +30,8 @@ describe('clawlink-mcp over stdio (SDK Client spawning the built server)', () =>
     ])
     expect(run.outputSchema?.properties).toHaveProperty('runId')
     expect(run.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: false })
-    for (const name of ['list_cron_jobs', 'get_cron_runs', 'cron_status']) {
+    expect(run.execution).toMatchObject({ taskSupport: 'optional' })
+    for (const name of ['list_cron_jobs', 'get_cron_runs', 'cron_status', 'preview_cron_job']) {
       const tool = tools.find((t) => t.name === name)!
       expect(tool.annotations?.readOnlyHint, name).toBe(true)
       expect(tool.outputSchema, name).toBeDefined()

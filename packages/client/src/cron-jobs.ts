@@ -114,17 +114,20 @@ export async function resolveJob(
   let match = matchCronJob(await listCronJobs(client, { ...options, query: ref }), ref)
   if (match.kind === 'none') match = matchCronJob(await listCronJobs(client, options), ref)
   if (match.kind === 'found') return resolved(match.job)
-  if (match.kind === 'ambiguous') {
-    throw new ClientError(
-      'JOB_AMBIGUOUS',
-      `${match.matches.length} jobs are named "${ref}": ${match.matches.map((j) => j.id).join(', ')}`,
-      {
-        remedy: 'Pass the job id instead of the name.',
-        details: { ref, matches: match.matches.map((j) => ({ id: j.id, name: j.name })) },
-      },
-    )
-  }
+  if (match.kind === 'ambiguous') throw jobAmbiguous(ref, match.matches)
   throw jobNotFound(ref, match.suggestions)
+}
+
+/** The error for a name that several jobs carry, listing their ids. */
+export function jobAmbiguous(ref: string, matches: readonly CronJob[]): ClientError {
+  return new ClientError(
+    'JOB_AMBIGUOUS',
+    `${matches.length} jobs are named "${ref}": ${matches.map((j) => j.id).join(', ')}`,
+    {
+      remedy: 'Pass the job id instead of the name.',
+      details: { ref, matches: matches.map((j) => ({ id: j.id, name: j.name })) },
+    },
+  )
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   parseCronRunResult,
 } from '@clawlink/protocol'
 import type { GatewayClient } from './client.js'
+import type { JobCache } from './cron-cache.js'
 import { type ResolvedJob, resolveJob } from './cron-jobs.js'
 import { type FinishedRun, waitForRun } from './cron-wait.js'
 import { anySignal, deadlineSignal, formatMs } from './deadline.js'
@@ -47,6 +48,8 @@ export type RunJobOptions = {
   authorize?: (job: ResolvedJob) => void | Promise<void>
   /** How often `cron.runs` is polled while waiting. @default 2000 */
   pollIntervalMs?: number
+  /** Resolve names from this job list instead of asking the gateway each time (long-lived callers). */
+  jobs?: JobCache
 }
 
 /**
@@ -81,11 +84,7 @@ export async function runJob(client: GatewayClient, options: RunJobOptions): Pro
         // An id-shaped reference that is no job's id may still be a job's name: resolve it as one below.
       }
     }
-    const job = await resolveJob(client, options.ref, { signal })
-    state.job = job
-    progress({ kind: 'resolved', job })
-    await options.authorize?.(job)
-    return await runResolved(client, job, options, signal, state, progress)
+    return await resolveAndRun(client, options, signal, state, progress)
   } catch (error) {
     // A cancelled call says what it had done: presenters tell the user whether a run goes on.
     if (error instanceof ClientError && error.code === 'ABORTED') {
@@ -104,6 +103,34 @@ export async function runJob(client: GatewayClient, options: RunJobOptions): Pro
     throw error
   } finally {
     deadline.clear()
+  }
+}
+
+async function resolveAndRun(
+  client: GatewayClient,
+  options: RunJobOptions,
+  signal: AbortSignal,
+  state: RunState,
+  progress: (event: RunProgress) => void,
+): Promise<RunOutcome> {
+  const resolve = () =>
+    options.jobs ? options.jobs.resolve(options.ref, { signal }) : resolveJob(client, options.ref, { signal })
+  let job = await resolve()
+  for (let attempt = 0; ; attempt++) {
+    state.job = job
+    progress({ kind: 'resolved', job })
+    await options.authorize?.(job)
+    try {
+      return await runResolved(client, job, options, signal, state, progress)
+    } catch (error) {
+      // A cached list can be out of date: when the id it gave is gone, resolve once more from a fresh list.
+      const gone = error instanceof GatewayError && error.code === 'JOB_NOT_FOUND'
+      if (!gone || !options.jobs || attempt > 0 || state.enqueued) throw error
+      options.jobs.invalidate()
+      const again = await resolve()
+      if (again.id === job.id) throw error
+      job = again
+    }
   }
 }
 

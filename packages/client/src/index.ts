@@ -11,10 +11,12 @@ export type {
 } from './client.js'
 export { createGatewayClient, GatewayClient } from './client.js'
 export type { StartingRetryOptions } from './connector.js'
+export { createJobCache, type JobCache, type JobCacheOptions } from './cron-cache.js'
 export {
   getCronStatus,
   getJob,
   getJobRuns,
+  jobAmbiguous,
   jobNotFound,
   type ListBudget,
   type ListCronJobsOptions,

@@ -1,17 +1,45 @@
-import { ClientError, type GatewayClient, judgeRun, type RunOutcome, runJob } from '@clawlink/client'
+import {
+  ClientError,
+  type GatewayClient,
+  type JobCache,
+  judgeRun,
+  type RunOutcome,
+  runJob,
+} from '@clawlink/client'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
+import { confirmRun } from '../confirm.js'
 import { assertAllowed, type McpPolicy } from '../policy.js'
 import { failure, resultOf, ToolRefusal } from '../present.js'
+import { progressNotifier } from '../progress.js'
+import { type CancellableTaskStore, runOptionalTaskToolsDirectly, startTask } from '../tasks.js'
 
 /** Dependencies of the run tool. */
 export interface RunToolDeps {
   getClient: () => Promise<GatewayClient>
+  getJobs: () => Promise<JobCache>
   policy: McpPolicy
   callTimeoutMs: number
+  /** Ask the user (MCP elicitation) before every run. */
+  confirm: boolean
+  tasks: CancellableTaskStore
 }
 
 const jobShape = { id: z.string(), name: z.string().nullable() }
+
+const INPUT = {
+  job: z.string().min(1).max(512).describe('job id or exact job name (see list_cron_jobs)'),
+  mode: z.enum(['force', 'due']).optional().describe('force (default) or due'),
+  wait: z.boolean().optional().describe('wait for the run to finish'),
+  timeoutSeconds: z.number().int().min(1).max(3600).optional().describe('how long to wait when wait=true'),
+}
+type RunArgs = {
+  job: string
+  mode?: 'force' | 'due' | undefined
+  wait?: boolean | undefined
+  timeoutSeconds?: number | undefined
+}
 
 /** The structured content of every run outcome (the same facts the CLI prints with --json). */
 export function outcomeContent(outcome: RunOutcome): Record<string, unknown> {
@@ -39,39 +67,68 @@ function explain(error: unknown, cancelled: boolean): unknown {
   const follow = details.jobId
     ? ` Call get_cron_runs with job "${String(details.jobId)}" to see how it ends.`
     : ''
-  if (cancelled) {
-    const what =
-      details.runId !== undefined || details.jobId
-        ? 'the run itself goes on on the gateway'
+  if (cancelled && !(error instanceof ToolRefusal)) {
+    const what = details.enqueued
+      ? 'the run itself goes on on the gateway'
+      : details.sent
+        ? 'cron.run had been sent, so the run may have started'
         : 'nothing was run'
-    return new ToolRefusal(`The wait was cancelled; ${what} (the job was not touched).${follow}`, 'CANCELLED')
+    return new ToolRefusal(
+      `The wait was cancelled; ${what} (the job itself was not touched).${follow}`,
+      'CANCELLED',
+    )
   }
-  if (error instanceof ClientError && error.code === 'WAIT_TIMEOUT') {
+  if (error instanceof ClientError && error.code === 'WAIT_TIMEOUT')
     return new ToolRefusal(`${error.message}.${follow}`, error.code)
-  }
   return error
 }
 
-/** Registers `run_cron_job` (a presenter of the client's runJob; policy is checked before cron.run). */
+/** The tool body: policy, confirmation, runJob, the verdict. Shared by plain calls and tasks. */
+async function runBody(
+  server: McpServer,
+  deps: RunToolDeps,
+  args: RunArgs,
+  signal: AbortSignal,
+  report: ReturnType<typeof progressNotifier>,
+): Promise<CallToolResult> {
+  try {
+    const client = await deps.getClient()
+    const timeoutMs = Math.min(deps.callTimeoutMs, (args.timeoutSeconds ?? deps.callTimeoutMs / 1000) * 1000)
+    const outcome = await runJob(client, {
+      ref: args.job,
+      mode: args.mode ?? 'force',
+      wait: args.wait === true,
+      timeoutMs,
+      signal,
+      jobs: await deps.getJobs(),
+      onProgress: report.report,
+      authorize: async (job) => {
+        assertAllowed(deps.policy, job)
+        if (deps.confirm) await confirmRun(server, job, signal)
+      },
+    })
+    const verdict = judgeRun(outcome)
+    report.done(verdict.ok ? `${outcome.kind}` : verdict.message)
+    if (verdict.ok) return resultOf(outcomeContent(outcome))
+    const facts = JSON.stringify(outcomeContent(outcome))
+    return failure(new ToolRefusal(`${verdict.message}. ${verdict.remedy} Details: ${facts}`, verdict.code))
+  } catch (error) {
+    return failure(explain(error, signal.aborted))
+  }
+}
+
+/**
+ * Registers `run_cron_job`: a presenter of the client's runJob, with policy and confirmation checked before
+ * `cron.run`, progress notifications, the caller's cancellation, and task-augmented calls (spec 2025-11-25).
+ */
 export function registerRunTool(server: McpServer, deps: RunToolDeps): void {
-  server.registerTool(
+  server.experimental.tasks.registerToolTask(
     'run_cron_job',
     {
       title: 'Run an OpenClaw cron job',
       description:
-        'Runs an OpenClaw cron job now, by id or exact name. mode "force" (default) runs it regardless of schedule; "due" only if it is due. With wait=true, waits for the run to finish and returns its status and summary.',
-      inputSchema: {
-        job: z.string().min(1).max(512).describe('job id or exact job name (see list_cron_jobs)'),
-        mode: z.enum(['force', 'due']).optional().describe('force (default) or due'),
-        wait: z.boolean().optional().describe('wait for the run to finish'),
-        timeoutSeconds: z
-          .number()
-          .int()
-          .min(1)
-          .max(3600)
-          .optional()
-          .describe('how long to wait when wait=true'),
-      },
+        'Runs an OpenClaw cron job now, by id or exact name. mode "force" (default) runs it regardless of schedule; "due" only if it is due. With wait=true, waits for the run to finish and returns its status and summary. Supports progress notifications, cancellation and task-augmented calls.',
+      inputSchema: INPUT,
       outputSchema: {
         job: z.object(jobShape),
         outcome: z.enum(['enqueued', 'not-run', 'finished']),
@@ -91,28 +148,34 @@ export function registerRunTool(server: McpServer, deps: RunToolDeps): void {
         idempotentHint: false,
         openWorldHint: false,
       },
+      execution: { taskSupport: 'optional' },
     },
-    async ({ job, mode, wait, timeoutSeconds }, extra) => {
-      try {
-        const client = await deps.getClient()
-        const timeoutMs = Math.min(deps.callTimeoutMs, (timeoutSeconds ?? deps.callTimeoutMs / 1000) * 1000)
-        const outcome = await runJob(client, {
-          ref: job,
-          mode: mode ?? 'force',
-          wait: wait === true,
-          timeoutMs,
-          signal: extra.signal,
-          authorize: (resolved) => assertAllowed(deps.policy, resolved),
-        })
-        const verdict = judgeRun(outcome)
-        if (verdict.ok) return resultOf(outcomeContent(outcome))
-        const facts = JSON.stringify(outcomeContent(outcome))
-        return failure(
-          new ToolRefusal(`${verdict.message}. ${verdict.remedy} Details: ${facts}`, verdict.code),
+    {
+      createTask: (args, extra) => {
+        let stage = 'nothing was run'
+        return startTask(
+          deps.tasks,
+          extra,
+          (signal, status) =>
+            runBody(server, deps, args, signal, {
+              report: (event) => {
+                if (event.kind === 'enqueued') {
+                  stage = `the run ${event.runId ?? ''} goes on on the gateway; get_cron_runs shows how it ends`
+                  status(`run ${event.runId ?? ''} enqueued`)
+                } else if (event.kind === 'started') status('run started')
+              },
+              done: () => undefined,
+            }),
+          () => stage,
         )
-      } catch (error) {
-        return failure(explain(error, extra.signal.aborted))
-      }
+      },
+      getTask: (_args, extra) => extra.taskStore.getTask(extra.taskId),
+      getTaskResult: async (_args, extra) =>
+        (await extra.taskStore.getTaskResult(extra.taskId)) as CallToolResult,
     },
   )
+  runOptionalTaskToolsDirectly(server, {
+    run_cron_job: (args, extra) =>
+      runBody(server, deps, args as RunArgs, extra.signal, progressNotifier(extra)),
+  })
 }

@@ -1,0 +1,104 @@
+import { deadlineSignal, type GatewayClient, getJob, getJobRuns } from '@clawlink/client'
+import { describeCronSchedule } from '@clawlink/protocol'
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import { z } from 'zod'
+import { isAllowed, type McpPolicy } from '../policy.js'
+import { guarded, iso } from '../present.js'
+
+const EXCERPT = 500
+
+function record(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {}
+}
+
+/** What a job's payload will do, in a few words: its kind and the start of its text or message. */
+function payloadOf(raw: Record<string, unknown>): {
+  kind: string | null
+  text: string | null
+  truncated: boolean
+} {
+  const payload = record(raw.payload)
+  const text = [payload.text, payload.message, payload.command].find(
+    (v): v is string => typeof v === 'string',
+  )
+  return {
+    kind: typeof payload.kind === 'string' ? payload.kind : null,
+    text: text === undefined ? null : text.slice(0, EXCERPT),
+    truncated: text !== undefined && text.length > EXCERPT,
+  }
+}
+
+/** Registers `preview_cron_job`: what a job will do, before anyone runs it (read-only). */
+export function registerPreviewTool(
+  server: McpServer,
+  deps: { getClient: () => Promise<GatewayClient>; policy: McpPolicy; callTimeoutMs: number },
+): void {
+  server.registerTool(
+    'preview_cron_job',
+    {
+      title: 'Preview an OpenClaw cron job',
+      description:
+        'Shows what a job will do before anyone runs it: schedule, payload kind and text (excerpt), session target, its last runs, and whether this server may run it. Read-only.',
+      inputSchema: {
+        job: z.string().min(1).max(512).describe('job id or exact job name'),
+      },
+      outputSchema: {
+        job: z.object({ id: z.string(), name: z.string(), enabled: z.boolean() }),
+        schedule: z.string(),
+        nextRunAt: z.string().nullable(),
+        sessionTarget: z.string().nullable(),
+        payload: z.object({
+          kind: z.string().nullable(),
+          text: z.string().nullable(),
+          truncated: z.boolean(),
+        }),
+        lastRuns: z.array(
+          z.object({
+            startedAt: z.string().nullable(),
+            status: z.string().nullable(),
+            runId: z.string().nullable(),
+          }),
+        ),
+        runnable: z.boolean(),
+        whyNot: z.string().nullable(),
+      },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    ({ job }, extra) =>
+      guarded(async () => {
+        const deadline = deadlineSignal(deps.callTimeoutMs, 'preview_cron_job')
+        const signal = AbortSignal.any([extra.signal, deadline.signal])
+        try {
+          const client = await deps.getClient()
+          // cron.get where the gateway has it (9.x), else the cron.list entry.
+          const found = await getJob(client, job, { signal })
+          const { runs } = await getJobRuns(client, found.id, { limit: 5, signal })
+          const allowed = isAllowed(deps.policy, found)
+          const whyNot = deps.policy.readOnly
+            ? 'this server is read-only'
+            : allowed
+              ? null
+              : "the job is not in this server's allow-list"
+          return {
+            job: { id: found.job.id, name: found.job.name, enabled: found.job.enabled },
+            schedule: describeCronSchedule(found.job.schedule),
+            nextRunAt: iso(found.job.nextRunAtMs),
+            sessionTarget:
+              typeof found.job.raw.sessionTarget === 'string' ? found.job.raw.sessionTarget : null,
+            payload: payloadOf(found.job.raw),
+            lastRuns: runs.map((r) => ({
+              startedAt: iso(r.runAtMs ?? r.ts),
+              status: r.status ?? r.completionStatus ?? null,
+              runId: r.runId ?? null,
+            })),
+            runnable: whyNot === null,
+            whyNot,
+          }
+        } finally {
+          deadline.clear()
+        }
+      }),
+  )
+}
