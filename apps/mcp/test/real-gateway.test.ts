@@ -4,7 +4,7 @@ import { connectServer } from './helpers.js'
 
 const { gateways, skipReason } = realGatewaysOrSkip()
 
-describe.skipIf(gateways.length === 0)(
+describe.skipIf(skipReason !== undefined)(
   `clawlink-mcp against real OpenClaw gateways${skipReason ? ` (${skipReason})` : ''}`,
   () => {
     const closers: (() => Promise<void>)[] = []
@@ -47,7 +47,18 @@ describe.skipIf(gateways.length === 0)(
         expect(entries[0]?.status).toBe('ok')
 
         const status = await s.client.callTool({ name: 'cron_status', arguments: {} })
-        expect(status.structuredContent).toMatchObject({ enabled: true })
+        // storage only where the gateway says it (9.x: sqlite); never invented for 3.13/5.7.
+        expect(status.structuredContent).toMatchObject({
+          enabled: true,
+          storage: gw.version.startsWith('2026.9') ? 'sqlite' : null,
+        })
+
+        const preview = await s.client.callTool({ name: 'preview_cron_job', arguments: { job: name } })
+        expect(preview.structuredContent).toMatchObject({
+          job: { id, name },
+          payload: { kind: 'systemEvent', text: `hello from mcp ${gw.version}` },
+          runnable: true,
+        })
       })
     }
   },
