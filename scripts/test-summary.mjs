@@ -36,5 +36,8 @@ for (const group of ['packages', 'apps']) {
 }
 console.log(rows.join('\n'))
 console.log(`Tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`)
-process.exitCode = totals.failed > 0 || problems > 0 || totals.passed === 0 ? 1 : 0
+// In CI (CLAWLINK_REQUIRE_REAL=1) a skipped test is a test that did not run: the suite fails.
+const skipsFail = process.env.CLAWLINK_REQUIRE_REAL === '1' && totals.skipped > 0
+if (skipsFail) console.log('FAILED: tests were skipped; with CLAWLINK_REQUIRE_REAL=1 every test must run')
+process.exitCode = totals.failed > 0 || problems > 0 || totals.passed === 0 || skipsFail ? 1 : 0
 if (!existsSync(root)) process.exitCode = 1

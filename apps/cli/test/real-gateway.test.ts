@@ -1,12 +1,12 @@
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { addModelFreeJob, realGatewaysOrSkip } from '@clawlink/testkit/harness'
 import { describe, expect, it } from 'vitest'
 import { EXIT } from '../src/exit-codes.js'
 import { runCli, sandbox } from './helpers.js'
 
-const { gateways, skipReason } = realGatewaysOrSkip()
+const { gateways, skewed, skipReason } = realGatewaysOrSkip()
 
-describe.skipIf(gateways.length === 0)(
+describe.skipIf(skipReason !== undefined)(
   `clawlink against real OpenClaw gateways${skipReason ? ` (${skipReason})` : ''}`,
   () => {
     for (const gw of gateways) {
@@ -56,13 +56,24 @@ describe.skipIf(gateways.length === 0)(
         expect(show.code, show.stderr).toBe(EXIT.OK)
         const device = JSON.parse(show.stdout)
         expect(device.deviceId).toMatch(/^[0-9a-f]{64}$/)
-        expect(device.deviceToken.cached).toBe(true)
-        expect(show.stdout).not.toContain(gw.token)
+        expect(device.deviceTokens).toEqual([
+          expect.objectContaining({ gateway: gw.url, role: 'operator', scopes: expect.arrayContaining(['operator.admin']) }),
+        ])
+        // The cached DEVICE token is a credential: its value appears in neither output form.
+        const stored = JSON.parse(readFileSync(`${box.env.CLAWLINK_HOME}/default/device-tokens.json`, 'utf8'))
+        const deviceToken = (Object.values(stored.tokens) as { token: string }[])[0]?.token ?? ''
+        expect(deviceToken).toHaveLength(43)
+        const showText = await runCli(['device', 'show', ...conn], box.env)
+        for (const out of [show.stdout, showText.stdout, showText.stderr]) {
+          expect(out).not.toContain(deviceToken)
+          expect(out).not.toContain(gw.token)
+        }
 
         const doctor = await runCli(['doctor', ...conn], box.env)
         expect(doctor.code, doctor.stdout + doctor.stderr).toBe(EXIT.OK)
         expect(doctor.stdout).toMatch(new RegExp(`✓ protocol\\s+negotiated ${gw.protocol ?? ''}`))
-        expect(doctor.stdout).toMatch(/✓ scopes for cron.run/)
+        // What the gateway granted, as it said it in hello-ok (not what we asked for).
+        expect(doctor.stdout).toMatch(/✓ scopes for cron.run\s+gateway granted \[[^\]]*operator\.admin/)
 
         const health = await runCli(['call', 'health', ...conn], box.env)
         expect(health.code, health.stderr).toBe(EXIT.OK)
@@ -89,6 +100,19 @@ describe.skipIf(gateways.length === 0)(
           box.env,
         )
         expect(unknown.code, unknown.stderr).toBe(EXIT.JOB_NOT_FOUND)
+      })
+    }
+    for (const gw of skewed) {
+      it(`${gw.version} with its clock off by ${gw.clockOffset}: cron run <name> --wait exits 0, nothing on stderr`, {
+        timeout: 60_000,
+      }, async () => {
+        const box = sandbox(gw.token)
+        const name = `skewed-${Date.now()}`
+        await addModelFreeJob(gw, name, 'skewed clock')
+        const run = await runCli(['cron', 'run', name, '--wait', '--timeout', '20s', '--url', gw.url, '--token-file', box.tokenFile], box.env)
+        expect(run.code, run.stderr).toBe(EXIT.OK)
+        expect(run.stderr).toBe('')
+        expect(run.ms).toBeLessThan(8000) // the issue's bound (a false timeout took the full 20 s before)
       })
     }
   },

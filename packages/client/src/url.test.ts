@@ -55,10 +55,12 @@ describe('checkGatewayUrl', () => {
   })
 
   it('never echoes URL credentials', () => {
+    expect.assertions(2)
     try {
       checkGatewayUrl('ws://user:hunter2@127.0.0.1')
     } catch (error) {
       expect((error as Error).message).not.toContain('hunter2')
+      expect((error as { code?: string }).code).toBe('INVALID_URL')
     }
   })
 

@@ -115,9 +115,9 @@ describe.skipIf(skipReason !== undefined)(`real gateways ${skipReason ?? ''}`, (
       })
 
       // Only 2026.3.13 has the 3 s pre-auth timeout; later versions wait 15 s (docs/protocol.md §1.5).
-      it.runIf(gw.version.startsWith('2026.3.'))(
-        'explains the 3 s handshake timeout of 2026.3.13 (seed symptom) as CLOSED_BEFORE_HELLO',
-        async () => {
+      // Defined for 3.13 only (not skipped elsewhere): a skipped test would fail the CI summary.
+      if (gw.version.startsWith('2026.3.'))
+        it('explains the 3 s handshake timeout of 2026.3.13 (seed symptom) as CLOSED_BEFORE_HELLO', async () => {
           const slow = createTestSigner()
           const slowSigner: DeviceSigner = {
             algorithm: 'ed25519',
@@ -134,8 +134,7 @@ describe.skipIf(skipReason !== undefined)(`real gateways ${skipReason ?? ''}`, (
           expect(error.code).toBe('CLOSED_BEFORE_HELLO')
           expect(error.closeCode).toBe(1000)
           expect(String(error.remedy)).toContain('handshake timeout')
-        },
-      )
+        })
 
       it('reproduces the seed bug (token-only, non-cli client) and explains it', async () => {
         const c = client({ url: gw.url, token: gw.token, client: { id: 'test', mode: 'test' } })

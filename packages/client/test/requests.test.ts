@@ -211,9 +211,12 @@ describe('URLs and TLS', () => {
   })
 
   it('requires wss:// for a fingerprint pin', () => {
-    expect(() => createGatewayClient({ url: 'ws://127.0.0.1:1', tlsFingerprints: ['ab:cd'] })).toThrowError(
-      expect.objectContaining({ code: 'TLS_PIN_REQUIRES_WSS' }),
+    expect(() => createGatewayClient({ url: 'wss://127.0.0.1:1', tlsFingerprints: ['ab:cd'] })).toThrowError(
+      expect.objectContaining({ code: 'TLS_PIN_INVALID' }),
     )
+    expect(() =>
+      createGatewayClient({ url: 'ws://127.0.0.1:1', tlsFingerprints: ['ab'.repeat(32)] }),
+    ).toThrowError(expect.objectContaining({ code: 'TLS_PIN_REQUIRES_WSS' }))
   })
 
   it('accepts a pinned self-signed certificate and refuses a wrong pin', async () => {

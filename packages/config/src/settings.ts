@@ -204,7 +204,9 @@ export async function resolveSettings(input: ResolveInput): Promise<ResolvedSett
     passwordSource: password.secret?.source,
     tlsFingerprints,
     tlsSource,
-    allowInsecurePlaintext: flags.allowInsecureWs === true || env.OPENCLAW_ALLOW_INSECURE_PRIVATE_WS === '1',
+    // OPENCLAW_ALLOW_INSECURE_PRIVATE_WS only ever allows private hosts, which clawlink allows anyway (like 9.x):
+    // it must not open plaintext to a public host. Only the explicit flag does that.
+    allowInsecurePlaintext: flags.allowInsecureWs === true,
     profile,
     profileDir,
     paths,

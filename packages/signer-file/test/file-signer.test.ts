@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process'
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto'
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { base64UrlEncode, deriveDeviceId, SignerError, seedToPkcs8Pem } from '@clawlink/protocol'
@@ -114,15 +115,29 @@ describe('createFileSigner', () => {
     expect((await errorOf(createFileSigner({ path }))).code).toBe('KEY_FILE_UNREADABLE')
   })
 
-  it.skipIf(process.getuid?.() === 0)(
-    'KEY_FILE_UNREADABLE when permissions forbid reading (not testable as root)',
-    async () => {
-      const path = fresh()
-      await createFileSigner({ path })
-      chmodSync(path, 0o000)
+  it('KEY_FILE_UNREADABLE when permissions forbid reading (as root: checked as the unprivileged user nobody)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clawlink-unreadable-'))
+    chmodSync(dir, 0o755)
+    const path = join(dir, 'device-key.json')
+    await createFileSigner({ path })
+    chmodSync(path, 0o000)
+    const before = fingerprint(path)
+    if (process.getuid?.() !== 0) {
       expect((await errorOf(createFileSigner({ path }))).code).toBe('KEY_FILE_UNREADABLE')
-    },
-  )
+    } else {
+      // root reads any file, so ask the same question as `nobody` (setpriv is in util-linux).
+      const dist = new URL('../dist/index.js', import.meta.url).href
+      const script = `import(${JSON.stringify(dist)}).then((m) => m.createFileSigner({ path: ${JSON.stringify(path)} })).then(() => console.log('READ'), (e) => console.log(e.code))`
+      const out = execFileSync(
+        'setpriv',
+        ['--reuid', 'nobody', '--regid', 'nogroup', '--clear-groups', process.execPath, '--input-type=module', '-e', script],
+        { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/nonexistent' } },
+      )
+      expect(out.toString().trim()).toBe('KEY_FILE_UNREADABLE')
+    }
+    expect(fingerprint(path)).toBe(before)
+    rmSync(dir, { recursive: true, force: true })
+  })
 })
 
 describe("OpenClaw's legacy identity/device.json (PROTOCOL.md §6.5)", () => {

@@ -31,7 +31,13 @@ async function main(argv: string[]): Promise<number> {
       // Installs one after another (npm is heavy), then start all at once.
       for (const { version } of new Set(list)) await ensureOpenClaw(version)
       const started: RunningGateway[] = []
-      const results = await Promise.allSettled(list.map((spec) => startGateway(spec)))
+      // A port can be taken between our check and the gateway's bind (parallel test runs): retry once elsewhere.
+      const startOnce = (spec: (typeof list)[number]) =>
+        startGateway(spec).catch((error: Error) => {
+          process.stderr.write(`[harness] ${spec.version}: ${error.message.split('\n')[0]}; retrying on another port\n`)
+          return startGateway(spec)
+        })
+      const results = await Promise.allSettled(list.map(startOnce))
       for (const r of results) if (r.status === 'fulfilled') started.push(r.value)
       writeFileSync(out, `${JSON.stringify(started, null, 2)}\n`, { mode: 0o600 })
       const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[]
