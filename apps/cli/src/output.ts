@@ -76,8 +76,17 @@ export function describeError(error: unknown): {
 }
 
 /** Prints an error: one line + a fix line on stderr, or one JSON document on stdout with --json. */
+const notes: { authFailure: string[] } = { authFailure: [] }
+
+/** Something to say only if the command then fails on authentication (e.g. a secret held back from --url). */
+export function noteForAuthFailure(text: string): void {
+  notes.authFailure.push(text)
+}
+
 export function reportError(error: unknown, json: boolean, debug: boolean): void {
   const d = describeError(error)
+  if (/^AUTH_|^NO_SCOPES|^DEVICE_IDENTITY/.test(d.code) && notes.authFailure.length > 0)
+    d.remedy = `${d.remedy}. Note: ${notes.authFailure.join('; ')}`
   if (json) process.stdout.write(`${jsonText({ ok: false, error: d })}\n`)
   else
     process.stderr.write(

@@ -3,7 +3,7 @@ import { type ClientProgressEvent, type Deadline, deadlineSignal, type GatewayCl
 import { openGatewayClient, type ResolvedSettings, resolveSettings } from '@clawlink/config'
 import type { DeviceSigner } from '@clawlink/protocol'
 import { readStdin, settingsFlags } from './args.js'
-import type { Output } from './output.js'
+import { noteForAuthFailure, type Output, sanitizeForTerminal } from './output.js'
 
 /** This CLI's version (sent as `client.version`). */
 export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string })
@@ -52,12 +52,15 @@ export async function openSession(
   options: { deadlineMs: number; requestTimeoutMs?: number },
 ): Promise<Session> {
   const settings = await settingsFrom(values)
+  for (const held of settings.ignoredSecrets) noteForAuthFailure(held.reason)
   const deadline: Deadline = deadlineSignal(options.deadlineMs, 'clawlink')
   const { client, signer } = await openGatewayClient(settings, {
     version: VERSION,
     signal: deadline.signal,
     requestTimeoutMs: options.requestTimeoutMs ?? options.deadlineMs,
-    ...(values.debug ? { debugLog: (line: string) => process.stderr.write(`[frame] ${line}\n`) } : {}),
+    ...(values.debug
+      ? { debugLog: (line: string) => process.stderr.write(`[frame] ${sanitizeForTerminal(line)}\n`) }
+      : {}),
     onProgress: (event) => {
       if (event.kind === 'warning') out.warn(event.message)
       else {

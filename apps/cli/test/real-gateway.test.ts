@@ -57,7 +57,11 @@ describe.skipIf(skipReason !== undefined)(
         const device = JSON.parse(show.stdout)
         expect(device.deviceId).toMatch(/^[0-9a-f]{64}$/)
         expect(device.deviceTokens).toEqual([
-          expect.objectContaining({ gateway: gw.url, role: 'operator', scopes: expect.arrayContaining(['operator.admin']) }),
+          expect.objectContaining({
+            gateway: gw.url,
+            role: 'operator',
+            scopes: expect.arrayContaining(['operator.admin']),
+          }),
         ])
         // The cached DEVICE token is a credential: its value appears in neither output form.
         const stored = JSON.parse(readFileSync(`${box.env.CLAWLINK_HOME}/default/device-tokens.json`, 'utf8'))
@@ -109,7 +113,10 @@ describe.skipIf(skipReason !== undefined)(
         const box = sandbox(gw.token)
         const name = `skewed-${Date.now()}`
         await addModelFreeJob(gw, name, 'skewed clock')
-        const run = await runCli(['cron', 'run', name, '--wait', '--timeout', '20s', '--url', gw.url, '--token-file', box.tokenFile], box.env)
+        const run = await runCli(
+          ['cron', 'run', name, '--wait', '--timeout', '20s', '--url', gw.url, '--token-file', box.tokenFile],
+          box.env,
+        )
         expect(run.code, run.stderr).toBe(EXIT.OK)
         expect(run.stderr).toBe('')
         expect(run.ms).toBeLessThan(8000) // the issue's bound (a false timeout took the full 20 s before)

@@ -90,7 +90,9 @@ describe.skipIf(skipReason !== undefined)(
             expect(run.stdout).toContain(`signed by ${name}`)
             const show = JSON.parse((await runCli(['device', 'show', '--json'], fullEnv)).stdout)
             expect(show.deviceId).toBe(deviceId)
-            expect(show.deviceTokens).toEqual([expect.objectContaining({ gateway: gw.url, role: 'operator' })])
+            expect(show.deviceTokens).toEqual([
+              expect.objectContaining({ gateway: gw.url, role: 'operator' }),
+            ])
           },
         )
       }

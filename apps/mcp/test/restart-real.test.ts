@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pickPort, type RunningGateway, realGatewaysOrSkip, startGateway, stopGateway } from '@clawlink/testkit/harness'
+import {
+  pickPort,
+  type RunningGateway,
+  realGatewaysOrSkip,
+  startGateway,
+  stopGateway,
+} from '@clawlink/testkit/harness'
 import { afterAll, describe, expect, it } from 'vitest'
 import { connectServer, text } from './helpers.js'
 
@@ -20,7 +26,9 @@ describe.skipIf(skipReason !== undefined)('clawlink-mcp across a real gateway re
     rmSync(dir, { recursive: true, force: true })
   })
 
-  it('fails fast naming the unreachable gateway while it is down, and works at once when it is back', { timeout: 400_000 }, async () => {
+  it('fails fast naming the unreachable gateway while it is down, and works at once when it is back', {
+    timeout: 400_000,
+  }, async () => {
     const port = await pickPort()
     const start = () => startGateway({ version: VERSION, port, token, dir: join(dir, 'gateway') })
     gw = await start()

@@ -11,7 +11,7 @@ import { deriveDeviceId, GatewayError, missingScope } from '@clawlink/protocol'
 import { parseCommand } from '../args.js'
 import { EXIT, exitCodeFor } from '../exit-codes.js'
 import { HELP } from '../help.js'
-import { createOutput, describeError } from '../output.js'
+import { createOutput, describeError, jsonText, sanitizeForTerminal } from '../output.js'
 import { openSession, settingsFrom } from '../session.js'
 
 interface Step {
@@ -91,11 +91,13 @@ export async function doctor(argv: string[]): Promise<number> {
     steps.push(s)
     if (!out.json)
       process.stdout.write(
-        `${s.mark === 'warn' ? '!' : s.ok ? '✓' : '✗'} ${s.step.padEnd(20)} ${s.detail}${s.fix ? `\n  fix: ${s.fix}` : ''}\n`,
+        sanitizeForTerminal(
+          `${s.mark === 'warn' ? '!' : s.ok ? '✓' : '✗'} ${s.step.padEnd(20)} ${s.detail}${s.fix ? `\n  fix: ${s.fix}` : ''}\n`,
+        ),
       )
   }
   const finish = (code: number) => {
-    if (out.json) process.stdout.write(`${JSON.stringify({ ok: code === 0, steps }, null, 2)}\n`)
+    if (out.json) process.stdout.write(`${jsonText({ ok: code === 0, steps })}\n`)
     return code
   }
   const fail = (step: string, error: unknown) => {
@@ -156,18 +158,21 @@ export async function doctor(argv: string[]): Promise<number> {
     })
     return finish(EXIT.UNREACHABLE)
   }
-  print({ step: 'reachable', ok: true, detail: settings.url })
-  if (settings.url.startsWith('wss:')) {
-    print({
-      step: 'TLS',
-      ok: true,
-      detail: settings.tlsFingerprints.length > 0 ? `pinned (${settings.tlsSource})` : 'system CAs (no pin)',
-    })
-  }
+  print({ step: 'reachable', ok: true, detail: `${settings.url} (a TCP connection opened)` })
   const session = await openSession(values, out, { deadlineMs: 30_000 })
   const client = session.client
   try {
     const hello = await client.connect()
+    // The TLS step is only marked once the handshake proved it (the pin matched, or the CA chain validated).
+    if (settings.url.startsWith('wss:'))
+      print({
+        step: 'TLS',
+        ok: true,
+        detail:
+          settings.tlsFingerprints.length > 0
+            ? `certificate matched the pin (${settings.tlsSource})`
+            : 'certificate validated by the system CAs (no pin)',
+      })
     print({ step: 'challenge', ok: true, detail: 'connect.challenge received' })
     print({
       step: 'protocol',
