@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Benchmark (not a test): clawlink-mcp against a real gateway — cold start to first tool result, warm
-// run_cron_job (no wait) p50/p99 over 20 calls spaced to stay under 30 cron.run per minute, idle RSS.
+// Benchmark (not a test): clawlink-mcp against a real gateway — cold start (spawn, initialize, first list_cron_jobs
+// result) against `clawlink cron list` on the same gateway and profile, interleaved; warm run_cron_job by name
+// against a bare cron.run on a session of our own, interleaved, spaced to stay under 30 cron.run per minute; idle RSS.
 // Writes the "MCP" section of BENCHMARKS.md. Usage: node scripts/bench-mcp.mjs [--calls 20] [--version 2026.9.6]
 import { readFileSync } from 'node:fs'
 import { mkdtempSync, writeFileSync } from 'node:fs'
@@ -9,8 +10,9 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Client } from '../apps/mcp/node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.js'
 import { StdioClientTransport } from '../apps/mcp/node_modules/@modelcontextprotocol/sdk/dist/esm/client/stdio.js'
-import { addModelFreeJob, startGateway, stopGateway } from '../packages/testkit/dist/harness/index.js'
-import { gitRev, machine, root, sleep, summarise, writeSection } from './bench-lib.mjs'
+import { createGatewayClient } from '../packages/client/dist/index.js'
+import { addModelFreeJob, createEphemeralSigner, startGateway, stopGateway } from '../packages/testkit/dist/harness/index.js'
+import { gitRev, machine, root, sleep, summarise, timed, writeSection } from './bench-lib.mjs'
 
 const { values } = parseArgs({
   options: { calls: { type: 'string', default: '20' }, version: { type: 'string', default: '2026.9.6' } },
@@ -36,24 +38,49 @@ try {
     join(work, 'token'),
   ]
 
-  // Cold: spawn → initialize → first tool result (pairs the fresh device on this first call).
-  const coldStart = process.hrtime.bigint()
-  const transport = new StdioClientTransport({ command: process.execPath, args, env, stderr: 'pipe' })
-  const client = new Client({ name: 'bench', version: '0' })
-  await client.connect(transport)
-  const first = await client.callTool({ name: 'list_cron_jobs', arguments: {} })
-  const coldMs = Number(process.hrtime.bigint() - coldStart) / 1e6
-  if (first.isError) throw new Error(JSON.stringify(first.content))
-  const pid = transport.pid
+  const cli = [join(root, 'apps/cli/dist/clawlink.mjs'), 'cron', 'list', '--url', gw.url, '--token-file', join(work, 'token')]
+  timed(process.execPath, cli, { env }) // pairs the profile's device once: not measured
 
-  const warm = []
-  for (let i = 0; i < calls; i++) {
+  /** Spawn → initialize → first list_cron_jobs result, with the profile already paired. */
+  const coldStart = async () => {
     const t = process.hrtime.bigint()
+    const transport = new StdioClientTransport({ command: process.execPath, args, env, stderr: 'pipe' })
+    const c = new Client({ name: 'bench', version: '0' })
+    await c.connect(transport)
+    const r = await c.callTool({ name: 'list_cron_jobs', arguments: {} })
+    const ms = Number(process.hrtime.bigint() - t) / 1e6
+    if (r.isError) throw new Error(JSON.stringify(r.content))
+    return { ms, c, transport }
+  }
+  const cold = []
+  const cliList = []
+  for (let i = 0; i < 10; i++) {
+    const { ms, c } = await coldStart()
+    cold.push(ms)
+    await c.close()
+    cliList.push(timed(process.execPath, cli, { env }).wallMs)
+  }
+
+  const { c: client, transport } = await coldStart()
+  const pid = transport.pid
+  const bare = createGatewayClient({ url: gw.url, token: gw.token, signer: createEphemeralSigner() })
+  const { id } = (await bare.request('cron.list', { query: name, limit: 200, includeDisabled: true })).jobs[0]
+  await client.callTool({ name: 'run_cron_job', arguments: { job: name } }) // resolves the name once: warm from here
+  await sleep(2100)
+  const warm = []
+  const bareRuns = []
+  for (let i = 0; i < calls; i++) {
+    let t = process.hrtime.bigint()
     const r = await client.callTool({ name: 'run_cron_job', arguments: { job: name } })
     warm.push(Number(process.hrtime.bigint() - t) / 1e6)
     if (r.isError) throw new Error(JSON.stringify(r.content))
-    await sleep(2100) // 9.x allows 30 cron.run per minute per device (PROTOCOL.md §7.5)
+    await sleep(1000) // let the run finish before the bare one (already-running otherwise)
+    t = process.hrtime.bigint()
+    await bare.request('cron.run', { id, mode: 'force' })
+    bareRuns.push(Number(process.hrtime.bigint() - t) / 1e6)
+    await sleep(1100) // 9.x allows 30 cron.run per minute per device (docs/protocol.md §7.5)
   }
+  await bare.close()
   await sleep(3000)
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   const rss = Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024
@@ -61,16 +88,23 @@ try {
   await client.close()
 
   const w = summarise(warm)
+  const b = summarise(bareRuns)
+  const c = summarise(cold)
+  const l = summarise(cliList)
   const body = [
-    `clawlink-mcp over stdio (the SDK's own Client spawning the built server), one persistent gateway session, against a`,
-    `real OpenClaw ${values.version} gateway on loopback. Run ${new Date().toISOString()} on ${machine()}, commit ${gitRev()}.`,
-    `Produced by \`node scripts/bench-mcp.mjs --calls ${calls}\`.`,
+    `clawlink-mcp over stdio (the SDK's own Client spawning the built one-file server), one persistent gateway session,`,
+    `against a real OpenClaw ${values.version} gateway on loopback, the profile already paired. Cold starts and`,
+    `\`clawlink cron list\` interleaved (10 each); warm calls and bare \`cron.run\` requests (an in-process`,
+    `@clawlink/client session of its own) interleaved (${calls} each). Run ${new Date().toISOString()} on ${machine()},`,
+    `commit ${gitRev()}. Produced by \`node scripts/bench-mcp.mjs --calls ${calls}\`.`,
     '',
-    '| Measure | Value |',
-    '|---|---|',
-    `| cold start → first tool result (spawn, initialize, connect + pair, list_cron_jobs) | ${coldMs.toFixed(0)} ms |`,
-    `| warm \`run_cron_job\` without wait (resolve name via cron.list + cron.run), p50 / p99 over ${w.n} | ${w.p50.toFixed(1)} / ${w.p99.toFixed(1)} ms (min ${w.min.toFixed(1)}, max ${w.max.toFixed(1)}) |`,
-    `| idle RSS after the calls (VmRSS) | ${rss.toFixed(1)} MiB (peak VmHWM ${hwm.toFixed(1)} MiB) |`,
+    '| Measure | p50 | min–max | Target |',
+    '|---|---|---|---|',
+    `| cold start → first \`list_cron_jobs\` result | ${c.p50.toFixed(0)} ms | ${c.min.toFixed(0)}–${c.max.toFixed(0)} ms | ≤ 1.5 × \`cron list\`: **${(c.p50 / l.p50).toFixed(2)} ×** |`,
+    `| \`clawlink cron list\` (same gateway and profile) | ${l.p50.toFixed(0)} ms | ${l.min.toFixed(0)}–${l.max.toFixed(0)} ms | |`,
+    `| warm \`run_cron_job\` by name (no wait) | ${w.p50.toFixed(1)} ms | ${w.min.toFixed(1)}–${w.max.toFixed(1)} ms | ≤ 1.2 × bare: **${(w.p50 / b.p50).toFixed(2)} ×** |`,
+    `| bare \`cron.run\` on a session | ${b.p50.toFixed(1)} ms | ${b.min.toFixed(1)}–${b.max.toFixed(1)} ms | |`,
+    `| idle RSS after the calls | ${rss.toFixed(1)} MiB (VmRSS) | peak ${hwm.toFixed(1)} MiB (VmHWM) | |`,
   ].join('\n')
   process.stdout.write(`${body}\n`)
   writeSection('MCP', body)

@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+// Benchmark (not a test): does `clawlink cron run` slow down when a gateway has many jobs? Two real gateways of the
+// same version, one with a handful of jobs and one with 2,000 more, measured interleaved in one run (so machine
+// load drifts hit both alike): `cron run <name>` and `cron run <id>`. Writes the "Many jobs" section.
+// Usage: node scripts/bench-jobs-scale.mjs [--runs 15] [--extra 2000] [--versions 2026.3.13,2026.9.6]
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import {
+  addModelFreeJob,
+  createEphemeralSigner,
+  gatewayRpc,
+  startGateway,
+  stopGateway,
+} from '../packages/testkit/dist/harness/index.js'
+import { gitRev, machine, root, sleep, summarise, timed, writeSection } from './bench-lib.mjs'
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '15' },
+    extra: { type: 'string', default: '2000' },
+    versions: { type: 'string', default: '2026.3.13,2026.9.6' },
+  },
+})
+const runs = Number(values.runs)
+const extra = Number(values.extra)
+
+/** Adds `count` model-free jobs; 9.x limits cron.add to 30 a minute per device, so each batch signs as a new one. */
+async function addJobs(gw, count) {
+  const batch = 25
+  for (let done = 0; done < count; done += batch) {
+    const calls = Array.from({ length: Math.min(batch, count - done) }, (_, i) => ({
+      method: 'cron.add',
+      params: {
+        name: `filler-${done + i}`,
+        schedule: { kind: 'every', everyMs: 86_400_000 },
+        sessionTarget: 'main',
+        wakeMode: 'next-heartbeat',
+        payload: { kind: 'systemEvent', text: `filler ${done + i}` },
+      },
+    }))
+    await gatewayRpc({ url: gw.url, token: gw.token, signer: createEphemeralSigner(), timeoutMs: 60_000 }, calls)
+    if (done % 500 === 0) process.stderr.write(`  ${gw.version}: ${done}/${count} extra jobs\n`)
+  }
+}
+
+async function measure(version) {
+  const [small, big] = await Promise.all([startGateway({ version }), startGateway({ version })])
+  try {
+    const work = mkdtempSync(join(tmpdir(), 'clawlink-bench-scale-'))
+    const setups = []
+    for (const gw of [small, big]) {
+      const id = await addModelFreeJob(gw, 'scale-target', 'scale')
+      const tokenFile = join(work, `token-${gw.port}`)
+      writeFileSync(tokenFile, gw.token, { mode: 0o600 })
+      const env = { ...process.env, CLAWLINK_HOME: join(work, `profile-${gw.port}`), OPENCLAW_STATE_DIR: join(work, 'none') }
+      const base = [join(root, 'apps/cli/dist/clawlink.mjs'), 'cron', 'run']
+      const conn = ['--url', gw.url, '--token-file', tokenFile]
+      setups.push({ gw, id, env, byName: [...base, 'scale-target', ...conn], byId: [...base, id, ...conn] })
+    }
+    await addJobs(big, extra)
+    for (const s of setups) timed(process.execPath, s.byName, { env: s.env }) // pairs the device: not measured
+    const samples = { small: { name: [], id: [] }, big: { name: [], id: [] } }
+    for (let i = 0; i < runs; i++) {
+      for (const [label, s] of [['small', setups[0]], ['big', setups[1]]]) {
+        samples[label].name.push(timed(process.execPath, s.byName, { env: s.env }).wallMs)
+        await sleep(300) // let the run finish: a second cron.run would answer already-running
+        samples[label].id.push(timed(process.execPath, s.byId, { env: s.env }).wallMs)
+        await sleep(300)
+      }
+      await sleep(2500) // cron.run is limited to 30 a minute per device on 9.x
+      process.stderr.write(`${version}: round ${i + 1}/${runs}\n`)
+    }
+    return { version, samples }
+  } finally {
+    await Promise.all([stopGateway(small), stopGateway(big)])
+  }
+}
+
+const results = []
+for (const version of values.versions.split(',')) results.push(await measure(version))
+const rows = []
+for (const { version, samples } of results) {
+  for (const how of ['name', 'id']) {
+    const a = summarise(samples.small[how])
+    const b = summarise(samples.big[how])
+    rows.push(`| ${version} | by ${how} | ${a.p50.toFixed(0)} | ${b.p50.toFixed(0)} | ${(b.p50 / a.p50).toFixed(2)} × |`)
+  }
+}
+const body = [
+  `\`clawlink cron run <job>\` against two real gateways of the same version, one with a handful of jobs and one`,
+  `with ${extra} more, interleaved in one run (${runs} rounds; wall time from spawn to exit, p50 in ms). A name costs one`,
+  `\`cron.list\` filtered by the gateway's own \`query\`; an id goes straight to \`cron.run\` (plus \`cron.get\` on 9.x, in`,
+  `parallel, to show the name). Target: each within 1.10 × (before: 1.37 × by name and 1.38 × by id on 2026.3.13).`,
+  `Run ${new Date().toISOString()} on ${machine()}, commit ${gitRev()}. Produced by \`node scripts/bench-jobs-scale.mjs --runs ${runs} --extra ${extra}\`.`,
+  '',
+  `| Gateway | \`cron run\` | few jobs | +${extra} jobs | ratio |`,
+  '|---|---|---|---|---|',
+  ...rows,
+].join('\n')
+process.stdout.write(`${body}\n`)
+writeSection('Many jobs', body)
