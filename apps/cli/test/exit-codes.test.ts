@@ -1,33 +1,47 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '@clawlink/testkit/fake-gateway'
 import { afterEach, describe, expect, it } from 'vitest'
 import { fileState, runCli, sandbox } from './helpers.js'
 
-// The exit codes as README.md and docs/errors.md document them, written out here on purpose: this test pins the
-// documented numbers, not whatever the table in src/exit-codes.ts says.
-const DOC = {
-  OK: 0,
-  INTERNAL: 1,
-  USAGE: 2,
-  CONFIG: 3,
-  SIGNER: 4,
-  UNREACHABLE: 5,
-  AUTH: 6,
-  PAIRING_REQUIRED: 7,
-  MISSING_SCOPE: 8,
-  JOB_NOT_FOUND: 9,
-  RUN_FAILED: 10,
-  TIMEOUT: 11,
-  PROTOCOL_MISMATCH: 12,
-  ALREADY_RUNNING: 13,
-  JOB_AMBIGUOUS: 14,
-  RATE_LIMITED: 15,
-  GATEWAY_ERROR: 16,
-  TLS: 17,
-  INTERRUPTED: 130,
+// The exit codes exactly as docs/errors.md documents them ("CLI exit codes" table, read at test time): this test
+// pins the documented numbers, not whatever the table in src/exit-codes.ts says.
+const KINDS = {
+  OK: 'success',
+  INTERNAL: 'internal error',
+  USAGE: 'usage',
+  CONFIG: 'config',
+  SIGNER: 'signer / key',
+  UNREACHABLE: 'unreachable',
+  AUTH: 'auth',
+  PAIRING_REQUIRED: 'pairing required',
+  MISSING_SCOPE: 'missing scope',
+  JOB_NOT_FOUND: 'job not found',
+  RUN_FAILED: 'run failed',
+  TIMEOUT: 'timeout',
+  PROTOCOL_MISMATCH: 'protocol mismatch',
+  ALREADY_RUNNING: 'already running',
+  JOB_AMBIGUOUS: 'ambiguous job name',
+  RATE_LIMITED: 'rate limited',
+  GATEWAY_ERROR: 'other gateway error',
+  TLS: 'TLS / insecure URL',
+  INTERRUPTED: 'interrupted',
 } as const
+const documented = (() => {
+  const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8')
+  const table = doc.slice(doc.indexOf('## CLI exit codes'))
+  const byKind = new Map<string, number>()
+  for (const m of table.matchAll(/^\| (\d+) \| ([^|]+?) \|/gm)) byKind.set(m[2]!, Number(m[1]))
+  return byKind
+})()
+const DOC = Object.fromEntries(
+  Object.entries(KINDS).map(([key, kind]) => {
+    const code = documented.get(kind)
+    if (code === undefined) throw new Error(`docs/errors.md documents no exit code for "${kind}"`)
+    return [key, code]
+  }),
+) as Record<keyof typeof KINDS, number>
 
 const gateways: FakeGateway[] = []
 afterEach(async () => {
@@ -221,5 +235,12 @@ describe('one test per exit code', () => {
     const r = await runCli(['cron', 'run', 'nope', '--json', ...conn], box.env)
     expect(r.code).toBe(DOC.JOB_NOT_FOUND)
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'JOB_NOT_FOUND' } })
+  })
+})
+
+describe('the exit-code table', () => {
+  it('src/exit-codes.ts says what docs/errors.md documents', async () => {
+    const { EXIT } = await import('../src/exit-codes.js')
+    expect(EXIT).toEqual(DOC)
   })
 })

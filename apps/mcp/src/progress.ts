@@ -55,10 +55,11 @@ export function progressNotifier(extra: Extra): {
     report(event) {
       const step = STEP[event.kind]
       const message = describe(event)
-      if (step !== undefined && message) send(step, message)
+      if (step !== undefined && message) void send(step, message)
     },
+    // Awaited before the result is returned: a progress notification after the response is dropped by clients.
     done(message) {
-      send(TOTAL, message)
+      return send(TOTAL, message)
     },
   }
 }

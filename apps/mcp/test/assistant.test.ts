@@ -1,27 +1,24 @@
-import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '@clawlink/testkit/fake-gateway'
+import type { FakeGateway } from '@clawlink/testkit/fake-gateway'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { CreateTaskResultSchema } from '@modelcontextprotocol/sdk/experimental/tasks/types.js'
 import { CallToolResultSchema, ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js'
 import { afterEach, describe, expect, it } from 'vitest'
-import { BIN, connectServer, sandboxEnv, text } from './helpers.js'
+import {
+  BIN,
+  connectServer,
+  fakeGateway,
+  onCleanup,
+  sandboxEnv,
+  serverFor,
+  text,
+  withCleanups,
+} from './helpers.js'
 
-const cleanups: (() => Promise<unknown>)[] = []
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!().catch(() => {})
-})
-
-async function fake(options: FakeGatewayOptions): Promise<FakeGateway> {
-  const gw = await startFakeGateway(options)
-  cleanups.push(() => gw.close())
-  return gw
-}
-
-async function server(gw: FakeGateway, args: string[] = []) {
-  const s = await connectServer({ token: gw.token, args: ['--url', gw.url, ...args] })
-  cleanups.push(s.close)
-  return s
-}
+withCleanups(afterEach)
+const fake = fakeGateway
+const server = serverFor
+const cleanups = { push: onCleanup }
 
 /** A client that declares elicitation and answers every question with `answer`. */
 async function elicitingClient(

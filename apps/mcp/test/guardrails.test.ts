@@ -1,24 +1,21 @@
 import { spawn } from 'node:child_process'
-import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '@clawlink/testkit/fake-gateway'
+import type { FakeGateway } from '@clawlink/testkit/fake-gateway'
 import { afterEach, describe, expect, it } from 'vitest'
-import { BIN, connectServer, sandboxEnv, text } from './helpers.js'
+import {
+  BIN,
+  connectServer,
+  fakeGateway,
+  onCleanup,
+  sandboxEnv,
+  serverFor,
+  text,
+  withCleanups,
+} from './helpers.js'
 
-const cleanups: (() => Promise<unknown>)[] = []
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!().catch(() => {})
-})
-
-async function fake(options: FakeGatewayOptions): Promise<FakeGateway> {
-  const gw = await startFakeGateway(options)
-  cleanups.push(() => gw.close())
-  return gw
-}
-
-async function server(gw: FakeGateway, args: string[] = [], env: Record<string, string> = {}) {
-  const s = await connectServer({ token: gw.token, args: ['--url', gw.url, ...args], env })
-  cleanups.push(s.close)
-  return s
-}
+withCleanups(afterEach)
+const fake = fakeGateway
+const server = serverFor
+const cleanups = { push: onCleanup }
 
 const ID_SHAPED = '0b6c9b1e-7f0a-4c1e-9a8e-2d3c4b5a6f70'
 

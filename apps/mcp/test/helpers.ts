@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '@clawlink/testkit/fake-gateway'
 
 export const BIN = new URL('../dist/clawlink-mcp.mjs', import.meta.url).pathname
 
@@ -55,4 +56,33 @@ export async function connectServer(opts: {
 export function text(result: unknown): string {
   const content = (result as { content?: { type: string; text?: string }[] }).content ?? []
   return content.map((c) => c.text ?? '').join('\n')
+}
+
+/** Cleanups run after each test of a file that calls {@link withCleanups}. */
+const cleanups: (() => Promise<unknown>)[] = []
+
+/** Registers the after-each cleanup of {@link fakeGateway} and {@link serverFor} (call once per test file). */
+export function withCleanups(afterEach: (fn: () => Promise<void>) => void): void {
+  afterEach(async () => {
+    while (cleanups.length) await cleanups.pop()!().catch(() => {})
+  })
+}
+
+/** Registers one more cleanup. */
+export function onCleanup(fn: () => Promise<unknown>): void {
+  cleanups.push(fn)
+}
+
+/** A fake gateway closed after the test. */
+export async function fakeGateway(options: FakeGatewayOptions): Promise<FakeGateway> {
+  const gw = await startFakeGateway(options)
+  cleanups.push(() => gw.close())
+  return gw
+}
+
+/** The built server connected to `gw` with its token, closed after the test. */
+export async function serverFor(gw: FakeGateway, args: string[] = [], env: Record<string, string> = {}) {
+  const s = await connectServer({ token: gw.token, args: ['--url', gw.url, ...args], env })
+  cleanups.push(s.close)
+  return s
 }
