@@ -497,10 +497,14 @@ function requestTimeout(method: string, timeoutMs: number, state: GatewayClientS
 function checkPin(pin: string): string {
   const normalised = normalizeFingerprint(pin)
   if (/^[0-9a-f]{64}$/.test(normalised)) return normalised
-  throw new ClientError('TLS_PIN_INVALID', `"${pin.slice(0, 100)}" is not a SHA-256 certificate fingerprint`, {
-    remedy:
-      'Pass the 64 hex digits of the certificate\'s SHA-256 fingerprint (openssl x509 -in cert.pem -noout -fingerprint -sha256); colons and a "SHA256:" prefix are fine.',
-  })
+  throw new ClientError(
+    'TLS_PIN_INVALID',
+    `"${pin.slice(0, 100)}" is not a SHA-256 certificate fingerprint`,
+    {
+      remedy:
+        'Pass the 64 hex digits of the certificate\'s SHA-256 fingerprint (openssl x509 -in cert.pem -noout -fingerprint -sha256); colons and a "SHA256:" prefix are fine.',
+    },
+  )
 }
 
 /** Create a `GatewayClient` (nothing is opened until `connect()` or the first request). */

@@ -142,10 +142,18 @@ describe('credentials go only to the gateway they are configured for (issue 10)'
 describe('plaintext ws://', () => {
   it('OPENCLAW_ALLOW_INSECURE_PRIVATE_WS=1 never opens plaintext to a public host; only --allow-insecure-ws does', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'clawlink-insecure-'))
-    const env = { HOME: dir, OPENCLAW_STATE_DIR: join(dir, 'state'), CLAWLINK_HOME: join(dir, 'c'), OPENCLAW_ALLOW_INSECURE_PRIVATE_WS: '1' }
+    const env = {
+      HOME: dir,
+      OPENCLAW_STATE_DIR: join(dir, 'state'),
+      CLAWLINK_HOME: join(dir, 'c'),
+      OPENCLAW_ALLOW_INSECURE_PRIVATE_WS: '1',
+    }
     const viaEnv = await resolveSettings({ flags: { url: 'ws://gateway.example.com:18789' }, env })
     expect(viaEnv.allowInsecurePlaintext).toBe(false)
-    const viaFlag = await resolveSettings({ flags: { url: 'ws://gateway.example.com:18789', allowInsecureWs: true }, env })
+    const viaFlag = await resolveSettings({
+      flags: { url: 'ws://gateway.example.com:18789', allowInsecureWs: true },
+      env,
+    })
     expect(viaFlag.allowInsecurePlaintext).toBe(true)
   })
 })

@@ -65,7 +65,7 @@ const AUTH_REMEDY: Partial<Record<GatewayErrorCode, string>> = {
     "use this gateway's gateway.auth.password: pass --password-file or set OPENCLAW_GATEWAY_PASSWORD",
   AUTH_PASSWORD_MISSING: 'provide the gateway password with --password-file or OPENCLAW_GATEWAY_PASSWORD',
   AUTH_DEVICE_TOKEN_MISMATCH:
-    "the cached device token is stale (the gateway retires a pairing when an operator removes it, or when a newer client with the same name paired silently and this one was not connected): it was cleared; connect again with the shared gateway token (--token-file or OPENCLAW_GATEWAY_TOKEN)",
+    'the cached device token is stale (the gateway retires a pairing when an operator removes it, or when a newer client with the same name paired silently and this one was not connected): it was cleared; connect again with the shared gateway token (--token-file or OPENCLAW_GATEWAY_TOKEN)',
   AUTH_SCOPE_MISMATCH:
     'this device was approved for fewer scopes: connect with the shared gateway token so the upgrade can be approved, or approve it with openclaw devices approve',
   AUTH_RATE_LIMITED:

@@ -130,7 +130,17 @@ describe('createFileSigner', () => {
       const script = `import(${JSON.stringify(dist)}).then((m) => m.createFileSigner({ path: ${JSON.stringify(path)} })).then(() => console.log('READ'), (e) => console.log(e.code))`
       const out = execFileSync(
         'setpriv',
-        ['--reuid', 'nobody', '--regid', 'nogroup', '--clear-groups', process.execPath, '--input-type=module', '-e', script],
+        [
+          '--reuid',
+          'nobody',
+          '--regid',
+          'nogroup',
+          '--clear-groups',
+          process.execPath,
+          '--input-type=module',
+          '-e',
+          script,
+        ],
         { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/nonexistent' } },
       )
       expect(out.toString().trim()).toBe('KEY_FILE_UNREADABLE')

@@ -34,7 +34,9 @@ async function main(argv: string[]): Promise<number> {
       // A port can be taken between our check and the gateway's bind (parallel test runs): retry once elsewhere.
       const startOnce = (spec: (typeof list)[number]) =>
         startGateway(spec).catch((error: Error) => {
-          process.stderr.write(`[harness] ${spec.version}: ${error.message.split('\n')[0]}; retrying on another port\n`)
+          process.stderr.write(
+            `[harness] ${spec.version}: ${error.message.split('\n')[0]}; retrying on another port\n`,
+          )
           return startGateway(spec)
         })
       const results = await Promise.allSettled(list.map(startOnce))
