@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '@clawlink/testkit/fake-gateway'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -35,6 +37,11 @@ async function lines(path: string, n: number): Promise<AuditEntry[]> {
   }
   return readLines(path)
 }
+
+const CLI = join(
+  dirname(createRequire(import.meta.url).resolve('@clawlink/cli/package.json')),
+  'dist/clawlink.mjs',
+)
 
 const SECRET_ARG = 'arg-secret-4f1c9b0e2f6f1d2b'
 
@@ -120,6 +127,19 @@ describe('the audit log: one line per tool call', () => {
     const path = join(on.home, 'clawlink', 'default', 'audit.jsonl')
     expect((await lines(path, 1)).map((e) => e.tool)).toEqual(['list_cron_jobs'])
     expect(on.stderr()).toContain(`audit log ${path}`)
+    // `clawlink audit` reads the same profile's log.
+    const cliEnv = { PATH: process.env.PATH ?? '', HOME: on.home, CLAWLINK_HOME: join(on.home, 'clawlink') }
+    const shown = execFileSync(process.execPath, [CLI, 'audit', '--since', '1h'], {
+      env: cliEnv,
+      encoding: 'utf8',
+    })
+    expect(shown).toMatch(
+      /^TIME +TOOL +JOB +OUTCOME +RUN ID +CLIENT\n.+ list_cron_jobs +- +ok +- +clawlink-test 0\.0\.0 \(stdio\)\n$/,
+    )
+    const json = JSON.parse(
+      execFileSync(process.execPath, [CLI, 'audit', '--json'], { env: cliEnv, encoding: 'utf8' }),
+    )
+    expect(json).toMatchObject({ ok: true, file: path, entries: [{ tool: 'list_cron_jobs', outcome: 'ok' }] })
 
     const off = await connectServer({ token: gw.token, args: ['--url', gw.url, '--audit-log', 'off'] })
     cleanups.push(off.close)
