@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { defaultProfileDir, profilePaths, resolvePath } from '@clawlink/config'
 import { parseCommand, parseDuration } from '../args.js'
-import { CliError, EXIT } from '../exit-codes.js'
+import { EXIT } from '../exit-codes.js'
 import { HELP } from '../help.js'
 import { createOutput, table } from '../output.js'
 
@@ -77,18 +77,11 @@ function row(e: AuditLine): string[] {
 
 /** `clawlink audit`: reads the profile's clawlink-mcp audit log; gateway-supplied text is sanitised. */
 export async function audit(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, 'audit')
+  const { values } = parseCommand(argv, 'audit')
   if (values.help) {
     process.stdout.write(`${HELP.audit}\n`)
     return EXIT.OK
   }
-  if (positionals.length > 0)
-    throw new CliError(
-      'USAGE',
-      `audit takes no arguments, got "${positionals[0]}"`,
-      'clawlink audit [--since 24h]',
-      EXIT.USAGE,
-    )
   const out = createOutput(values.json === true)
   const env = process.env
   const profileDir = values['profile-dir']
