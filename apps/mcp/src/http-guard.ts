@@ -1,21 +1,21 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
 import { networkInterfaces } from 'node:os'
+import { ClawlinkError } from '@clawlink/protocol'
 
-/** A start-up refusal of the HTTP transport: a stable code, what is wrong and what to do (docs/errors.md). */
-export class HttpSetupError extends Error {
+/** Codes of {@link HttpSetupError} (docs/errors.md "clawlink-mcp"). */
+export type HttpSetupCode =
+  | 'HTTP_LISTEN_INVALID'
+  | 'HTTP_TOKEN_MISSING'
+  | 'HTTP_TOKEN_WEAK'
+  | 'HTTP_TOKEN_FILE'
+  | 'HTTP_ORIGIN_INVALID'
+
+/** A start-up refusal of the HTTP transport: nothing listens until the flags are safe. */
+export class HttpSetupError extends ClawlinkError<HttpSetupCode> {
   override name = 'HttpSetupError'
-  constructor(
-    readonly code:
-      | 'HTTP_LISTEN_INVALID'
-      | 'HTTP_TOKEN_MISSING'
-      | 'HTTP_TOKEN_WEAK'
-      | 'HTTP_TOKEN_FILE'
-      | 'HTTP_ORIGIN_INVALID',
-    message: string,
-    readonly remedy: string,
-  ) {
-    super(message)
+  constructor(code: HttpSetupCode, message: string, remedy: string) {
+    super(code, message, { remedy })
   }
 }
 

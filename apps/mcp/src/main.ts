@@ -12,7 +12,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { auditTransport } from './audit.js'
 import { HttpSetupError } from './http-guard.js'
 import { serveHttp } from './http.js'
-import { httpSetup, openAudit } from './serve-options.js'
+import { httpSetup, openAudit, type ServeFlags } from './serve-options.js'
 import { createClawlinkMcpServer } from './server.js'
 
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version
@@ -156,14 +156,6 @@ export async function main(
     log('--call-timeout must be a number of seconds from 1 to 86400')
     return 2
   }
-  let http: ReturnType<typeof httpSetup> | undefined
-  try {
-    http = values.http === undefined ? undefined : httpSetup(values, env)
-  } catch (error) {
-    if (!(error instanceof HttpSetupError)) throw error
-    log(`${error.message} [${error.code}]\nfix: ${error.remedy}`)
-    return error.code === 'HTTP_TOKEN_MISSING' || error.code === 'HTTP_TOKEN_FILE' ? 3 : 2
-  }
   const audit = openAudit(values, env, settings.paths.dir)
   const gateway = sessionOpener(settings, settings.url)
   const newServer = () =>
@@ -175,8 +167,15 @@ export async function main(
       version: VERSION,
     })
   const policyText = `${readOnly ? 'read-only' : allowJobs.length > 0 ? `allow-list: ${allowJobs.join(', ')}` : 'any job may run'}; audit log ${audit?.path ?? 'off'}`
-  if (http)
-    return serveOverHttp(http, newServer, audit, gateway.close, `${policyText}; gateway ${settings.url}`)
+  if (values.http !== undefined)
+    return serveOverHttp(
+      values,
+      env,
+      newServer,
+      audit,
+      gateway.close,
+      `${policyText}; gateway ${settings.url}`,
+    )
   const server = newServer()
   const transport = new StdioServerTransport()
   // The server must not outlive its client: stdin's end, the transport's close and SIGTERM/SIGINT all end it.
@@ -204,12 +203,21 @@ export async function main(
 
 /** Serves Streamable HTTP until SIGTERM/SIGINT; every MCP session shares the one gateway session. */
 async function serveOverHttp(
-  setup: ReturnType<typeof httpSetup>,
+  flags: ServeFlags,
+  env: NodeJS.ProcessEnv,
   newServer: () => ReturnType<typeof createClawlinkMcpServer>,
   audit: ReturnType<typeof openAudit>,
   closeGateway: () => Promise<void>,
   readyText: string,
 ): Promise<number | undefined> {
+  let setup: ReturnType<typeof httpSetup>
+  try {
+    setup = httpSetup(flags, env)
+  } catch (error) {
+    if (!(error instanceof HttpSetupError)) throw error
+    log(`${error.message} [${error.code}]\nfix: ${error.remedy}`)
+    return error.code === 'HTTP_TOKEN_MISSING' || error.code === 'HTTP_TOKEN_FILE' ? 3 : 2
+  }
   let endpoint: Awaited<ReturnType<typeof serveHttp>>
   try {
     endpoint = await serveHttp({ ...setup, createServer: newServer, audit, log })

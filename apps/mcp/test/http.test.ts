@@ -77,11 +77,12 @@ describe('clawlink-mcp --http (Streamable HTTP)', () => {
 
   it('answers 401 without or with a wrong token, and runs nothing', async () => {
     const { gw, server } = await setup()
-    for (const headers of [
+    const wrong: Record<string, string>[] = [
       {},
       { authorization: `Bearer ${'x'.repeat(48)}` },
       { authorization: server.httpToken },
-    ]) {
+    ]
+    for (const headers of wrong) {
       const res = await initializeRequest(server.url, headers)
       expect(res.status).toBe(401)
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/)
