@@ -140,9 +140,12 @@ export async function serveHttp(options: HttpServeOptions): Promise<HttpEndpoint
   }
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = (req.url ?? '').split('?')[0]
+    const path = (req.url ?? '').split('?')[0] ?? ''
     if (!guard?.hostAllowed(req.headers.host)) return plain(res, 403, 'Forbidden: Host not allowed')
     if (!guard.originAllowed(req.headers.origin)) return plain(res, 403, 'Forbidden: Origin not allowed')
+    // No OAuth here: a client probing for OAuth metadata learns so at once (and keeps using its bearer header).
+    if (path.startsWith('/.well-known/'))
+      return plain(res, 404, 'Not found: this server takes a bearer token, no OAuth')
     if (!bearerMatches(req.headers.authorization, options.token))
       return plain(res, 401, 'Unauthorized: a valid bearer token is required', {
         'www-authenticate': 'Bearer realm="clawlink-mcp"',

@@ -118,6 +118,10 @@ describe('clawlink-mcp --http (Streamable HTTP)', () => {
     expect(big.status).toBe(413)
     const elsewhere = await fetch(server.url.replace('/mcp', '/other'), { headers: auth })
     expect(elsewhere.status).toBe(404)
+    // No OAuth metadata, even without a token: clients with a bearer header do not start an OAuth flow.
+    const oauth = await fetch(server.url.replace('/mcp', '/.well-known/oauth-protected-resource/mcp'))
+    expect(oauth.status).toBe(404)
+    expect(await fetch(server.url.replace('/mcp', '/other')).then((r) => r.status)).toBe(401)
     const unknown = await fetch(server.url, {
       method: 'POST',
       headers: { ...auth, accept: 'application/json, text/event-stream', 'mcp-session-id': 'nope' },
