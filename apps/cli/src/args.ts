@@ -16,18 +16,20 @@ export function parseCommand<K extends CommandPath>(
 /** The settings flags of {@link CONNECTION_OPTIONS} values. */
 export const settingsFlags: (values: Record<string, unknown>) => SettingsFlags = settingsFlagsFromValues
 
-/** `30s`, `10m`, `1h`, `1500ms` or plain seconds → milliseconds. */
+/** `30s`, `10m`, `1h`, `7d`, `1500ms` or plain seconds → milliseconds. */
 export function parseDuration(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim())
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim())
   if (!m)
     throw new CliError(
       'USAGE',
       `${flag} "${text}" is not a duration`,
-      `write it like 30s, 10m or 1h`,
+      `write it like 30s, 10m, 1h or 7d`,
       EXIT.USAGE,
     )
   const n = Number(m[1])
-  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
+    (m[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'
+  ]
   return Math.round(n * factor)
 }
 

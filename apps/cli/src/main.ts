@@ -15,6 +15,7 @@ const LOADERS: Record<Exclude<CommandPath, 'help'>, () => Promise<Command>> = {
   'device init': async () => (await import('./commands/device.js')).deviceInit,
   doctor: async () => (await import('./commands/doctor.js')).doctor,
   call: async () => (await import('./commands/call.js')).call,
+  audit: async () => (await import('./commands/audit.js')).audit,
   completion: async () => (await import('./completion.js')).completion,
 }
 

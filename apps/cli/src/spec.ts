@@ -35,6 +35,14 @@ export const COMMAND_OPTIONS = {
   'device init': { ...CONNECTION_OPTIONS, 'pkcs11-generate': { type: 'boolean' } },
   doctor: CONNECTION_OPTIONS,
   call: { ...CONNECTION_OPTIONS, params: { type: 'string' }, timeout: { type: 'string' } },
+  audit: {
+    since: { type: 'string' },
+    'audit-log': { type: 'string' },
+    profile: SETTINGS_OPTIONS.profile,
+    'profile-dir': SETTINGS_OPTIONS['profile-dir'],
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
   help: HELP_ONLY,
   completion: HELP_ONLY,
 } as const satisfies Record<string, Options>
@@ -72,6 +80,17 @@ export const OPTION_DOCS: Record<string, OptionDoc> = {
   all: { group: 'command', text: 'include disabled jobs' },
   limit: { group: 'command', arg: 'N', text: 'how many runs to show, 1 to 200 (default 20)' },
   params: { group: 'command', arg: 'JSON|@FILE', text: 'the method params as JSON, or @file.json' },
+  since: {
+    group: 'command',
+    arg: 'DUR',
+    text: 'only calls newer than this, e.g. 30m, 24h, 7d (default: all)',
+  },
+  'audit-log': {
+    group: 'command',
+    arg: 'FILE',
+    file: true,
+    text: "read this log (clawlink-mcp --audit-log FILE) instead of the profile's audit.jsonl",
+  },
   url: {
     group: 'connection',
     arg: 'URL',
@@ -237,6 +256,19 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'call any gateway method with JSON params',
     description: 'Calls any gateway method and prints its result as JSON. --timeout bounds each request.',
     examples: ['clawlink call health', 'clawlink call cron.add --params @job.json'],
+  },
+  {
+    path: 'audit',
+    args: [],
+    summary: "what assistants did through clawlink-mcp: its audit log (profile's audit.jsonl)",
+    description:
+      'Shows the audit log clawlink-mcp writes, one line per tool call, oldest first: time, tool, job, outcome\n' +
+      '(ok, refused or error with its code), runId and the MCP client. Reads rotated files (audit.jsonl.1 …) too.\n' +
+      'Connects to nothing.',
+    examples: [
+      'clawlink audit --since 24h',
+      'clawlink audit --json --profile ci | jq \'.entries[] | select(.outcome != "ok")\'',
+    ],
   },
   {
     path: 'help',

@@ -9,13 +9,18 @@ import {
   settingsFlagsFromValues,
 } from '@clawlink/config'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
+import { auditTransport } from './audit.js'
+import { HttpSetupError } from './http-guard.js'
+import { serveHttp } from './http.js'
+import { httpSetup, openAudit, type ServeFlags } from './serve-options.js'
 import { createClawlinkMcpServer } from './server.js'
 
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version
 
-export const HELP = `clawlink-mcp — an MCP server (stdio) that lets AI assistants run OpenClaw cron jobs safely
+export const HELP = `clawlink-mcp — an MCP server (stdio, or Streamable HTTP) that lets AI assistants run OpenClaw cron jobs safely
 
-Usage: clawlink-mcp [options]
+Usage: clawlink-mcp [options]                 serve one client on stdin/stdout
+       clawlink-mcp --http [HOST:]PORT [...]  serve http://HOST:PORT/mcp to many clients (HOST default 127.0.0.1)
 
 Tools: run_cron_job, preview_cron_job, list_cron_jobs, get_cron_runs, cron_status.
 run_cron_job sends progress notifications while it waits, honours the client's cancellation, and accepts
@@ -28,6 +33,17 @@ Guardrails:
   --confirm              ask the user (MCP elicitation) before every run; a client that cannot ask gets a refusal
                          (env CLAWLINK_MCP_CONFIRM=1)
 
+Audit log (one JSON line per tool call; read it with: clawlink audit):
+  --audit-log FILE|off   where to append it (default <profile dir>/audit.jsonl; env CLAWLINK_MCP_AUDIT_LOG)
+
+Streamable HTTP:
+  --http [HOST:]PORT     serve /mcp over HTTP instead of stdio; binds 127.0.0.1 unless HOST says otherwise
+  --http-token-file FILE the bearer token clients send (Authorization: Bearer …), from a 0600 file; else env
+                         CLAWLINK_MCP_HTTP_TOKEN. Required: the server does not start without one
+  --http-allow-origin O  also accept browser requests from origin O (repeatable); by default only requests
+                         without Origin or from http(s)://localhost|127.0.0.1|[::1] on the served port
+  --http-idle-timeout S  close an MCP session after S seconds without a request (default 1800)
+
 Connection (same as the clawlink CLI; the token never goes on the command line):
   --url URL              else OPENCLAW_GATEWAY_URL, gateway.remote.url, ws://127.0.0.1:<gateway.port|18789>
   --token-file FILE      else OPENCLAW_GATEWAY_TOKEN, gateway.auth.token in openclaw.json
@@ -36,8 +52,9 @@ Connection (same as the clawlink CLI; the token never goes on the command line):
   --profile NAME         clawlink profile shared with the CLI (default "default"): one pairing serves both
   --signer KIND          file | keychain | agent | exec | pkcs11 | ./module.mjs (default: the profile's)
 
-The server ends when its client closes stdin, or on SIGTERM/SIGINT, and closes its gateway session.
-Logs go to stderr; stdout carries only MCP messages.`
+On stdio the server ends when its client closes stdin; in both modes on SIGTERM/SIGINT, closing its gateway
+session (HTTP: every MCP session shares that one gateway session). Logs go to stderr; on stdio, stdout carries
+only MCP messages.`
 
 const OPTIONS = {
   ...SETTINGS_OPTIONS,
@@ -45,6 +62,11 @@ const OPTIONS = {
   'read-only': { type: 'boolean' },
   'call-timeout': { type: 'string' },
   confirm: { type: 'boolean' },
+  'audit-log': { type: 'string' },
+  http: { type: 'string' },
+  'http-token-file': { type: 'string' },
+  'http-allow-origin': { type: 'string', multiple: true },
+  'http-idle-timeout': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const
@@ -57,9 +79,9 @@ function log(message: string): void {
 
 function parse(argv: string[]): Values | number {
   try {
-    if (argv.some((a) => /^--(token|password)(=|$)/.test(a)))
+    if (argv.some((a) => /^--(token|password|http-token)(=|$)/.test(a)))
       throw new Error(
-        'secrets are not accepted on the command line: use --token-file or OPENCLAW_GATEWAY_TOKEN',
+        'secrets are not accepted on the command line: use --token-file (OPENCLAW_GATEWAY_TOKEN) or --http-token-file (CLAWLINK_MCP_HTTP_TOKEN)',
       )
     return parseArgs({ args: argv, options: OPTIONS, strict: true }).values
   } catch (error) {
@@ -101,7 +123,7 @@ function sessionOpener(settings: Awaited<ReturnType<typeof resolveSettings>>, ur
   return { get, close }
 }
 
-/** Starts the server on stdio; resolves when it is listening. Exit code on bad arguments. */
+/** Starts the server on stdio or HTTP; resolves when it is listening. Exit code on bad arguments. */
 export async function main(
   argv: string[],
   env: NodeJS.ProcessEnv = process.env,
@@ -139,15 +161,28 @@ export async function main(
     log('--call-timeout must be a number of seconds from 1 to 86400')
     return 2
   }
+  const audit = openAudit(values, env, settings.paths.dir)
   const gateway = sessionOpener(settings, settings.url)
-  const server = createClawlinkMcpServer({
-    getClient: gateway.get,
-    allowJobs,
-    readOnly,
-    confirm: values.confirm === true || env.CLAWLINK_MCP_CONFIRM === '1',
-    callTimeoutMs: callTimeoutS * 1000,
-    version: VERSION,
-  })
+  const newServer = () =>
+    createClawlinkMcpServer({
+      getClient: gateway.get,
+      allowJobs,
+      readOnly,
+      confirm: values.confirm === true || env.CLAWLINK_MCP_CONFIRM === '1',
+      callTimeoutMs: callTimeoutS * 1000,
+      version: VERSION,
+    })
+  const policyText = `${readOnly ? 'read-only' : allowJobs.length > 0 ? `allow-list: ${allowJobs.join(', ')}` : 'any job may run'}; audit log ${audit?.path ?? 'off'}`
+  if (values.http !== undefined)
+    return serveOverHttp(
+      values,
+      env,
+      newServer,
+      audit,
+      gateway.close,
+      `${policyText}; gateway ${settings.url}`,
+    )
+  const server = newServer()
   const transport = new StdioServerTransport()
   // The server must not outlive its client: stdin's end, the transport's close and SIGTERM/SIGINT all end it.
   let stopping = false
@@ -157,18 +192,62 @@ export async function main(
     log(`stopping (${why})`)
     const hardStop = setTimeout(() => process.exit(0), 3000)
     hardStop.unref()
-    void Promise.allSettled([gateway.close(), server.close()]).then(() => process.exit(0))
+    void Promise.allSettled([gateway.close(), server.close()]).then(() => {
+      audit?.close()
+      process.exit(0)
+    })
   }
   transport.onclose = () => stop('client closed the connection')
   process.stdin.once('end', () => stop('stdin closed'))
   process.stdin.once('close', () => stop('stdin closed'))
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
-  await server.connect(transport)
+  await server.connect(audit ? auditTransport(transport, { log: audit, transport: 'stdio' }) : transport)
   // Open the gateway session while the MCP client initialises: the first tool call then finds it ready.
   gateway.get().catch((error: unknown) => log(`gateway not ready yet: ${(error as Error).message}`))
-  log(
-    `ready (${readOnly ? 'read-only' : allowJobs.length > 0 ? `allow-list: ${allowJobs.join(', ')}` : 'any job may run'}); gateway ${settings.url}`,
-  )
+  log(`ready on stdio (${policyText}); gateway ${settings.url}`)
+  return undefined
+}
+
+/** Serves Streamable HTTP until SIGTERM/SIGINT; every MCP session shares the one gateway session. */
+async function serveOverHttp(
+  flags: ServeFlags,
+  env: NodeJS.ProcessEnv,
+  newServer: () => ReturnType<typeof createClawlinkMcpServer>,
+  audit: ReturnType<typeof openAudit>,
+  closeGateway: () => Promise<void>,
+  readyText: string,
+): Promise<number | undefined> {
+  let setup: ReturnType<typeof httpSetup>
+  try {
+    setup = httpSetup(flags, env)
+  } catch (error) {
+    if (!(error instanceof HttpSetupError)) throw error
+    log(`${error.message} [${error.code}]\nfix: ${error.remedy}`)
+    return error.code === 'HTTP_TOKEN_MISSING' || error.code === 'HTTP_TOKEN_FILE' ? 3 : 2
+  }
+  let endpoint: Awaited<ReturnType<typeof serveHttp>>
+  try {
+    endpoint = await serveHttp({ ...setup, createServer: newServer, audit, log })
+  } catch (error) {
+    log(`cannot listen on ${setup.address.host}:${setup.address.port}: ${(error as Error).message}`)
+    await closeGateway()
+    return 1
+  }
+  let stopping = false
+  const stop = (why: string): void => {
+    if (stopping) return
+    stopping = true
+    log(`stopping (${why})`)
+    const hardStop = setTimeout(() => process.exit(0), 3000)
+    hardStop.unref()
+    void Promise.allSettled([endpoint.close(), closeGateway()]).then(() => {
+      audit?.close()
+      process.exit(0)
+    })
+  }
+  process.once('SIGTERM', () => stop('SIGTERM'))
+  process.once('SIGINT', () => stop('SIGINT'))
+  log(`ready on ${endpoint.url} (${readyText})`)
   return undefined
 }

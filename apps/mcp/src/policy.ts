@@ -1,5 +1,6 @@
 import type { ResolvedJob } from '@clawlink/client'
 import { looksLikeJobId } from '@clawlink/protocol'
+import { noteAuditJob } from './audit.js'
 import { ToolRefusal } from './present.js'
 
 /** What the operator allows the assistant (flags and env of clawlink-mcp). */
@@ -23,6 +24,7 @@ export function isAllowed(policy: McpPolicy, job: { id: string; name: string | u
 
 /** Throws the refusal the assistant sees when the allow-list does not admit `job`. */
 export function assertAllowed(policy: McpPolicy, job: ResolvedJob): void {
+  noteAuditJob(job)
   if (isAllowed(policy, job)) return
   throw new ToolRefusal(
     `Job "${job.name ?? job.id}" (${job.id}) is not in this server's allow-list, so it was not run. Allowed jobs: ${policy.allowJobs.join(', ')}. If it should be runnable, the user adds it to the --allow-job arguments (or CLAWLINK_MCP_ALLOW_JOBS) in the MCP client's configuration for clawlink-mcp.`,

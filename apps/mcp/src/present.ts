@@ -1,6 +1,7 @@
 import { escapeControlChars } from '@clawlink/client'
 import { approveCommand, GatewayError } from '@clawlink/protocol'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+import { noteAuditCode } from './audit.js'
 
 /** Thrown inside a tool to return an isError result whose text tells the assistant what to do. */
 export class ToolRefusal extends Error {
@@ -70,6 +71,7 @@ export function resultOf(structuredContent: Record<string, unknown>): CallToolRe
 
 /** An isError result. */
 export function failure(error: unknown): CallToolResult {
+  noteAuditCode(errorCode(error))
   return { isError: true, content: [{ type: 'text', text: errorText(error) }] }
 }
 

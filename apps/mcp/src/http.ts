@@ -1,0 +1,229 @@
+import { randomUUID } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
+import { type AuditLog, auditTransport } from './audit.js'
+import { bearerMatches, createRequestGuard, type ListenAddress, type RequestGuard } from './http-guard.js'
+
+/** Options of {@link serveHttp}. */
+export interface HttpServeOptions {
+  address: ListenAddress
+  token: string
+  allowOrigins: string[]
+  /** A session with no request for this long is closed. */
+  idleTimeoutMs: number
+  /** Larger request bodies are answered 413 (default 1 MiB). */
+  maxBodyBytes?: number
+  /** At most this many live sessions (default 100); an initialize beyond it is answered 503. */
+  maxSessions?: number
+  /** A new McpServer for one MCP session; every session shares the one gateway session behind it. */
+  createServer: () => McpServer
+  audit: AuditLog | undefined
+  log: (message: string) => void
+}
+
+/** A running Streamable HTTP endpoint. */
+export interface HttpEndpoint {
+  url: string
+  port: number
+  sessionCount(): number
+  close(): Promise<void>
+}
+
+interface Session {
+  transport: WebStandardStreamableHTTPServerTransport
+  server: McpServer
+  inFlight: number
+  lastActive: number
+}
+
+const DEFAULT_MAX_BODY = 1024 * 1024
+const FORWARDED = ['accept', 'content-type', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id']
+
+function plain(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent) return void res.end()
+  const body = JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null })
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body)
+}
+
+/** Reads a body up to `limit` bytes; undefined when it is larger (the socket is then left to be closed). */
+async function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  if (Number(req.headers['content-length'] ?? 0) > limit) return undefined
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > limit) return undefined
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/** Streams a web Response (JSON or an SSE stream) to the node response; a client gone cancels the stream. */
+async function pipeResponse(response: Response, res: ServerResponse): Promise<void> {
+  const headers: Record<string, string> = {}
+  response.headers.forEach((value, key) => {
+    headers[key] = value
+  })
+  res.writeHead(response.status, headers)
+  if (!response.body) return void res.end()
+  const reader = response.body.getReader()
+  res.once('close', () => void reader.cancel().catch(() => undefined))
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      if (!res.write(value)) await new Promise((r) => res.once('drain', r).once('close', r))
+    }
+  } catch {
+    // the client went away, or the transport closed the stream
+  } finally {
+    res.end()
+  }
+}
+
+function isInitialize(body: unknown): boolean {
+  const messages = Array.isArray(body) ? body : [body]
+  return messages.some((m) => (m as { method?: unknown } | null)?.method === 'initialize')
+}
+
+function webRequest(req: IncomingMessage, port: number): Request {
+  const headers = new Headers()
+  for (const name of FORWARDED) {
+    const value = req.headers[name]
+    if (typeof value === 'string') headers.set(name, value)
+  }
+  return new Request(`http://127.0.0.1:${port}${req.url ?? '/mcp'}`, { method: req.method ?? 'GET', headers })
+}
+
+/**
+ * Serves MCP's Streamable HTTP at `/mcp` on node:http: checks Host and Origin (403), the bearer token (401) and
+ * the body size (413) before the SDK's web-standard transport sees a request; one McpServer per MCP session,
+ * created on `initialize`, closed after `idleTimeoutMs` without a request, on DELETE, or by {@link HttpEndpoint.close}.
+ */
+export async function serveHttp(options: HttpServeOptions): Promise<HttpEndpoint> {
+  const sessions = new Map<string, Session>()
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY
+  let guard: RequestGuard | undefined
+  let port = options.address.port
+
+  const drop = (id: string, why: string): void => {
+    const session = sessions.get(id)
+    if (!session) return
+    sessions.delete(id)
+    options.log(`session ${id.slice(0, 8)} closed (${why}); ${sessions.size} open`)
+    void Promise.allSettled([session.transport.close(), session.server.close()])
+  }
+
+  const openSession = async (): Promise<Session> => {
+    const server = options.createServer()
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        sessions.set(id, session)
+        options.log(`session ${id.slice(0, 8)} opened; ${sessions.size} open`)
+      },
+      onsessionclosed: (id) => drop(id, 'the client ended it'),
+      maxRequestBodySize: maxBody,
+    })
+    const session: Session = { transport, server, inFlight: 0, lastActive: Date.now() }
+    await server.connect(
+      options.audit ? auditTransport(transport, { log: options.audit, transport: 'http' }) : transport,
+    )
+    return session
+  }
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = (req.url ?? '').split('?')[0] ?? ''
+    if (!guard?.hostAllowed(req.headers.host)) return plain(res, 403, 'Forbidden: Host not allowed')
+    if (!guard.originAllowed(req.headers.origin)) return plain(res, 403, 'Forbidden: Origin not allowed')
+    // No OAuth here: a client probing for OAuth metadata learns so at once (and keeps using its bearer header).
+    if (path.startsWith('/.well-known/'))
+      return plain(res, 404, 'Not found: this server takes a bearer token, no OAuth')
+    if (!bearerMatches(req.headers.authorization, options.token))
+      return plain(res, 401, 'Unauthorized: a valid bearer token is required', {
+        'www-authenticate': 'Bearer realm="clawlink-mcp"',
+      })
+    if (path !== '/mcp') return plain(res, 404, 'Not found: the MCP endpoint is /mcp')
+    if (!['GET', 'POST', 'DELETE'].includes(req.method ?? ''))
+      return plain(res, 405, 'Method not allowed', { allow: 'GET, POST, DELETE' })
+    let parsedBody: unknown
+    if (req.method === 'POST') {
+      const text = await readBody(req, maxBody)
+      if (text === undefined)
+        return plain(res, 413, `Payload too large: at most ${maxBody} bytes`, { connection: 'close' })
+      try {
+        parsedBody = JSON.parse(text)
+      } catch {
+        return plain(res, 400, 'Parse error: the body is not JSON')
+      }
+    }
+    const id = req.headers['mcp-session-id']
+    let session = typeof id === 'string' ? sessions.get(id) : undefined
+    if (typeof id === 'string' && !session) return plain(res, 404, 'Session not found: initialize again')
+    if (!session) {
+      if (req.method !== 'POST' || !isInitialize(parsedBody))
+        return plain(res, 400, 'Bad request: no mcp-session-id; send initialize first')
+      if (sessions.size >= (options.maxSessions ?? 100))
+        return plain(res, 503, 'Too many sessions: close idle clients and retry', { 'retry-after': '60' })
+      session = await openSession()
+    }
+    // A GET is the long-lived notification stream: it does not keep a session from expiring.
+    const counted = req.method !== 'GET'
+    if (counted) session.inFlight++
+    session.lastActive = Date.now()
+    try {
+      const response = await session.transport.handleRequest(webRequest(req, port), { parsedBody })
+      await pipeResponse(response, res)
+    } finally {
+      if (counted) session.inFlight--
+      session.lastActive = Date.now()
+      if (!session.transport.sessionId) void session.server.close() // an initialize that failed
+    }
+  }
+
+  const http: Server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      options.log(`HTTP request failed: ${(error as Error).message}`)
+      plain(res, 500, 'Internal error')
+    })
+  })
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject)
+    http.listen(options.address.port, options.address.host, () => resolve())
+  })
+  port = (http.address() as AddressInfo).port
+  guard = createRequestGuard(options.address, port, options.allowOrigins)
+
+  const sweep = setInterval(
+    () => {
+      const now = Date.now()
+      for (const [id, s] of sessions)
+        if (s.inFlight === 0 && now - s.lastActive >= options.idleTimeoutMs)
+          drop(id, `idle for ${Math.round((now - s.lastActive) / 1000)} s`)
+    },
+    Math.max(100, Math.min(options.idleTimeoutMs / 4, 30_000)),
+  )
+  sweep.unref()
+
+  const host = options.address.host.includes(':') ? `[${options.address.host}]` : options.address.host
+  return {
+    url: `http://${host}:${port}/mcp`,
+    port,
+    sessionCount: () => sessions.size,
+    async close() {
+      clearInterval(sweep)
+      for (const id of [...sessions.keys()]) drop(id, 'server stopping')
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve())
+        http.closeAllConnections()
+      })
+    },
+  }
+}
