@@ -240,3 +240,36 @@ describe('audit log rotation', () => {
     expect(readLines(join(bounded, 'audit.jsonl')).at(-1)?.arguments).toEqual({ i: 499 })
   })
 })
+
+describe('the audit log and confirmation', () => {
+  it('records a run the user declined as refused (DECLINED), with the job it was about', async () => {
+    const { Client } = await import('@modelcontextprotocol/sdk/client/index.js')
+    const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js')
+    const { ElicitRequestSchema } = await import('@modelcontextprotocol/sdk/types.js')
+    const { BIN, sandboxEnv } = await import('./helpers.js')
+    const gw = await fake({ flavor: '9.6', jobs: [{ name: 'ask-first' }] })
+    const box = sandboxEnv(gw.token ?? '')
+    const log = join(box.home, 'audit.jsonl')
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, '--url', gw.url, '--token-file', box.tokenFile, '--confirm', '--audit-log', log],
+      env: box.env,
+      stderr: 'pipe',
+    })
+    const client = new Client({ name: 'declines', version: '1.2.3' }, { capabilities: { elicitation: {} } })
+    client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'decline' as const }))
+    await client.connect(transport)
+    cleanups.push(() => client.close())
+    const r = await client.callTool({ name: 'run_cron_job', arguments: { job: 'ask-first' } })
+    expect(r.isError).toBe(true)
+    const [line] = await lines(log, 1)
+    expect(line).toMatchObject({
+      tool: 'run_cron_job',
+      outcome: 'refused',
+      code: 'DECLINED',
+      job: { name: 'ask-first' },
+      client: { name: 'declines', version: '1.2.3' },
+    })
+    expect(gw.requests('cron.run')).toHaveLength(0)
+  })
+})
