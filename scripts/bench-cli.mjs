@@ -48,7 +48,7 @@ try {
     floor.push(timed(process.execPath, ['-e', '0']))
     await sleep(300)
     mine.push(timed(process.execPath, args, { env: ours }))
-    // cron.run is limited to 30 per minute per actor on 9.x (PROTOCOL.md §7.5), and a run must finish first.
+    // cron.run is limited to 30 per minute per actor on 9.x (docs/protocol.md §7.5), and a run must finish first.
     await sleep(2500)
     theirs.push(timed(install.node, officialArgs, { env: official, cwd: gw.dir }))
     await sleep(2500)

@@ -5,7 +5,7 @@
 //   CLAWLINK_GATEWAYS=/work/gateways.json node scripts/bench-handshake.mjs [--runs 30] [--version 2026.9.6]
 //     [--peer-dir /tmp/clawlink-bench-peer] [--peer-node /path/to/node24] [--write]
 //
-// The peer library needs Node >= 22.19, so it runs in a child process on that Node (REAL-GATEWAY.md §2);
+// The peer library needs Node >= 22.19, so it runs in a child process on that Node (docs/testing.md §1.2);
 // install it outside the repo: `npm install --prefix /tmp/clawlink-bench-peer @openclaw/gateway-client@2026.9.1`.
 import { execFileSync } from 'node:child_process'
 import { generateKeyPairSync, sign } from 'node:crypto'

@@ -40,7 +40,10 @@ async function addJobs(gw, count) {
         payload: { kind: 'systemEvent', text: `filler ${done + i}` },
       },
     }))
-    await gatewayRpc({ url: gw.url, token: gw.token, signer: createEphemeralSigner(), timeoutMs: 60_000 }, calls)
+    await gatewayRpc(
+      { url: gw.url, token: gw.token, signer: createEphemeralSigner(), timeoutMs: 60_000 },
+      calls,
+    )
     if (done % 500 === 0) process.stderr.write(`  ${gw.version}: ${done}/${count} extra jobs\n`)
   }
 }
@@ -54,7 +57,11 @@ async function measure(version) {
       const id = await addModelFreeJob(gw, 'scale-target', 'scale')
       const tokenFile = join(work, `token-${gw.port}`)
       writeFileSync(tokenFile, gw.token, { mode: 0o600 })
-      const env = { ...process.env, CLAWLINK_HOME: join(work, `profile-${gw.port}`), OPENCLAW_STATE_DIR: join(work, 'none') }
+      const env = {
+        ...process.env,
+        CLAWLINK_HOME: join(work, `profile-${gw.port}`),
+        OPENCLAW_STATE_DIR: join(work, 'none'),
+      }
       const base = [join(root, 'apps/cli/dist/clawlink.mjs'), 'cron', 'run']
       const conn = ['--url', gw.url, '--token-file', tokenFile]
       setups.push({ gw, id, env, byName: [...base, 'scale-target', ...conn], byId: [...base, id, ...conn] })
@@ -63,7 +70,10 @@ async function measure(version) {
     for (const s of setups) timed(process.execPath, s.byName, { env: s.env }) // pairs the device: not measured
     const samples = { small: { name: [], id: [] }, big: { name: [], id: [] } }
     for (let i = 0; i < runs; i++) {
-      for (const [label, s] of [['small', setups[0]], ['big', setups[1]]]) {
+      for (const [label, s] of [
+        ['small', setups[0]],
+        ['big', setups[1]],
+      ]) {
         samples[label].name.push(timed(process.execPath, s.byName, { env: s.env }).wallMs)
         await sleep(300) // let the run finish: a second cron.run would answer already-running
         samples[label].id.push(timed(process.execPath, s.byId, { env: s.env }).wallMs)
@@ -85,7 +95,9 @@ for (const { version, samples } of results) {
   for (const how of ['name', 'id']) {
     const a = summarise(samples.small[how])
     const b = summarise(samples.big[how])
-    rows.push(`| ${version} | by ${how} | ${a.p50.toFixed(0)} | ${b.p50.toFixed(0)} | ${(b.p50 / a.p50).toFixed(2)} × |`)
+    rows.push(
+      `| ${version} | by ${how} | ${a.p50.toFixed(0)} | ${b.p50.toFixed(0)} | ${(b.p50 / a.p50).toFixed(2)} × |`,
+    )
   }
 }
 const body = [

@@ -11,7 +11,12 @@ import { parseArgs } from 'node:util'
 import { Client } from '../apps/mcp/node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.js'
 import { StdioClientTransport } from '../apps/mcp/node_modules/@modelcontextprotocol/sdk/dist/esm/client/stdio.js'
 import { createGatewayClient } from '../packages/client/dist/index.js'
-import { addModelFreeJob, createEphemeralSigner, startGateway, stopGateway } from '../packages/testkit/dist/harness/index.js'
+import {
+  addModelFreeJob,
+  createEphemeralSigner,
+  startGateway,
+  stopGateway,
+} from '../packages/testkit/dist/harness/index.js'
 import { gitRev, machine, root, sleep, summarise, timed, writeSection } from './bench-lib.mjs'
 
 const { values } = parseArgs({
@@ -38,7 +43,15 @@ try {
     join(work, 'token'),
   ]
 
-  const cli = [join(root, 'apps/cli/dist/clawlink.mjs'), 'cron', 'list', '--url', gw.url, '--token-file', join(work, 'token')]
+  const cli = [
+    join(root, 'apps/cli/dist/clawlink.mjs'),
+    'cron',
+    'list',
+    '--url',
+    gw.url,
+    '--token-file',
+    join(work, 'token'),
+  ]
   timed(process.execPath, cli, { env }) // pairs the profile's device once: not measured
 
   /** Spawn → initialize → first list_cron_jobs result, with the profile already paired. */

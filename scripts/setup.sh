@@ -24,7 +24,7 @@ if ! command -v pnpm >/dev/null || [ "$(pnpm --version 2>/dev/null)" != "$PNPM_V
   npm i -g --no-audit --no-fund --loglevel=error "pnpm@$PNPM_VERSION" >/dev/null
 fi
 
-# keytar and pkcs11js compile from source here; node-gyp must use this Node's headers, not download them (TOOLING.md §2).
+# keytar and pkcs11js compile from source here; node-gyp must use this Node's headers, not download them (docs/testing.md §2).
 export npm_config_nodedir="${npm_config_nodedir:-$(node -p "require('path').resolve(process.execPath, '../..')")}"
 say "pnpm install"
 pnpm install --frozen-lockfile --reporter=append-only 2>&1 | grep -vE "^(Progress|Packages:)" | tail -5 >&2

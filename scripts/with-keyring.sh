@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs CMD inside a private D-Bus session with an unlocked gnome-keyring Secret Service (TOOLING.md §3).
+# Runs CMD inside a private D-Bus session with an unlocked gnome-keyring Secret Service (docs/testing.md §3).
 # Nothing is D-Bus-activated (no service dirs), the daemon's files stay in a temp dir, it is stopped by PID.
 # Exit: CMD's status; 95 keyring unlock failed; 96 never ready; 124 timeout.
 set -euo pipefail

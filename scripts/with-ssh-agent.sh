@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs CMD with a private OpenSSH agent on a temp socket (SSH_AUTH_SOCK), stopped by its PID afterwards
-# (TOOLING.md §4). Exits with CMD's status.
+# (docs/testing.md §4). Exits with CMD's status.
 set -euo pipefail
 command -v ssh-agent >/dev/null || { echo "with-ssh-agent: ssh-agent not installed (apt-get install openssh-client)" >&2; exit 97; }
 d=$(mktemp -d /tmp/clawlink-agent.XXXXXX)

@@ -27,7 +27,7 @@ describe.skipIf(skipReason !== undefined)(
         )
 
         // A read-only command first: on 2026.5.7 the official CLI then fails `cron run` (scope upgrade needs a
-        // human, PROTOCOL.md §5.9). clawlink asks the same scopes every time, so the run below must succeed.
+        // human, docs/protocol.md §5.9). clawlink asks the same scopes every time, so the run below must succeed.
         const list = await runCli(['cron', 'list', '--json', ...conn], box.env)
         expect(list.code, list.stderr).toBe(EXIT.OK)
         expect(JSON.parse(list.stdout)).toMatchObject({ ok: true })

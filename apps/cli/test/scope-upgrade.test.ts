@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { EXIT } from '../src/exit-codes.js'
 import { runCli, sandbox } from './helpers.js'
 
-// The seed's trap (PROTOCOL.md §5.4, §5.9): a device first paired read-only, then asked for admin. 2026.5.7
+// The seed's trap (docs/protocol.md §5.4, §5.9): a device first paired read-only, then asked for admin. 2026.5.7
 // never approves that upgrade silently; 3.13 and 9.6 do on loopback. clawlink must name the requestId and the
 // approve command, and work once it is approved.
 const { gateways, skipReason } = realGatewaysOrSkip()
@@ -50,7 +50,7 @@ describe.skipIf(skipReason !== undefined)(
         expect(requestId, first.stderr).toBeDefined()
         expect(first.stderr).toMatch(/scope upgrade pending/)
 
-        // An admin approves it (device.pair.approve, PROTOCOL.md §5.5), then the same command works first try.
+        // An admin approves it (device.pair.approve, docs/protocol.md §5.5), then the same command works first try.
         await gatewayRpc(
           {
             url: gw.url,

@@ -12,7 +12,7 @@ export type ReconnectOptions = {
 
 /**
  * Delay before reconnect attempt `attempt` (0-based): doubling from `initialDelayMs`, capped, with positive
- * jitter like `@openclaw/gateway-client` (PROTOCOL.md §8); never above `maxDelayMs`.
+ * jitter like `@openclaw/gateway-client` (docs/protocol.md §8); never above `maxDelayMs`.
  */
 export function backoffDelayMs(
   attempt: number,

@@ -28,7 +28,7 @@ export interface ConnectorOptions {
   password: string | undefined
   /** Present when a signer is: tokens are stored for (this gateway, this device, this role). */
   tokens: { store: DeviceTokenStore; key: DeviceTokenKey } | undefined
-  /** A stored device token is retried after a shared-token mismatch only on loopback or pinned wss:// (§5.6). */
+  /** A stored device token is retried after a shared-token mismatch only on loopback or pinned wss:// (docs/protocol.md §5.6). */
   trustedEndpoint: boolean
   startingRetry: StartingRetryOptions
   onProgress: (event: ConnectProgress) => void

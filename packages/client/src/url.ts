@@ -10,7 +10,7 @@ function ipv4Parts(host: string): number[] | undefined {
 export function isPrivateHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
   if (host === 'localhost' || host.endsWith('.localhost')) return true
-  // PROTOCOL.md §6.3: 9.6 accepts loopback, private IP literals, `.local` and `*.ts.net` for plaintext ws://.
+  // docs/protocol.md §6.3: 9.6 accepts loopback, private IP literals, `.local` and `*.ts.net` for plaintext ws://.
   if (host.endsWith('.local') || host.endsWith('.ts.net')) return true
   const v4 = ipv4Parts(host)
   if (v4) {
@@ -74,7 +74,7 @@ export function checkGatewayUrl(
   }
   const pins = options.tlsFingerprints ?? []
   if (pins.length > 0 && parsed.protocol !== 'wss:') {
-    // PROTOCOL.md §10: a pin with a non-wss URL is a configuration error.
+    // docs/protocol.md §10: a pin with a non-wss URL is a configuration error.
     throw new ClientError('TLS_PIN_REQUIRES_WSS', 'a TLS fingerprint pin requires a wss:// gateway URL', {
       remedy: `Use wss://${parsed.host} or drop the fingerprint.`,
     })

@@ -10,7 +10,7 @@ type Factory = (options: Record<string, unknown>) => DeviceSigner | Promise<Devi
 
 /**
  * Imports only the chosen back-end (`await import()`), so `cron run` with the file signer never loads keytar
- * or an agent client (TOOLING.md §8), and builds the signer. `none` → undefined (token-only connection).
+ * or an agent client (docs/testing.md §8), and builds the signer. `none` → undefined (token-only connection).
  * @throws ConfigError for plug-in problems; SignerError from the back-end itself
  */
 export async function loadSigner(

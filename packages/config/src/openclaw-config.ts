@@ -14,7 +14,7 @@ function first(env: Env, ...names: string[]): string | undefined {
   return undefined
 }
 
-/** OpenClaw's state dir, first match wins (PROTOCOL.md §6.1); `~` expanded as OpenClaw does. */
+/** OpenClaw's state dir, first match wins (docs/protocol.md §6.1); `~` expanded as OpenClaw does. */
 export function openclawStateDir(env: Env): string {
   const explicit = first(env, 'OPENCLAW_STATE_DIR', 'CLAWDBOT_STATE_DIR')
   if (explicit) return expandHome(explicit, env)
@@ -28,7 +28,7 @@ export function openclawStateDir(env: Env): string {
   return preferred
 }
 
-/** OpenClaw's config file: `OPENCLAW_CONFIG_PATH`, else `<stateDir>/openclaw.json` or a legacy name (§6.2). */
+/** OpenClaw's config file: `OPENCLAW_CONFIG_PATH`, else `<stateDir>/openclaw.json` or a legacy name (docs/protocol.md §6.2). */
 export function openclawConfigPath(env: Env): string {
   const explicit = first(env, 'OPENCLAW_CONFIG_PATH', 'CLAWDBOT_CONFIG_PATH')
   if (explicit) return expandHome(explicit, env)

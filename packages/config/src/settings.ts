@@ -122,7 +122,7 @@ function resolveTarget(flags: SettingsFlags, ctx: SecretContext, remote: boolean
   return target
 }
 
-/** Pin source order (PROTOCOL.md §10): explicit, then remote.tlsFingerprint, then a local gateway's own cert. */
+/** Pin source order (docs/protocol.md §10): explicit, then remote.tlsFingerprint, then a local gateway's own cert. */
 function resolvePins(
   flags: SettingsFlags,
   target: Target,

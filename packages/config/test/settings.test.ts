@@ -52,7 +52,7 @@ describe('resolveSettings: URL', () => {
     expect(s.token).toBe(SECRET)
     expect(s.tokenSource).toBe('gateway.auth.token in openclaw.json')
   })
-  it('flag > env > remote config > port (PROTOCOL.md §6.3)', async () => {
+  it('flag > env > remote config > port (docs/protocol.md §6.3)', async () => {
     const { env } = sandbox(
       `{ gateway: { mode: 'remote', port: 1, remote: { url: 'wss://gw.example:443' } } }`,
     )

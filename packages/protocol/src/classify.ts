@@ -24,14 +24,14 @@ export function isSafeGatewayId(id: unknown): id is string {
   return typeof id === 'string' && /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(id)
 }
 
-/** The command an operator runs on the gateway host to approve a pending request (§5.4). */
+/** The command an operator runs on the gateway host to approve a pending request (docs/protocol.md §5.4). */
 export function approveCommand(requestId: string | undefined): string {
   return isSafeGatewayId(requestId)
     ? `openclaw devices approve ${requestId}`
     : 'openclaw devices list, then openclaw devices approve <requestId>'
 }
 
-// recommendedNextStep values (PROTOCOL.md §5.1) → what the operator should do.
+// recommendedNextStep values (docs/protocol.md §5.1) → what the operator should do.
 const NEXT_STEP_REMEDY: Record<string, string> = {
   update_auth_credentials:
     "use this gateway's gateway.auth.token: put it in a file and pass --token-file, or set OPENCLAW_GATEWAY_TOKEN",
@@ -72,7 +72,7 @@ const AUTH_REMEDY: Partial<Record<GatewayErrorCode, string>> = {
     'too many failed logins from this address: wait for the lockout to end (about 5 minutes), then retry with the right token',
 }
 
-// Device-proof failures (PROTOCOL.md §4.3).
+// Device-proof failures (docs/protocol.md §4.3).
 const DEVICE_CODES: Record<string, [GatewayErrorCode, string]> = {
   DEVICE_AUTH_SIGNATURE_EXPIRED: [
     'DEVICE_SIGNATURE_EXPIRED',
@@ -141,7 +141,7 @@ type BaseInit = {
 
 /**
  * Maps a gateway `res.error` of any version (v3 text or v4 details) to one typed error with a one-line fix
- * (PROTOCOL.md §1.3, §4.3, §5, §7.2, §7.5, §11).
+ * (docs/protocol.md §1.3, §4.3, §5, §7.2, §7.5, §11).
  */
 export function classifyGatewayError(error: WireError, context: ClassifyContext = {}): GatewayError {
   const details = error.details && typeof error.details === 'object' ? error.details : {}
@@ -157,7 +157,7 @@ export function classifyGatewayError(error: WireError, context: ClassifyContext 
   const make = (code: GatewayErrorCode, remedy: string, extra: Partial<GatewayErrorInit> = {}) =>
     new GatewayError({ ...base, code, message, remedy, ...extra })
 
-  // Missing scope: v3 INVALID_REQUEST "missing scope: X" and v4 FORBIDDEN + MISSING_SCOPE (§5.7).
+  // Missing scope: v3 INVALID_REQUEST "missing scope: X" and v4 FORBIDDEN + MISSING_SCOPE (docs/protocol.md §5.7).
   const scopeText = /^missing scope: (\S+)/.exec(message)?.[1]
   if (detailCode === 'MISSING_SCOPE' || scopeText) {
     const scope = str(details.missingScope) ?? scopeText ?? 'unknown'
@@ -168,7 +168,7 @@ export function classifyGatewayError(error: WireError, context: ClassifyContext 
       { missingScope: scope, message: `missing scope: ${scope}${method}` },
     )
   }
-  // Unknown cron job: v3 UNAVAILABLE "Error: unknown cron job id: X", v4 CRON_JOB_NOT_FOUND (§7.2).
+  // Unknown cron job: v3 UNAVAILABLE "Error: unknown cron job id: X", v4 CRON_JOB_NOT_FOUND (docs/protocol.md §7.2).
   const jobText = /unknown cron job id: (.+)$/.exec(message)?.[1]
   if (detailCode === 'CRON_JOB_NOT_FOUND' || jobText) {
     const jobId = str(details.jobId) ?? jobText?.trim()

@@ -1,4 +1,4 @@
-/** Our names for WebSocket close codes (PROTOCOL.md §8). */
+/** Our names for WebSocket close codes (docs/protocol.md §8). */
 export type CloseMeaningCode =
   | 'NORMAL_OR_HANDSHAKE_TIMEOUT'
   | 'PROTOCOL_MISMATCH'
@@ -41,7 +41,7 @@ const CLOSE_MEANINGS: Record<number, [CloseMeaningCode, string, boolean]> = {
   4001: ['AUTH_CHANGED', "the gateway's shared secret changed: reconnect with the new token", false],
 }
 
-/** Meaning of a WebSocket close code sent by (or observed from) the gateway (§8). */
+/** Meaning of a WebSocket close code sent by (or observed from) the gateway (docs/protocol.md §8). */
 export function describeCloseCode(
   code: number,
   reason?: string,

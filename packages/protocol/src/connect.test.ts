@@ -13,7 +13,7 @@ import {
 const client = { id: 'cli', mode: 'cli', version: '0.1.0', platform: 'linux' }
 
 describe('buildConnectParams', () => {
-  it('offers protocol 3..4 and keeps scope order (§2.4)', () => {
+  it('offers protocol 3..4 and keeps scope order (docs/protocol.md §2.4)', () => {
     const params = buildConnectParams({ client, scopes: CLAWLINK_SCOPES, auth: { token: 't' } })
     expect(params).toEqual({
       minProtocol: 3,
@@ -25,7 +25,7 @@ describe('buildConnectParams', () => {
       auth: { token: 't' },
     })
   })
-  it('drops empty auth fields and undefined optionals (v3 schemas are closed, §2.2)', () => {
+  it('drops empty auth fields and undefined optionals (v3 schemas are closed, docs/protocol.md §2.2)', () => {
     const params = buildConnectParams({
       client: { ...client, displayName: undefined },
       scopes: [],
@@ -61,7 +61,7 @@ describe('buildConnectParams', () => {
   })
 })
 
-describe('normalizeDeviceMetadata (§4.2)', () => {
+describe('normalizeDeviceMetadata (docs/protocol.md §4.2)', () => {
   it('lowercases ASCII only, trims, blanks to empty', () => {
     expect(normalizeDeviceMetadata(' Linux ')).toBe('linux')
     expect(normalizeDeviceMetadata('ÄBC-Linux')).toBe('Äbc-linux')

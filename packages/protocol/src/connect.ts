@@ -1,7 +1,7 @@
 import type { DeviceProof } from './device-auth.js'
 import { ProtocolError } from './errors.js'
 
-/** `client.id` values, union over 2026.3.13 … 2026.9.6; the gateway rejects anything else (§2.3). */
+/** `client.id` values, union over 2026.3.13 … 2026.9.6; the gateway rejects anything else (docs/protocol.md §2.3). */
 export const CLIENT_IDS = [
   'webchat-ui',
   'openclaw-control-ui',
@@ -23,15 +23,15 @@ export const CLIENT_IDS = [
 ] as const
 export type ClientId = (typeof CLIENT_IDS)[number]
 
-/** `client.mode` values, union over versions (§2.3; `worker` since 9.x). */
+/** `client.mode` values, union over versions (docs/protocol.md §2.3; `worker` since 9.x). */
 export const CLIENT_MODES = ['webchat', 'cli', 'ui', 'backend', 'node', 'probe', 'test', 'worker'] as const
 export type ClientMode = (typeof CLIENT_MODES)[number]
 
-/** Offer 3..4: v3 gateways (≤ 2026.5.7) negotiate 3, v4 gateways (≥ 2026.5.12) negotiate 4 (§2.4). */
+/** Offer 3..4: v3 gateways (≤ 2026.5.7) negotiate 3, v4 gateways (≥ 2026.5.12) negotiate 4 (docs/protocol.md §2.4). */
 export const DEFAULT_MIN_PROTOCOL = 3
 export const DEFAULT_MAX_PROTOCOL = 4
 
-/** Credentials sent in `connect.params.auth` (§2.2). */
+/** Credentials sent in `connect.params.auth` (docs/protocol.md §2.2). */
 export interface ConnectAuth {
   token?: string
   password?: string
@@ -39,7 +39,7 @@ export interface ConnectAuth {
   bootstrapToken?: string
 }
 
-/** Client description; id and mode come from closed enums (§2.3). */
+/** Client description; id and mode come from closed enums (docs/protocol.md §2.3). */
 export interface ClientInfo {
   id: string
   version: string
@@ -67,7 +67,7 @@ export interface ConnectParamsOptions {
   userAgent?: string
 }
 
-/** `connect` params exactly as the v3 closed schema accepts them (§2.2). */
+/** `connect` params exactly as the v3 closed schema accepts them (docs/protocol.md §2.2). */
 export interface ConnectParams {
   minProtocol: number
   maxProtocol: number
@@ -95,7 +95,7 @@ function optionalText(target: Record<string, unknown>, key: string, value: unkno
 
 /**
  * Builds `connect` params; unknown `client.id`/`client.mode` are refused here, with the allowed values,
- * rather than by the gateway after a round trip (§2.2, §2.3).
+ * rather than by the gateway after a round trip (docs/protocol.md §2.2, §2.3).
  * @throws ProtocolError INVALID_CLIENT_ID, INVALID_CLIENT_MODE, INVALID_PARAMS
  */
 export function buildConnectParams(options: ConnectParamsOptions): ConnectParams {

@@ -22,7 +22,7 @@ function editDistance(a: string, b: string): number {
 
 /**
  * Resolves a job reference the way users type it: an exact id, else an exact name (`cron.run` takes ids
- * only, §7.1). No match → up to 3 closest names (edit distance, case-insensitive; substrings first).
+ * only, docs/protocol.md §7.1). No match → up to 3 closest names (edit distance, case-insensitive; substrings first).
  */
 export function matchCronJob(jobs: readonly CronJob[], ref: string): CronJobMatch {
   const byId = jobs.find((j) => j.id === ref)
@@ -42,7 +42,7 @@ export function matchCronJob(jobs: readonly CronJob[], ref: string): CronJobMatc
   return { kind: 'none', suggestions: scored.slice(0, 3).map((s) => s.job) }
 }
 
-/** What identifies "my run" among cron events and run-log entries (§7.3). */
+/** What identifies "my run" among cron events and run-log entries (docs/protocol.md §7.3). */
 export interface CronRunRef {
   jobId: string
   /** The `runId` `cron.run` answered, when it did (5.7+). */
@@ -63,7 +63,7 @@ export interface CronRunCandidate {
 const RUN_TIME_SLACK_MS = 1000
 
 /**
- * The one rule for "is this my run" (§7.3): the runId when both sides have one; otherwise (3.13 has no runIds)
+ * The one rule for "is this my run" (docs/protocol.md §7.3): the runId when both sides have one; otherwise (3.13 has no runIds)
  * the job id and a run time at or after `notBeforeMs`, both on the GATEWAY's clock — comparing the gateway's
  * `runAtMs` with the local clock misses every run of a gateway whose clock lags.
  */

@@ -2,7 +2,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/** What `cron.run` answered (§7.2). */
+/** What `cron.run` answered (docs/protocol.md §7.2). */
 export interface CronRunResult {
   enqueued: boolean
   ran: boolean | undefined
@@ -28,7 +28,7 @@ export function optTimeMs(value: unknown): number | undefined {
   return n !== undefined && Math.abs(n) <= MAX_TIME_MS ? n : undefined
 }
 
-/** Parses a `cron.run` result: `{enqueued, runId}` or `{ran:false, reason}` (§7.2). */
+/** Parses a `cron.run` result: `{enqueued, runId}` or `{ran:false, reason}` (docs/protocol.md §7.2). */
 export function parseCronRunResult(payload: unknown): CronRunResult {
   const p = isRecord(payload) ? payload : {}
   return {
@@ -40,7 +40,7 @@ export function parseCronRunResult(payload: unknown): CronRunResult {
   }
 }
 
-/** A `cron` event (§7.3); `runId` is absent on 3.13. */
+/** A `cron` event (docs/protocol.md §7.3); `runId` is absent on 3.13. */
 export interface CronEvent {
   jobId: string
   action: string
@@ -75,7 +75,7 @@ export function parseCronEvent(payload: unknown): CronEvent | undefined {
   }
 }
 
-/** A cron job as listed by `cron.list` (§7.2), with the fields clients show. */
+/** A cron job as listed by `cron.list` (docs/protocol.md §7.2), with the fields clients show. */
 export interface CronJob {
   id: string
   name: string
@@ -87,7 +87,7 @@ export interface CronJob {
   raw: Record<string, unknown>
 }
 
-/** Parses one job (a `cron.list` entry or the `cron.get` result, §7.2); undefined without an id. */
+/** Parses one job (a `cron.list` entry or the `cron.get` result, docs/protocol.md §7.2); undefined without an id. */
 export function parseCronJob(value: unknown): CronJob | undefined {
   if (!isRecord(value)) return undefined
   const id = optString(value.id)
@@ -116,14 +116,14 @@ export function parseCronJobs(payload: unknown): CronJob[] {
   return out
 }
 
-/** Paging fields of `cron.list` and `cron.runs` results (§7.2): the next offset, or undefined at the end. */
+/** Paging fields of `cron.list` and `cron.runs` results (docs/protocol.md §7.2): the next offset, or undefined at the end. */
 export function nextPageOffset(payload: unknown, offset: number): number | undefined {
   if (!isRecord(payload) || payload.hasMore !== true) return undefined
   const next = payload.nextOffset
   return typeof next === 'number' && Number.isInteger(next) && next > offset ? next : undefined
 }
 
-/** What `cron.status` says (§7.2); a field the gateway did not send stays undefined. */
+/** What `cron.status` says (docs/protocol.md §7.2); a field the gateway did not send stays undefined. */
 export interface CronStatus {
   enabled: boolean | undefined
   jobs: number | undefined
@@ -147,7 +147,7 @@ export function parseCronStatus(payload: unknown): CronStatus {
   }
 }
 
-/** A `cron.runs` entry (§7.2). */
+/** A `cron.runs` entry (docs/protocol.md §7.2). */
 export interface CronRunEntry {
   ts: number | undefined
   jobId: string | undefined
@@ -178,7 +178,7 @@ export function parseCronRuns(payload: unknown): CronRunEntry[] {
   }))
 }
 
-/** Whether a finished run succeeded: v4 `completionStatus`, else `status === 'ok'` (§7.2, §7.3). */
+/** Whether a finished run succeeded: v4 `completionStatus`, else `status === 'ok'` (docs/protocol.md §7.2, §7.3). */
 export function runSucceeded(run: {
   status?: string | undefined
   completionStatus?: string | undefined
@@ -187,7 +187,7 @@ export function runSucceeded(run: {
   return run.status === 'ok'
 }
 
-/** A cron schedule as people read it: `every 1h`, `cron 0 3 * * * (UTC)`, `at …` (§7.1 schedule kinds). */
+/** A cron schedule as people read it: `every 1h`, `cron 0 3 * * * (UTC)`, `at …` (docs/protocol.md §7.1 schedule kinds). */
 export function describeCronSchedule(schedule: unknown): string {
   if (!isRecord(schedule)) return '-'
   const { kind, everyMs, expr, tz, at } = schedule

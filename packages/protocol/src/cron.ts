@@ -1,6 +1,6 @@
 import { ProtocolError } from './errors.js'
 
-/** `cron.run` modes; `if-enabled` exists on v4 gateways only (PROTOCOL.md §7.1). */
+/** `cron.run` modes; `if-enabled` exists on v4 gateways only (docs/protocol.md §7.1). */
 export const CRON_RUN_MODES = ['force', 'due', 'if-enabled'] as const
 export type CronRunMode = (typeof CRON_RUN_MODES)[number]
 
@@ -8,7 +8,7 @@ function bad(message: string): never {
   throw new ProtocolError('INVALID_PARAMS', message)
 }
 
-// Ids match `^[^/\\]+$` on the gateway (§7.1, cron.runs); refuse the rest before sending.
+// Ids match `^[^/\\]+$` on the gateway (docs/protocol.md §7.1, cron.runs); refuse the rest before sending.
 function checkId(value: unknown, field: string): string {
   if (typeof value !== 'string' || value.trim().length === 0) bad(`${field} must be a non-empty string`)
   if (/[/\\]/.test(value)) bad(`${field} must not contain "/" or "\\"`)
@@ -33,7 +33,7 @@ export interface CronRunOptions {
 }
 
 /**
- * `cron.run` params: `{id}` or `{jobId}` (never both, never a name) and an optional mode (§7.1, §12.2 #16).
+ * `cron.run` params: `{id}` or `{jobId}` (never both, never a name) and an optional mode (docs/protocol.md §7.1, §12.2 #16).
  * @throws ProtocolError INVALID_PARAMS
  */
 export function buildCronRunParams(options: CronRunOptions): {
@@ -49,7 +49,7 @@ export function buildCronRunParams(options: CronRunOptions): {
   return { ...params, mode }
 }
 
-/** Options of {@link buildCronListParams} (§7.1). */
+/** Options of {@link buildCronListParams} (docs/protocol.md §7.1). */
 export interface CronListOptions {
   includeDisabled?: boolean
   limit?: number
@@ -67,7 +67,7 @@ function checkInt(value: unknown, field: string, min: number, max: number): numb
   return value
 }
 
-/** `cron.list` params; limit 1..200 (§7.1). @throws ProtocolError INVALID_PARAMS */
+/** `cron.list` params; limit 1..200 (docs/protocol.md §7.1). @throws ProtocolError INVALID_PARAMS */
 export function buildCronListParams(options: CronListOptions = {}): CronListOptions {
   const out: CronListOptions = {}
   if (options.includeDisabled !== undefined) out.includeDisabled = options.includeDisabled === true
@@ -92,7 +92,7 @@ export function buildCronListParams(options: CronListOptions = {}): CronListOpti
   return out
 }
 
-/** Options of {@link buildCronRunsParams} (§7.1). */
+/** Options of {@link buildCronRunsParams} (docs/protocol.md §7.1). */
 export interface CronRunsOptions {
   id?: string
   jobId?: string
@@ -102,7 +102,7 @@ export interface CronRunsOptions {
   sortDir?: 'asc' | 'desc'
 }
 
-/** `cron.runs` params for one job, or for all jobs when no id is given (§7.1). */
+/** `cron.runs` params for one job, or for all jobs when no id is given (docs/protocol.md §7.1). */
 export function buildCronRunsParams(options: CronRunsOptions = {}): Record<string, unknown> {
   const out: Record<string, unknown> =
     options.id === undefined && options.jobId === undefined
@@ -123,12 +123,12 @@ export function buildCronRunsParams(options: CronRunsOptions = {}): Record<strin
   return out
 }
 
-/** `cron.get` params (9.x, §7.1): `{id}`. @throws ProtocolError INVALID_PARAMS */
+/** `cron.get` params (9.x, docs/protocol.md §7.1): `{id}`. @throws ProtocolError INVALID_PARAMS */
 export function buildCronGetParams(id: string): { id: string } {
   return { id: checkId(id, 'id') }
 }
 
-/** `cron.status` takes an empty object (§7.1). */
+/** `cron.status` takes an empty object (docs/protocol.md §7.1). */
 export function buildCronStatusParams(): Record<string, never> {
   return {}
 }

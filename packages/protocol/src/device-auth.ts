@@ -3,10 +3,10 @@ import { base64UrlEncode, deriveDeviceId, utf8Encode } from './encoding.js'
 import { ProtocolError } from './errors.js'
 import { assertSignature, type DeviceSigner } from './signer.js'
 
-// The signed device proof of `connect` (§4): payload strings, normalisation and the device block. Its golden
+// The signed device proof of `connect` (docs/protocol.md §4): payload strings, normalisation and the device block. Its golden
 // vectors are in ../vectors/device-auth.json.
 
-/** The signed `device` block of connect params (§2.2, §4.1). */
+/** The signed `device` block of connect params (docs/protocol.md §2.2, §4.1). */
 export interface DeviceProof {
   id: string
   publicKey: string
@@ -15,7 +15,7 @@ export interface DeviceProof {
   nonce: string
 }
 
-/** Fields of the device-auth payload (§4.2). */
+/** Fields of the device-auth payload (docs/protocol.md §4.2). */
 export interface DeviceAuthFields {
   deviceId: string
   clientId: string
@@ -29,19 +29,19 @@ export interface DeviceAuthFields {
   deviceFamily?: unknown
 }
 
-/** Trim, then lowercase ASCII A–Z only; non-strings and blanks become '' (§4.2 `normalizeDeviceMetadataForAuth`). */
+/** Trim, then lowercase ASCII A–Z only; non-strings and blanks become '' (docs/protocol.md §4.2 `normalizeDeviceMetadataForAuth`). */
 export function normalizeDeviceMetadata(value: unknown): string {
   if (typeof value !== 'string') return ''
   return value.trim().replace(/[A-Z]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) + 32))
 }
 
-/** The token field of the signed payload: `token ?? deviceToken ?? bootstrapToken ?? ''`, raw (§4.2). */
+/** The token field of the signed payload: `token ?? deviceToken ?? bootstrapToken ?? ''`, raw (docs/protocol.md §4.2). */
 export function signatureToken(auth?: ConnectAuth): string {
   return auth?.token ?? auth?.deviceToken ?? auth?.bootstrapToken ?? ''
 }
 
 /**
- * The canonical string a device signs (§4.2): v3 (default) appends the normalised platform and device family
+ * The canonical string a device signs (docs/protocol.md §4.2): v3 (default) appends the normalised platform and device family
  * to v2; scopes keep their order, the nonce is trimmed.
  */
 export function buildDeviceAuthPayload(fields: DeviceAuthFields, version: 'v3' | 'v2' = 'v3'): string {
@@ -65,7 +65,7 @@ export function buildDeviceAuthPayload(fields: DeviceAuthFields, version: 'v3' |
 export interface DeviceProofOptions {
   signer: DeviceSigner
   nonce: string
-  /** Use the challenge `ts` (server clock, §4.1) when there is one. */
+  /** Use the challenge `ts` (server clock, docs/protocol.md §4.1) when there is one. */
   signedAtMs: number
   clientId: string
   clientMode: string
@@ -81,7 +81,7 @@ export interface DeviceProofOptions {
 }
 
 /**
- * Signs the connect payload with an injected signer and returns the `device` block (§4.1, §4.4).
+ * Signs the connect payload with an injected signer and returns the `device` block (docs/protocol.md §4.1, §4.4).
  * @throws SignerError from the signer, or INVALID_SIGNATURE when it returns anything but 64 bytes.
  */
 export async function createDeviceProof(options: DeviceProofOptions): Promise<DeviceProof> {

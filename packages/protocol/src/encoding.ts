@@ -22,13 +22,13 @@ export function base64Encode(bytes: Uint8Array): string {
   return out
 }
 
-/** base64url without padding (PROTOCOL.md §4.1: `device.publicKey`, `device.signature`). */
+/** base64url without padding (docs/protocol.md §4.1: `device.publicKey`, `device.signature`). */
 export function base64UrlEncode(bytes: Uint8Array): string {
   return base64Encode(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
 
 /**
- * Decodes base64 or base64url, with or without padding (the gateway is lenient the same way, §4.1).
+ * Decodes base64 or base64url, with or without padding (the gateway is lenient the same way, docs/protocol.md §4.1).
  * @throws ProtocolError INVALID_ENCODING on any other character or an impossible length.
  */
 export function base64Decode(text: string): Uint8Array {
@@ -58,7 +58,7 @@ export function base64UrlDecode(text: string): Uint8Array {
   return base64Decode(text)
 }
 
-/** UTF-8 bytes of a string: what gets signed (§4.2). */
+/** UTF-8 bytes of a string: what gets signed (docs/protocol.md §4.2). */
 export function utf8Encode(text: string): Uint8Array {
   return new TextEncoder().encode(text)
 }
@@ -100,11 +100,11 @@ function assertLength(bytes: Uint8Array, length: number, what: string): void {
   }
 }
 
-// Ed25519 DER prefixes (PROTOCOL.md §4.1, TOOLING.md §5).
+// Ed25519 DER prefixes (docs/protocol.md §4.1, docs/testing.md §5).
 const SPKI_PREFIX = hexDecode('302a300506032b6570032100')
 const PKCS8_PREFIX = hexDecode('302e020100300506032b657004220420')
 
-/** deviceId = lowercase hex sha256 of the raw 32-byte public key (§4.1). */
+/** deviceId = lowercase hex sha256 of the raw 32-byte public key (docs/protocol.md §4.1). */
 export function deriveDeviceId(publicKey: Uint8Array): string {
   assertLength(publicKey, 32, '"publicKey"')
   return hexEncode(sha256(publicKey))
@@ -135,7 +135,7 @@ export function publicKeyFromPem(pem: string): Uint8Array {
   return publicKeyFromSpkiDer(pemBody(pem, 'PUBLIC KEY'))
 }
 
-/** SPKI PEM of a raw Ed25519 public key (the form OpenClaw's identity files hold, §6.5). */
+/** SPKI PEM of a raw Ed25519 public key (the form OpenClaw's identity files hold, docs/protocol.md §6.5). */
 export function publicKeyToSpkiPem(raw: Uint8Array): string {
   assertLength(raw, 32, '"publicKey"')
   return toPem(concat(SPKI_PREFIX, raw), 'PUBLIC KEY')

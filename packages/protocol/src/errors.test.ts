@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { classifyGatewayError, describeCloseCode, GatewayError, type WireError } from './index.js'
 
-// Real error shapes from PROTOCOL.md (§2.4, §4.3, §5.1–§5.8, §7.2, §7.5, §12.2), v3 and v4 side by side.
+// Real error shapes from docs/protocol.md (§2.4, §4.3, §5.1–§5.8, §7.2, §7.5, §12.2), v3 and v4 side by side.
 const table: [string, WireError, string, Partial<GatewayError>, RegExp][] = [
   [
     'v3 protocol mismatch',

@@ -131,7 +131,7 @@ describe('parseServerFrame', () => {
 })
 
 describe('encodeRequest', () => {
-  it('writes only the four v3 keys (§1.2: extra keys are refused)', () => {
+  it('writes only the four v3 keys (docs/protocol.md §1.2: extra keys are refused)', () => {
     const text = encodeRequest({ type: 'req', id: '7', method: 'cron.run', params: { id: 'j' } })
     expect(JSON.parse(text)).toEqual({ type: 'req', id: '7', method: 'cron.run', params: { id: 'j' } })
     expect(Object.keys(JSON.parse(encodeRequest({ type: 'req', id: '8', method: 'health' })))).toEqual([

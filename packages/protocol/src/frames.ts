@@ -1,6 +1,6 @@
 import { ProtocolError, type WireError } from './errors.js'
 
-/** Client → gateway request (PROTOCOL.md §1.2). */
+/** Client → gateway request (docs/protocol.md §1.2). */
 export interface RequestFrame {
   type: 'req'
   id: string
@@ -8,7 +8,7 @@ export interface RequestFrame {
   params?: unknown
 }
 
-/** Gateway → client response; `error` is set when `ok` is false (§1.2). */
+/** Gateway → client response; `error` is set when `ok` is false (docs/protocol.md §1.2). */
 export interface ResponseFrame {
   type: 'res'
   id: string
@@ -17,7 +17,7 @@ export interface ResponseFrame {
   error?: WireError
 }
 
-/** Gateway → client event; `seq` may have gaps and is absent on targeted events (§1.2). */
+/** Gateway → client event; `seq` may have gaps and is absent on targeted events (docs/protocol.md §1.2). */
 export interface EventFrame {
   type: 'event'
   event: string
@@ -108,7 +108,7 @@ export function parseServerFrame(text: string): ServerFrame {
 }
 
 /**
- * Serialises a request; v3 gateways reject any extra top-level key (§1.2).
+ * Serialises a request; v3 gateways reject any extra top-level key (docs/protocol.md §1.2).
  * @throws ProtocolError INVALID_PARAMS when id or method is empty.
  */
 export function encodeRequest(frame: RequestFrame): string {

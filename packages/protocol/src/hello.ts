@@ -1,6 +1,6 @@
 import { ProtocolError } from './errors.js'
 
-/** `hello-ok.auth`, normalised across versions (PROTOCOL.md §3). */
+/** `hello-ok.auth`, normalised across versions (docs/protocol.md §3). */
 export interface HelloAuth {
   role: string | undefined
   /** v3: the device token's scopes (not the socket's); v4: the live socket scopes. */
@@ -17,9 +17,9 @@ export interface HelloOk {
   server: { version: string | undefined; connId: string | undefined; buildId: string | undefined }
   methods: string[]
   events: string[]
-  /** Absent on 3.13 for token-only connections (§3). */
+  /** Absent on 3.13 for token-only connections (docs/protocol.md §3). */
   auth: HelloAuth | undefined
-  /** True on v4, where `auth.scopes` is the live authority of this socket (§3, §11). */
+  /** True on v4, where `auth.scopes` is the live authority of this socket (docs/protocol.md §3, §11). */
   scopesAreLive: boolean
   policy: { maxPayload: number; maxBufferedBytes: number | undefined; tickIntervalMs: number }
   raw: Record<string, unknown>
@@ -45,7 +45,7 @@ function positive(value: unknown, fallback: number): number {
 }
 
 /**
- * Parses the `hello-ok` payload of any gateway generation (§3).
+ * Parses the `hello-ok` payload of any gateway generation (docs/protocol.md §3).
  * @throws ProtocolError INVALID_HELLO when it is not a hello-ok, or picks a protocol outside `offered`.
  */
 export function parseHelloOk(payload: unknown, offered?: { min: number; max: number }): HelloOk {
@@ -57,7 +57,7 @@ export function parseHelloOk(payload: unknown, offered?: { min: number; max: num
     throw new ProtocolError('INVALID_HELLO', 'hello-ok without a valid protocol number')
   }
   if (offered && (protocol < offered.min || protocol > offered.max)) {
-    // A gateway may only pick from the range we offered (§2.4); anything else is not a gateway we understand.
+    // A gateway may only pick from the range we offered (docs/protocol.md §2.4); anything else is not a gateway we understand.
     throw new ProtocolError(
       'INVALID_HELLO',
       `the gateway chose protocol ${protocol}, outside the offered range ${offered.min}..${offered.max}`,
@@ -98,7 +98,7 @@ export function parseHelloOk(payload: unknown, offered?: { min: number; max: num
 }
 
 /**
- * The scopes this socket can use (§3 caveat, §5.6): on v4 the live `auth.scopes`; on v3 the requested scopes,
+ * The scopes this socket can use (docs/protocol.md §3 caveat, §5.6): on v4 the live `auth.scopes`; on v3 the requested scopes,
  * or none when hello-ok shows that the gateway cleared them (no auth key on 3.13, `scopes: []` on 5.7).
  */
 export function effectiveScopes(hello: HelloOk, requested: readonly string[]): string[] {

@@ -45,7 +45,7 @@ describe('base64', () => {
   })
 })
 
-describe('scopes (§7.4, §12.1)', () => {
+describe('scopes (docs/protocol.md §7.4, §12.1)', () => {
   it('matches the checks run against the real 3.13 authoriser', () => {
     expect(missingScope([], 'cron.run')).toBe('operator.admin')
     expect(missingScope(['operator.write'], 'cron.run')).toBe('operator.admin')
@@ -61,7 +61,7 @@ describe('scopes (§7.4, §12.1)', () => {
   })
 })
 
-describe('parseHelloOk (§3)', () => {
+describe('parseHelloOk (docs/protocol.md §3)', () => {
   const policy = { maxPayload: 26214400, maxBufferedBytes: 52428800, tickIntervalMs: 30000 }
   it('3.13 token-only: no auth, no effective scopes', () => {
     const hello = parseHelloOk({
@@ -123,7 +123,7 @@ describe('parseHelloOk (§3)', () => {
   })
 })
 
-describe('cron params (§7.1, §12.2 #16)', () => {
+describe('cron params (docs/protocol.md §7.1, §12.2 #16)', () => {
   it('builds valid cron.run params', () => {
     expect(buildCronRunParams({ id: 'j1' })).toEqual({ id: 'j1', mode: 'force' })
     expect(buildCronRunParams({ jobId: 'j1', mode: 'due' })).toEqual({ jobId: 'j1', mode: 'due' })
@@ -152,7 +152,7 @@ describe('cron params (§7.1, §12.2 #16)', () => {
   })
 })
 
-describe('cron results (§7.2, §7.3)', () => {
+describe('cron results (docs/protocol.md §7.2, §7.3)', () => {
   it('parses run results, events, jobs and runs', () => {
     expect(parseCronRunResult({ ok: true, enqueued: true, runId: 'manual:j:1:1' })).toMatchObject({
       enqueued: true,

@@ -1,4 +1,4 @@
-/** Operator scopes (§2.3). */
+/** Operator scopes (docs/protocol.md §2.3). */
 export const OPERATOR_SCOPES = [
   'operator.admin',
   'operator.read',
@@ -13,12 +13,12 @@ export const OPERATOR_SCOPES = [
 /**
  * The one scope set every clawlink command requests: what `cron.run` needs (admin), plus read and write,
  * which 2026.5.7 adds to an admin token anyway. Asking for less first would need a human to approve the
- * upgrade later on gateways since 2026.5.7 (PROTOCOL.md §5.4, §5.9).
+ * upgrade later on gateways since 2026.5.7 (docs/protocol.md §5.4, §5.9).
  */
 export const CLAWLINK_SCOPES = ['operator.admin', 'operator.read', 'operator.write'] as const
 
 /**
- * Method → required operator scope (PROTOCOL.md §7.4, 3.13 `METHOD_SCOPE_GROUPS`, kept by 5.7 and 9.6 for cron).
+ * Method → required operator scope (docs/protocol.md §7.4, 3.13 `METHOD_SCOPE_GROUPS`, kept by 5.7 and 9.6 for cron).
  * Methods not listed need `operator.admin`; `health` needs nothing.
  */
 export const METHOD_SCOPES: Readonly<Record<string, string>> = buildTable({
@@ -111,10 +111,10 @@ function buildTable(groups: Record<string, string[]>): Record<string, string> {
   return table
 }
 
-// `config.get` and `config.schema.lookup` are read; every other `config.*` (and these prefixes) is admin (§7.4).
+// `config.get` and `config.schema.lookup` are read; every other `config.*` (and these prefixes) is admin (docs/protocol.md §7.4).
 const ADMIN_PREFIXES = ['exec.approvals.', 'config.', 'wizard.', 'update.']
 
-/** The scope a method needs, or undefined for `health`, which is always allowed (§5.7). */
+/** The scope a method needs, or undefined for `health`, which is always allowed (docs/protocol.md §5.7). */
 export function requiredScope(method: string): string | undefined {
   if (method === 'health') return undefined
   const listed = METHOD_SCOPES[method]
@@ -124,7 +124,7 @@ export function requiredScope(method: string): string | undefined {
 }
 
 /**
- * Implication rules (§2.3): admin satisfies every operator scope, write satisfies read, the rest must match.
+ * Implication rules (docs/protocol.md §2.3): admin satisfies every operator scope, write satisfies read, the rest must match.
  * `held` is one scope or the set a socket holds.
  */
 export function scopeSatisfies(held: string | readonly string[], needed: string): boolean {

@@ -1,5 +1,5 @@
 /**
- * Normalises a certificate fingerprint for comparison (PROTOCOL.md §10): trim, drop a `sha256`/`sha-256`
+ * Normalises a certificate fingerprint for comparison (docs/protocol.md §10): trim, drop a `sha256`/`sha-256`
  * label, keep only hex digits, lowercase. `"SHA256: AB:CD:EF:01"` → `"abcdef01"`.
  */
 export function normalizeFingerprint(text: string): string {

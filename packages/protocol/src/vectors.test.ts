@@ -50,7 +50,7 @@ const nodeSigner: DeviceSigner = {
   },
 }
 
-// Literal strings from PROTOCOL.md §12.1, kept here so the JSON file cannot drift from the spec.
+// Literal strings from docs/protocol.md §12.1, kept here so the JSON file cannot drift from the spec.
 const SPEC = {
   V1: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo',
   V2: 'MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=',
@@ -64,7 +64,7 @@ const SPEC = {
   V10: 'ql4EEIJEEaNiB5VD7bhflta9nxsE22WdqYqrdwPMabSI8EWoI26gxXH-4JWfRkC7QEz3FYfeQJ_ZYVz_R80JBA',
 }
 
-describe('key vectors V1–V3 (PROTOCOL.md §12.1)', () => {
+describe('key vectors V1–V3 (docs/protocol.md §12.1)', () => {
   it('derives the public key, its encodings and the device id', () => {
     expect(hexEncode(publicKey)).toBe(vectors.key.publicKeyHex)
     expect(base64UrlEncode(publicKey)).toBe(SPEC.V1)

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isolatedEnv, runOk } from './run.js'
 
-/** Verdaccio 6.8.0 is the last that runs on Node 20, with node-fetch pinned (TOOLING.md §10). */
+/** Verdaccio 6.8.0 is the last that runs on Node 20, with node-fetch pinned (docs/testing.md §10). */
 export const VERDACCIO_VERSION = '6.8.0'
 
 /** A Verdaccio on loopback and the private npm settings that point at it. */

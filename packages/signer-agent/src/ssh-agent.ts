@@ -3,7 +3,7 @@ import { connect } from 'node:net'
 import { base64Encode, type DeviceSigner, SignerError } from '@clawlink/protocol'
 import { verifyOrThrow } from './verify.js'
 
-// ssh-agent wire protocol (TOOLING.md §4, draft-miller-ssh-agent): uint32 length | byte type | contents.
+// ssh-agent wire protocol (docs/testing.md §4, draft-miller-ssh-agent): uint32 length | byte type | contents.
 const FAILURE = 5
 const REQUEST_IDENTITIES = 11
 const IDENTITIES_ANSWER = 12

@@ -115,7 +115,7 @@ function readKeyFile(path: string): { seed: Uint8Array; kind: FileSigner['kind']
   if (!isRecord(data)) throw corrupt(path, 'not a JSON object')
   if (data.algorithm === 'ed25519' && typeof data.seed === 'string')
     return { seed: parseOwn(path, data), kind: 'clawlink' }
-  // OpenClaw's legacy identity (PROTOCOL.md §6.5): {version:1, deviceId, publicKeyPem, privateKeyPem, createdAtMs}.
+  // OpenClaw's legacy identity (docs/protocol.md §6.5): {version:1, deviceId, publicKeyPem, privateKeyPem, createdAtMs}.
   if (typeof data.privateKeyPem === 'string' && typeof data.publicKeyPem === 'string') {
     if (data.version !== 1)
       throw corrupt(path, `unsupported OpenClaw identity version ${String(data.version)}`)

@@ -150,7 +150,7 @@ describe('createFileSigner', () => {
   })
 })
 
-describe("OpenClaw's legacy identity/device.json (PROTOCOL.md §6.5)", () => {
+describe("OpenClaw's legacy identity/device.json (docs/protocol.md §6.5)", () => {
   it('signs with it, read-only', async () => {
     const path = fresh()
     mkdirSync(join(path, '..'), { recursive: true })

@@ -11,7 +11,7 @@ import {
 } from '@clawlink/protocol'
 import { describe, expect, it } from 'vitest'
 
-/** The golden vectors shipped by @clawlink/protocol (PROTOCOL.md §12.1 plus clawlink's own). */
+/** The golden vectors shipped by @clawlink/protocol (docs/protocol.md §12.1 plus clawlink's own). */
 export interface DeviceAuthVectors {
   key: { seedHex: string; publicKeyHex: string; publicKeyBase64Url: string; deviceId: string }
   payloads: { name: string; payload: string; signatureBase64Url: string }[]

@@ -115,7 +115,7 @@ export type FakeGateway = {
   addJob(job: Partial<FakeCronJob> & { name: string }): FakeCronJob
   /** Broadcast an event to every connected (hello-ok) client. */
   broadcast(event: string, payload?: unknown): void
-  /** Send `event shutdown` then close every socket with 1012 "service restart" (PROTOCOL.md §8). */
+  /** Send `event shutdown` then close every socket with 1012 "service restart" (docs/protocol.md §8). */
   shutdown(): void
   /** Close every open socket with the given code (default 1001). */
   dropConnections(code?: number, reason?: string): void

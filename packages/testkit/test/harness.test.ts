@@ -16,7 +16,7 @@ import {
 } from '../src/harness/index.js'
 
 describe('harness: pure parts', () => {
-  it('picks the Node each version needs (REAL-GATEWAY.md §2)', () => {
+  it('picks the Node each version needs (docs/testing.md §1.2)', () => {
     expect(nodeMajorFor('2026.9.6')).toBe(24)
     expect(nodeMajorFor('2026.3.13')).toBe(22)
     expect(nodeMajorFor('2026.5.7')).toBe(22)

@@ -39,7 +39,7 @@ function reachable(url: string, timeoutMs: number): Promise<string | undefined> 
   })
 }
 
-// Which handshake step an error belongs to (PROTOCOL.md §2.5 check order).
+// Which handshake step an error belongs to (docs/protocol.md §2.5 check order).
 function stepOf(error: unknown): string {
   const code = error instanceof GatewayError || error instanceof ClientError ? error.code : ''
   if (code.startsWith('TLS_') || code === 'INSECURE_URL') return 'TLS'

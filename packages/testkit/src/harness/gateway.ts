@@ -47,13 +47,13 @@ export interface StartGatewayOptions {
   token?: string
   /** @default a new folder under the cache's `instances/` */
   dir?: string
-  /** @default 180000 (REAL-GATEWAY.md §7) */
+  /** @default 180000 (docs/testing.md §1.7) */
   readyTimeoutMs?: number
   /** Extra config merged into openclaw.json (keys every version accepts only). */
   config?: Record<string, unknown>
   /** Run the gateway with its clock off by this much (libfaketime, docs/testing.md §9), e.g. `-30s`, `+45s`. */
   clockOffset?: string
-  /** `gateway.bind`; `lan` only ever inside a network namespace of the test's own (TOOLING.md §12). @default 'loopback' */
+  /** `gateway.bind`; `lan` only ever inside a network namespace of the test's own (docs/testing.md §12). @default 'loopback' */
   bind?: GatewayBind
   /** The address clients use in the URL. @default '127.0.0.1' */
   host?: string
@@ -90,7 +90,7 @@ function portFree(port: number): Promise<boolean> {
   })
 }
 
-/** A loopback port that is free, with PORT+2 and PORT+3 free too (3.13/5.7 listen there, REAL-GATEWAY.md §6). */
+/** A loopback port that is free, with PORT+2 and PORT+3 free too (3.13/5.7 listen there, docs/testing.md §1.6). */
 export async function pickPort(from = 19000 + Math.floor(Math.random() * 20000)): Promise<number> {
   for (let port = from; port < from + 400; port += 4) {
     if ((await portFree(port)) && (await portFree(port + 2)) && (await portFree(port + 3))) return port
@@ -98,7 +98,7 @@ export async function pickPort(from = 19000 + Math.floor(Math.random() * 20000))
   throw new Error(`no free loopback port near ${from}`)
 }
 
-/** The isolating environment of a gateway instance (REAL-GATEWAY.md §4); also right for its official CLI. */
+/** The isolating environment of a gateway instance (docs/testing.md §1.4); also right for its official CLI. */
 export function gatewayEnv(install: OpenClawInstall, dir: string): NodeJS.ProcessEnv {
   return {
     PATH: `${install.nodeBinDir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
@@ -118,7 +118,7 @@ export function gatewayEnv(install: OpenClawInstall, dir: string): NodeJS.Proces
   }
 }
 
-/** The config file (REAL-GATEWAY.md §5, §13): only keys every version accepts; the token lives here, not on argv. */
+/** The config file (docs/testing.md §1.5, §13): only keys every version accepts; the token lives here, not on argv. */
 export function gatewayConfig(
   version: string,
   port: number,
@@ -132,7 +132,7 @@ export function gatewayConfig(
     update: { checkOnStart: false },
     discovery: { mdns: { mode: 'off' } },
     logging: { file: join(dir, 'logs', 'openclaw.log') },
-    // With no model every heartbeat is a failing agent turn; on 5.7 it stalls the gateway (REAL-GATEWAY.md §13).
+    // With no model every heartbeat is a failing agent turn; on 5.7 it stalls the gateway (docs/testing.md §1.13).
     agents: { defaults: { heartbeat: { every: '0m' } } },
     ...extra,
   }
@@ -142,7 +142,7 @@ export function gatewayConfig(
 
 /**
  * Waits until a real `connect` gets hello-ok: an open port is not enough, 5.7 and 9.6 answer 1013
- * "gateway starting" for a few seconds (REAL-GATEWAY.md §7).
+ * "gateway starting" for a few seconds (docs/testing.md §1.7).
  */
 export async function waitForReady(
   url: string,
@@ -173,7 +173,7 @@ export async function waitForReady(
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    // PID 1 here reaps slowly: a zombie still answers kill(0) (TOOLING.md §3).
+    // PID 1 here reaps slowly: a zombie still answers kill(0) (docs/testing.md §3).
     const status = readFileSync(`/proc/${pid}/status`, 'utf8')
     return !/^State:\s+Z/m.test(status)
   } catch {
@@ -276,7 +276,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
 
 /**
  * Stops a gateway by its recorded PID only (never by name): TERM, up to 30 s, then KILL; then its children;
- * then removes its own SQLite lock files (REAL-GATEWAY.md §11).
+ * then removes its own SQLite lock files (docs/testing.md §1.11).
  */
 export async function stopGateway(
   gw: Pick<RunningGateway, 'pid' | 'dir'> & Partial<RunningGateway>,
@@ -316,7 +316,7 @@ export async function stopGateway(
 /** Deletes `/tmp/openclaw-state-locks-<uid>/*.<hash8>.lock.sqlite` for this instance's databases only. */
 export function removeLockFiles(dir: string): string[] {
   const uid = process.getuid?.() ?? 0
-  // A hard-coded path, not os.tmpdir() (REAL-GATEWAY.md §4).
+  // A hard-coded path, not os.tmpdir() (docs/testing.md §1.4).
   const lockDir = `/tmp/openclaw-state-locks-${uid}`
   if (!existsSync(lockDir)) return []
   const hashes = new Set<string>()
@@ -343,7 +343,7 @@ export function removeLockFiles(dir: string): string[] {
 }
 
 /**
- * Creates a model-free cron job (systemEvent payload: finishes `ok` on 3.13, 5.7 and 9.6, REAL-GATEWAY.md §8)
+ * Creates a model-free cron job (systemEvent payload: finishes `ok` on 3.13, 5.7 and 9.6, docs/testing.md §1.8)
  * and returns its id. Signs a throwaway device, since token-only sockets get no scopes on v3 gateways.
  */
 export async function addModelFreeJob(

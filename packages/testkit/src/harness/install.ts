@@ -6,17 +6,17 @@ import { promisify } from 'node:util'
 
 const run = promisify(execFile)
 
-/** The pinned gateway versions clawlink is tested against (REAL-GATEWAY.md §1). */
+/** The pinned gateway versions clawlink is tested against (docs/testing.md §1.1). */
 export const GATEWAY_VERSIONS = ['2026.9.6', '2026.3.13', '2026.5.7'] as const
 
-/** Where installs are cached, outside the repo so fresh clones reuse them (REAL-GATEWAY.md §2). */
+/** Where installs are cached, outside the repo so fresh clones reuse them (docs/testing.md §1.2). */
 export function peerCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.CLAWLINK_PEER_CACHE) return env.CLAWLINK_PEER_CACHE
   const base = env.XDG_CACHE_HOME || join(homedir(), '.cache')
   return join(base, 'clawlink', 'openclaw-peer')
 }
 
-/** 2026.9.x needs Node ≥ 24.16; 2026.3.13 and 2026.5.7 need ≥ 22.16 (REAL-GATEWAY.md §2). */
+/** 2026.9.x needs Node ≥ 24.16; 2026.3.13 and 2026.5.7 need ≥ 22.16 (docs/testing.md §1.2). */
 export function nodeMajorFor(version: string): 22 | 24 {
   const [year, month] = version.split('.').map(Number)
   return (year ?? 0) > 2026 || (month ?? 0) >= 9 ? 24 : 22
@@ -75,7 +75,7 @@ async function npmInstall(
       })
       return
     } catch (error) {
-      // Stalled tarball downloads happen (REAL-GATEWAY.md §13): retry three times.
+      // Stalled tarball downloads happen (docs/testing.md §1.13): retry three times.
       if (attempt >= 3) throw error
       log(`npm install of ${packages.join(' ')} failed (attempt ${attempt}), retrying`)
     }
@@ -103,7 +103,7 @@ export async function ensureNode(major: 22 | 24, cache = peerCacheDir()): Promis
 
 /**
  * Installs `openclaw@version` (+ `ws`) with the Node it needs, into the cache, once; later calls return at once.
- * npm runs on the target Node so optional dependencies for it are not skipped (REAL-GATEWAY.md §3, §13).
+ * npm runs on the target Node so optional dependencies for it are not skipped (docs/testing.md §1.3, §13).
  */
 export async function ensureOpenClaw(version: string, cache = peerCacheDir()): Promise<OpenClawInstall> {
   const major = nodeMajorFor(version)
@@ -118,7 +118,7 @@ export async function ensureOpenClaw(version: string, cache = peerCacheDir()): P
     const started = Date.now()
     log(`installing openclaw@${version} with Node ${major} into ${dir} (about a minute)`)
     mkdirSync(dir, { recursive: true })
-    // 2026.3.13 pulls libsignal from a git URL through baileys; the registry copy works (REAL-GATEWAY.md §3).
+    // 2026.3.13 pulls libsignal from a git URL through baileys; the registry copy works (docs/testing.md §1.3).
     writeFileSync(
       join(dir, 'package.json'),
       '{"private":true,"overrides":{"libsignal":"npm:libsignal@6.0.0"}}\n',

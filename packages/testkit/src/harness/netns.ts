@@ -114,7 +114,7 @@ function names(pid: number): { name: string; hostIf: string; nsIf: string } {
 }
 
 /**
- * Creates a namespace (loopback up) joined to the host by a veth pair on a random /30 (TOOLING.md §12).
+ * Creates a namespace (loopback up) joined to the host by a veth pair on a random /30 (docs/testing.md §12).
  * @throws NetnsError NETNS_UNAVAILABLE when `ip netns` cannot be used here (not root, no iproute2).
  */
 export function createNetns(): Netns {

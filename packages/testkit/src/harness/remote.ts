@@ -46,7 +46,7 @@ export interface RemoteOperator {
   call(method: string, params?: unknown): Promise<unknown>
 }
 
-/** A real gateway that sees clients on the host as remote (TOOLING.md §12). */
+/** A real gateway that sees clients on the host as remote (docs/testing.md §12). */
 export interface RemoteGateway {
   version: string
   /** `ws://<namespace veth address>:<port>`. */

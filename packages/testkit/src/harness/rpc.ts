@@ -55,7 +55,7 @@ export interface RpcOptions {
   /** A device token from an earlier hello-ok, sent as `auth.deviceToken`. */
   deviceToken?: string
   scopes?: readonly string[]
-  /** Sign a device block (needed for scopes on v3 gateways, PROTOCOL.md §5.3). */
+  /** Sign a device block (needed for scopes on v3 gateways, docs/protocol.md §5.3). */
   signer?: DeviceSigner
   /** Overrides of the `client` block (default `cli`/`cli`, platform `linux`). */
   client?: { id?: string; mode?: string; platform?: string; displayName?: string }
