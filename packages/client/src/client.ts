@@ -1,105 +1,37 @@
 import {
   CLAWLINK_SCOPES,
-  DEFAULT_MAX_PROTOCOL,
-  DEFAULT_MIN_PROTOCOL,
-  type DeviceSigner,
   deriveDeviceId,
   effectiveScopes,
   type EventFrame,
   type HelloOk,
   missingScope,
-  normalizeFingerprint,
   scopeSatisfies,
 } from '@clawlink/protocol'
-import type { ReconnectOptions } from './backoff.js'
-import { type Connected, type ConnectProgress, establish, type StartingRetryOptions } from './connector.js'
-import { anySignal, deadlineSignal, formatMs, raceSignal } from './deadline.js'
+import type {
+  ClientProgressEvent,
+  ConnectionChange,
+  GatewayClientOptions,
+  GatewayClientState,
+  RequestOptions,
+} from './client-options.js'
+import { checkPin, connectorOptions, requestTimeout } from './client-setup.js'
+import { type Connected, type ConnectorOptions, establish } from './connector.js'
+import { anySignal, deadlineSignal, raceSignal } from './deadline.js'
 import { abortedError, ClientError } from './errors.js'
-import type { HandshakeIdentity } from './handshake.js'
-import { Reconnector, type ReconnectProgress } from './reconnect.js'
+import { Reconnector } from './reconnect.js'
 import { type AuthMethod, Session } from './session.js'
-import { type DeviceTokenStore, gatewayKey } from './token-store.js'
 import { frameLog } from './transport.js'
-import { checkGatewayUrl, isLoopbackHost } from './url.js'
-
-const CLIENT_VERSION = '0.1.0'
+import { checkGatewayUrl } from './url.js'
 
 export type { AuthMethod } from './session.js'
-
-/** Connection state of a `GatewayClient`. */
-export type GatewayClientState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'paused' | 'closed'
-
-/** Progress and warnings, for a CLI spinner, a log or the MCP server's stderr. */
-export type ClientProgressEvent =
-  | Exclude<ConnectProgress, { kind: 'token-store-warning' }>
-  | ReconnectProgress
-  | { kind: 'connected'; protocol: number; scopes: readonly string[]; authMethod: AuthMethod }
-  | { kind: 'disconnected'; code: number | undefined; reason: string | undefined; error: Error }
-  | { kind: 'reconnected' }
-  | {
-      kind: 'warning'
-      code: 'NO_SCOPES_TOKEN_ONLY' | 'SCOPES_REDUCED' | 'DEVICE_TOKEN_STORE'
-      message: string
-    }
-
-/** Client identity sent in `connect.params.client` (docs/protocol.md §2.2, closed enums §2.3). */
-export type ClientIdentityOptions = Partial<HandshakeIdentity>
-
-export type GatewayClientOptions = {
-  /** `ws://` or `wss://` gateway URL. */
-  url: string
-  /** Shared gateway token (`gateway.auth.token`). */
-  token?: string
-  /** Shared gateway password (`gateway.auth.password`). */
-  password?: string
-  /** Device identity; without one the gateway clears the scopes of most connections (docs/protocol.md §5.3). */
-  signer?: DeviceSigner
-  /** Where device tokens are kept between runs; each is bound to the gateway that issued it. */
-  deviceTokenStore?: DeviceTokenStore
-  client?: ClientIdentityOptions
-  /** @default 'operator' */
-  role?: 'operator' | 'node'
-  /** Requested up front: a later scope upgrade needs a human on 5.7 (docs/protocol.md §5.4). @default CLAWLINK_SCOPES */
-  scopes?: readonly string[]
-  /** @default 3 */
-  minProtocol?: number
-  /** @default 4 */
-  maxProtocol?: number
-  /** Deadline for the socket to open, for the signer, and for the answer to `connect`. @default 10000 */
-  connectTimeoutMs?: number
-  /** Deadline for `connect.challenge` after the socket opened. @default 10000 */
-  challengeTimeoutMs?: number
-  /** Per-request deadline, including any wait for a connection. @default 30000 */
-  requestTimeoutMs?: number
-  /** Retry budget while the gateway is starting. */
-  startingRetry?: StartingRetryOptions
-  /** SHA-256 certificate fingerprints; any match is accepted (docs/protocol.md §10). */
-  tlsFingerprints?: readonly string[]
-  /** Allow `ws://` to a public host (the token travels in clear). @default false */
-  allowInsecurePlaintext?: boolean
-  /** Reconnect after an unexpected close (long-lived users such as the MCP server). @default false */
-  reconnect?: boolean | ReconnectOptions
-  /** Check method scopes locally before sending. @default true */
-  scopePreflight?: boolean
-  /** Receives every frame, secrets redacted. */
-  debugLog?: (line: string) => void
-  onProgress?: (event: ClientProgressEvent) => void
-  /** Aborting closes the client; its reason (a deadline) becomes the error of everything still waiting. */
-  signal?: AbortSignal
-}
-
-export type RequestOptions = {
-  /** Deadline of this request, including any wait for a connection. @default the client's requestTimeoutMs */
-  timeoutMs?: number
-  signal?: AbortSignal
-  /** Skip interim `{status:"accepted"}` responses and wait for the final one (docs/protocol.md §1.2). @default true */
-  expectFinal?: boolean
-  /** Receives the byte size of the response frame. */
-  onResponseBytes?: (bytes: number) => void
-}
-
-/** A change of connection, for long waits that must notice a drop (the run path polls at once). */
-export type ConnectionChange = { kind: 'connected' } | { kind: 'disconnected'; error: Error }
+export type {
+  ClientIdentityOptions,
+  ClientProgressEvent,
+  ConnectionChange,
+  GatewayClientOptions,
+  GatewayClientState,
+  RequestOptions,
+} from './client-options.js'
 
 /**
  * A WebSocket client for the OpenClaw gateway, protocol v3 and v4: a thin façade over the handshake
@@ -114,7 +46,7 @@ export class GatewayClient {
   private readonly connectionListeners = new Set<(change: ConnectionChange) => void>()
   private readonly lifetime = new AbortController()
   private readonly reconnector: Reconnector | undefined
-  private readonly connectorOptions: Parameters<typeof establish>[0]
+  private readonly connectorOptions: ConnectorOptions
   private nextId = 0
   private currentState: GatewayClientState = 'idle'
   private session: Session | undefined
@@ -133,7 +65,12 @@ export class GatewayClient {
     })
     this.requestedScopes = [...(options.scopes ?? CLAWLINK_SCOPES)]
     this.ownDeviceId = options.signer ? deriveDeviceId(options.signer.publicKey) : undefined
-    this.connectorOptions = this.buildConnectorOptions(parsed, pins)
+    this.connectorOptions = connectorOptions(options, parsed, pins, {
+      scopes: this.requestedScopes,
+      deviceId: this.ownDeviceId,
+      nextId: () => String(++this.nextId),
+      progress: (event) => this.progress(event),
+    })
     const reconnect =
       options.reconnect === true ? {} : options.reconnect === false ? undefined : options.reconnect
     if (reconnect) {
@@ -150,52 +87,6 @@ export class GatewayClient {
     const outer = options.signal
     if (outer?.aborted) this.lifetime.abort(outer.reason)
     else outer?.addEventListener('abort', () => void this.close(outer.reason), { once: true })
-  }
-
-  private buildConnectorOptions(url: URL, pins: string[]): Parameters<typeof establish>[0] {
-    const o = this.options
-    const identity = o.client ?? {}
-    const signer = o.signer
-    const role = o.role ?? 'operator'
-    return {
-      handshake: {
-        url,
-        pins,
-        signer,
-        client: {
-          id: identity.id ?? 'cli',
-          mode: identity.mode ?? 'cli',
-          version: identity.version ?? CLIENT_VERSION,
-          platform: identity.platform ?? process.platform,
-          displayName: identity.displayName,
-          deviceFamily: identity.deviceFamily,
-          instanceId: identity.instanceId,
-        },
-        role,
-        scopes: this.requestedScopes,
-        protocol: { min: o.minProtocol ?? DEFAULT_MIN_PROTOCOL, max: o.maxProtocol ?? DEFAULT_MAX_PROTOCOL },
-        connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
-        challengeTimeoutMs: o.challengeTimeoutMs ?? 10_000,
-        nextId: () => String(++this.nextId),
-        log: frameLog(o.debugLog),
-      },
-      token: o.token,
-      password: o.password,
-      tokens:
-        signer && o.deviceTokenStore && this.ownDeviceId
-          ? {
-              store: o.deviceTokenStore,
-              key: { gateway: gatewayKey(o.url, pins), deviceId: this.ownDeviceId, role },
-            }
-          : undefined,
-      trustedEndpoint: isLoopbackHost(url.hostname) || (url.protocol === 'wss:' && pins.length > 0),
-      startingRetry: o.startingRetry ?? {},
-      onProgress: (event) => {
-        if (event.kind === 'token-store-warning') {
-          this.progress({ kind: 'warning', code: 'DEVICE_TOKEN_STORE', message: event.message })
-        } else this.progress(event)
-      },
-    }
   }
 
   /** Connection state. */
@@ -477,34 +368,6 @@ export class GatewayClient {
       // A faulty progress callback must not break the connection.
     }
   }
-}
-
-function requestTimeout(method: string, timeoutMs: number, state: GatewayClientState): ClientError {
-  const connecting = state !== 'open'
-  return new ClientError(
-    'REQUEST_TIMEOUT',
-    `${method} got no response within ${formatMs(timeoutMs)}${connecting ? ` (client ${state})` : ''}`,
-    {
-      remedy: connecting
-        ? 'The gateway could not be reached in time; check that it is running and reachable (`openclaw gateway status`).'
-        : 'The gateway may be overloaded or the request still running; for side effects (cron.run) check the result (cron runs) before retrying.',
-      retryable: true,
-    },
-  )
-}
-
-/** A SHA-256 certificate pin, normalised; anything else is refused rather than silently dropped. */
-function checkPin(pin: string): string {
-  const normalised = normalizeFingerprint(pin)
-  if (/^[0-9a-f]{64}$/.test(normalised)) return normalised
-  throw new ClientError(
-    'TLS_PIN_INVALID',
-    `"${pin.slice(0, 100)}" is not a SHA-256 certificate fingerprint`,
-    {
-      remedy:
-        'Pass the 64 hex digits of the certificate\'s SHA-256 fingerprint (openssl x509 -in cert.pem -noout -fingerprint -sha256); colons and a "SHA256:" prefix are fine.',
-    },
-  )
 }
 
 /** Create a `GatewayClient` (nothing is opened until `connect()` or the first request). */

@@ -139,6 +139,148 @@ type BaseInit = {
   retryAfterMs: number | undefined
 }
 
+/** What every classification rule sees. */
+interface Facts {
+  error: WireError
+  details: Record<string, unknown>
+  detailCode: string | undefined
+  message: string
+  base: BaseInit
+  context: ClassifyContext
+  make: (code: GatewayErrorCode, remedy: string, extra?: Partial<GatewayErrorInit>) => GatewayError
+}
+
+type Rule = (f: Facts) => GatewayError | undefined
+
+// Missing scope: v3 INVALID_REQUEST "missing scope: X" and v4 FORBIDDEN + MISSING_SCOPE (docs/protocol.md §5.7).
+const missingScopeRule: Rule = ({ details, detailCode, message, context, make }) => {
+  const scopeText = /^missing scope: (\S+)/.exec(message)?.[1]
+  if (detailCode !== 'MISSING_SCOPE' && !scopeText) return undefined
+  const scope = str(details.missingScope) ?? scopeText ?? 'unknown'
+  const method = context.method ? ` for ${context.method}` : ''
+  return make(
+    'MISSING_SCOPE',
+    `this connection lacks ${scope}${method}: connect with a paired device identity that was approved for it (clawlink requests operator.admin on its first connect; approve a pending upgrade with openclaw devices approve)`,
+    { missingScope: scope, message: `missing scope: ${scope}${method}` },
+  )
+}
+
+// Unknown cron job: v3 UNAVAILABLE "Error: unknown cron job id: X", v4 CRON_JOB_NOT_FOUND (docs/protocol.md §7.2).
+const unknownJobRule: Rule = ({ details, detailCode, message, make }) => {
+  const jobText = /unknown cron job id: (.+)$/.exec(message)?.[1]
+  if (detailCode !== 'CRON_JOB_NOT_FOUND' && !jobText) return undefined
+  const jobId = str(details.jobId) ?? jobText?.trim()
+  return make('JOB_NOT_FOUND', 'list the jobs (clawlink cron list) and use an existing id or exact name', {
+    jobId,
+    message: `unknown cron job: ${jobId ?? '(unknown id)'}`,
+    retryable: false,
+  })
+}
+
+const protocolRule: Rule = ({ details, detailCode, message, context, make }) => {
+  if (detailCode !== 'PROTOCOL_MISMATCH' && message !== 'protocol mismatch') return undefined
+  const expected = num(details.expectedProtocol)
+  const min = num(details.clientMinProtocol) ?? context.clientMinProtocol
+  const max = num(details.clientMaxProtocol) ?? context.clientMaxProtocol
+  const range =
+    min !== undefined && max !== undefined ? (min === max ? `${min}` : `${min}–${max}`) : 'its range'
+  return make('PROTOCOL_MISMATCH', PROTOCOL_REMEDY, {
+    message: `protocol mismatch: client speaks ${range}, gateway expects ${expected ?? 'another version'}`,
+  })
+}
+
+const pairingRule: Rule = ({ error, details, detailCode, message, base }) =>
+  detailCode === 'PAIRING_REQUIRED' || (error.code === 'NOT_PAIRED' && message.startsWith('pairing required'))
+    ? classifyPairing(error, details, base)
+    : undefined
+
+const identityRule: Rule = ({ detailCode, message, make }) => {
+  if (detailCode === 'DEVICE_IDENTITY_REQUIRED' || message === 'device identity required')
+    return make(
+      'DEVICE_IDENTITY_REQUIRED',
+      'connect with a device identity (clawlink device init) or with the shared gateway token',
+    )
+  if (detailCode === 'CONTROL_UI_DEVICE_IDENTITY_REQUIRED')
+    return make('DEVICE_IDENTITY_REQUIRED', 'connect with a device identity (clawlink device init)')
+  return undefined
+}
+
+const deviceProofRule: Rule = ({ detailCode, make }) => {
+  if (!detailCode || !(detailCode in DEVICE_CODES)) return undefined
+  const [code, remedy] = DEVICE_CODES[detailCode]!
+  // A nonce problem is cured by the fresh challenge of the next connect; the others need a fix.
+  return make(code, remedy, { retryable: code === 'DEVICE_NONCE_MISMATCH' })
+}
+
+const authRule: Rule = ({ details, detailCode, message, make }) => {
+  const step = str(details.recommendedNextStep)
+  if (detailCode && detailCode in AUTH_CODES) {
+    const code = AUTH_CODES[detailCode]!
+    return make(
+      code,
+      AUTH_REMEDY[code] ?? (step && NEXT_STEP_REMEDY[step]) ?? 'check the gateway credentials',
+    )
+  }
+  if (message.startsWith('unauthorized'))
+    return make('AUTH_FAILED', (step && NEXT_STEP_REMEDY[step]) ?? 'check the gateway token or password')
+  if (detailCode === 'CONTROL_UI_ORIGIN_NOT_ALLOWED')
+    return make(
+      'FORBIDDEN',
+      'do not send an Origin header, or add the origin to gateway.controlUi.allowedOrigins',
+    )
+  return undefined
+}
+
+const availabilityRule: Rule = ({ details, message, base, make }) => {
+  if (/^gateway starting/.test(message) || details.reason === 'startup-sidecars') {
+    return make('GATEWAY_STARTING', 'the gateway is starting: retry in a moment', {
+      retryable: true,
+      retryAfterMs: base.retryAfterMs ?? 500,
+    })
+  }
+  if (!/^rate limit exceeded/.test(message)) return undefined
+  const secs = base.retryAfterMs === undefined ? 'a minute' : `${Math.ceil(base.retryAfterMs / 1000)} s`
+  return make(
+    'RATE_LIMITED',
+    `the gateway allows ${str(details.limit) ?? '30 per 60s'}: retry after ${secs}`,
+    {
+      retryable: true,
+    },
+  )
+}
+
+const requestRule: Rule = ({ error, message, base, make }) => {
+  if (/^unknown method/.test(message))
+    return make(
+      'UNKNOWN_METHOD',
+      'check the method name; the gateway lists its methods in hello-ok features.methods',
+    )
+  if (message.startsWith('invalid connect params'))
+    return make(
+      'INVALID_CONNECT_PARAMS',
+      'this gateway rejected the connect parameters: upgrade clawlink or report a bug',
+    )
+  if (error.code === 'INVALID_REQUEST' && /^invalid .* params/.test(message))
+    return make('INVALID_PARAMS', 'check the parameters of the call')
+  if (error.code === 'FORBIDDEN') return make('FORBIDDEN', 'this connection is not allowed to do that')
+  if (error.code === 'UNAVAILABLE')
+    return make('UNAVAILABLE', base.retryable ? 'retry in a moment' : 'see the gateway log for the cause')
+  return undefined
+}
+
+// In order: the first rule that recognises the error decides.
+const RULES: readonly Rule[] = [
+  missingScopeRule,
+  unknownJobRule,
+  protocolRule,
+  pairingRule,
+  identityRule,
+  deviceProofRule,
+  authRule,
+  availabilityRule,
+  requestRule,
+]
+
 /**
  * Maps a gateway `res.error` of any version (v3 text or v4 details) to one typed error with a one-line fix
  * (docs/protocol.md §1.3, §4.3, §5, §7.2, §7.5, §11).
@@ -156,108 +298,10 @@ export function classifyGatewayError(error: WireError, context: ClassifyContext 
   }
   const make = (code: GatewayErrorCode, remedy: string, extra: Partial<GatewayErrorInit> = {}) =>
     new GatewayError({ ...base, code, message, remedy, ...extra })
-
-  // Missing scope: v3 INVALID_REQUEST "missing scope: X" and v4 FORBIDDEN + MISSING_SCOPE (docs/protocol.md §5.7).
-  const scopeText = /^missing scope: (\S+)/.exec(message)?.[1]
-  if (detailCode === 'MISSING_SCOPE' || scopeText) {
-    const scope = str(details.missingScope) ?? scopeText ?? 'unknown'
-    const method = context.method ? ` for ${context.method}` : ''
-    return make(
-      'MISSING_SCOPE',
-      `this connection lacks ${scope}${method}: connect with a paired device identity that was approved for it (clawlink requests operator.admin on its first connect; approve a pending upgrade with openclaw devices approve)`,
-      { missingScope: scope, message: `missing scope: ${scope}${method}` },
-    )
-  }
-  // Unknown cron job: v3 UNAVAILABLE "Error: unknown cron job id: X", v4 CRON_JOB_NOT_FOUND (docs/protocol.md §7.2).
-  const jobText = /unknown cron job id: (.+)$/.exec(message)?.[1]
-  if (detailCode === 'CRON_JOB_NOT_FOUND' || jobText) {
-    const jobId = str(details.jobId) ?? jobText?.trim()
-    return make('JOB_NOT_FOUND', 'list the jobs (clawlink cron list) and use an existing id or exact name', {
-      jobId,
-      message: `unknown cron job: ${jobId ?? '(unknown id)'}`,
-      retryable: false,
-    })
-  }
-  if (detailCode === 'PROTOCOL_MISMATCH' || message === 'protocol mismatch') {
-    const expected = num(details.expectedProtocol)
-    const min = num(details.clientMinProtocol) ?? context.clientMinProtocol
-    const max = num(details.clientMaxProtocol) ?? context.clientMaxProtocol
-    const range =
-      min !== undefined && max !== undefined ? (min === max ? `${min}` : `${min}–${max}`) : 'its range'
-    return make('PROTOCOL_MISMATCH', PROTOCOL_REMEDY, {
-      message: `protocol mismatch: client speaks ${range}, gateway expects ${expected ?? 'another version'}`,
-    })
-  }
-  if (
-    detailCode === 'PAIRING_REQUIRED' ||
-    (error.code === 'NOT_PAIRED' && message.startsWith('pairing required'))
-  ) {
-    return classifyPairing(error, details, base)
-  }
-  if (detailCode === 'DEVICE_IDENTITY_REQUIRED' || message === 'device identity required') {
-    return make(
-      'DEVICE_IDENTITY_REQUIRED',
-      'connect with a device identity (clawlink device init) or with the shared gateway token',
-    )
-  }
-  if (detailCode === 'CONTROL_UI_DEVICE_IDENTITY_REQUIRED') {
-    return make('DEVICE_IDENTITY_REQUIRED', 'connect with a device identity (clawlink device init)')
-  }
-  if (detailCode && detailCode in DEVICE_CODES) {
-    const [code, remedy] = DEVICE_CODES[detailCode]!
-    // A nonce problem is cured by the fresh challenge of the next connect; the others need a fix.
-    return make(code, remedy, { retryable: code === 'DEVICE_NONCE_MISMATCH' })
-  }
-  if (detailCode && detailCode in AUTH_CODES) {
-    const code = AUTH_CODES[detailCode]!
-    const step = str(details.recommendedNextStep)
-    const remedy = AUTH_REMEDY[code] ?? (step && NEXT_STEP_REMEDY[step]) ?? 'check the gateway credentials'
-    return make(code, remedy)
-  }
-  if (message.startsWith('unauthorized')) {
-    const step = str(details.recommendedNextStep)
-    return make('AUTH_FAILED', (step && NEXT_STEP_REMEDY[step]) ?? 'check the gateway token or password')
-  }
-  if (detailCode === 'CONTROL_UI_ORIGIN_NOT_ALLOWED') {
-    return make(
-      'FORBIDDEN',
-      'do not send an Origin header, or add the origin to gateway.controlUi.allowedOrigins',
-    )
-  }
-  if (/^gateway starting/.test(message) || details.reason === 'startup-sidecars') {
-    return make('GATEWAY_STARTING', 'the gateway is starting: retry in a moment', {
-      retryable: true,
-      retryAfterMs: base.retryAfterMs ?? 500,
-    })
-  }
-  if (/^rate limit exceeded/.test(message)) {
-    const secs = base.retryAfterMs === undefined ? 'a minute' : `${Math.ceil(base.retryAfterMs / 1000)} s`
-    return make(
-      'RATE_LIMITED',
-      `the gateway allows ${str(details.limit) ?? '30 per 60s'}: retry after ${secs}`,
-      {
-        retryable: true,
-      },
-    )
-  }
-  if (/^unknown method/.test(message)) {
-    return make(
-      'UNKNOWN_METHOD',
-      'check the method name; the gateway lists its methods in hello-ok features.methods',
-    )
-  }
-  if (message.startsWith('invalid connect params')) {
-    return make(
-      'INVALID_CONNECT_PARAMS',
-      'this gateway rejected the connect parameters: upgrade clawlink or report a bug',
-    )
-  }
-  if (error.code === 'INVALID_REQUEST' && /^invalid .* params/.test(message)) {
-    return make('INVALID_PARAMS', 'check the parameters of the call')
-  }
-  if (error.code === 'FORBIDDEN') return make('FORBIDDEN', 'this connection is not allowed to do that')
-  if (error.code === 'UNAVAILABLE') {
-    return make('UNAVAILABLE', base.retryable ? 'retry in a moment' : 'see the gateway log for the cause')
+  const facts: Facts = { error, details, detailCode, message, base, context, make }
+  for (const rule of RULES) {
+    const classified = rule(facts)
+    if (classified) return classified
   }
   return make('GATEWAY_ERROR', 'see the message; the gateway log has more detail')
 }

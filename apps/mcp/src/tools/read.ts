@@ -32,6 +32,12 @@ async function bounded<T>(
 
 /** Registers list_cron_jobs, get_cron_runs and cron_status. */
 export function registerReadTools(server: McpServer, deps: ReadToolDeps): void {
+  registerListTool(server, deps)
+  registerRunsTool(server, deps)
+  registerStatusTool(server, deps)
+}
+
+function registerListTool(server: McpServer, deps: ReadToolDeps): void {
   server.registerTool(
     'list_cron_jobs',
     {
@@ -80,7 +86,9 @@ export function registerReadTools(server: McpServer, deps: ReadToolDeps): void {
         }),
       ),
   )
+}
 
+function registerRunsTool(server: McpServer, deps: ReadToolDeps): void {
   server.registerTool(
     'get_cron_runs',
     {
@@ -127,7 +135,9 @@ export function registerReadTools(server: McpServer, deps: ReadToolDeps): void {
         }),
       ),
   )
+}
 
+function registerStatusTool(server: McpServer, deps: ReadToolDeps): void {
   server.registerTool(
     'cron_status',
     {

@@ -1,0 +1,98 @@
+import { DEFAULT_MAX_PROTOCOL, DEFAULT_MIN_PROTOCOL, normalizeFingerprint } from '@clawlink/protocol'
+import type { ClientProgressEvent, GatewayClientOptions, GatewayClientState } from './client-options.js'
+import type { ConnectorOptions } from './connector.js'
+import { formatMs } from './deadline.js'
+import { ClientError } from './errors.js'
+import { gatewayKey } from './token-store.js'
+import { frameLog } from './transport.js'
+import { isLoopbackHost } from './url.js'
+
+const CLIENT_VERSION = '0.1.0'
+
+/**
+ * What every connect attempt of a client shares: the handshake's static inputs, the credentials, the device token
+ * bound to this gateway, and where progress goes.
+ */
+export function connectorOptions(
+  o: GatewayClientOptions,
+  url: URL,
+  pins: string[],
+  hooks: {
+    scopes: readonly string[]
+    deviceId: string | undefined
+    nextId: () => string
+    progress: (event: ClientProgressEvent) => void
+  },
+): ConnectorOptions {
+  const identity = o.client ?? {}
+  const signer = o.signer
+  const role = o.role ?? 'operator'
+  return {
+    handshake: {
+      url,
+      pins,
+      signer,
+      client: {
+        id: identity.id ?? 'cli',
+        mode: identity.mode ?? 'cli',
+        version: identity.version ?? CLIENT_VERSION,
+        platform: identity.platform ?? process.platform,
+        displayName: identity.displayName,
+        deviceFamily: identity.deviceFamily,
+        instanceId: identity.instanceId,
+      },
+      role,
+      scopes: hooks.scopes,
+      protocol: { min: o.minProtocol ?? DEFAULT_MIN_PROTOCOL, max: o.maxProtocol ?? DEFAULT_MAX_PROTOCOL },
+      connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
+      challengeTimeoutMs: o.challengeTimeoutMs ?? 10_000,
+      nextId: hooks.nextId,
+      log: frameLog(o.debugLog),
+    },
+    token: o.token,
+    password: o.password,
+    tokens:
+      signer && o.deviceTokenStore && hooks.deviceId
+        ? {
+            store: o.deviceTokenStore,
+            key: { gateway: gatewayKey(o.url, pins), deviceId: hooks.deviceId, role },
+          }
+        : undefined,
+    trustedEndpoint: isLoopbackHost(url.hostname) || (url.protocol === 'wss:' && pins.length > 0),
+    startingRetry: o.startingRetry ?? {},
+    onProgress: (event) => {
+      if (event.kind === 'token-store-warning') {
+        hooks.progress({ kind: 'warning', code: 'DEVICE_TOKEN_STORE', message: event.message })
+      } else hooks.progress(event)
+    },
+  }
+}
+
+/** The error for a request that got no answer in time (or no connection to send it on). */
+export function requestTimeout(method: string, timeoutMs: number, state: GatewayClientState): ClientError {
+  const connecting = state !== 'open'
+  return new ClientError(
+    'REQUEST_TIMEOUT',
+    `${method} got no response within ${formatMs(timeoutMs)}${connecting ? ` (client ${state})` : ''}`,
+    {
+      remedy: connecting
+        ? 'The gateway could not be reached in time; check that it is running and reachable (`openclaw gateway status`).'
+        : 'The gateway may be overloaded or the request still running; for side effects (cron.run) check the result (cron runs) before retrying.',
+      retryable: true,
+    },
+  )
+}
+
+/** A SHA-256 certificate pin, normalised; anything else is refused rather than silently dropped. */
+export function checkPin(pin: string): string {
+  const normalised = normalizeFingerprint(pin)
+  if (/^[0-9a-f]{64}$/.test(normalised)) return normalised
+  throw new ClientError(
+    'TLS_PIN_INVALID',
+    `"${pin.slice(0, 100)}" is not a SHA-256 certificate fingerprint`,
+    {
+      remedy:
+        'Pass the 64 hex digits of the certificate\'s SHA-256 fingerprint (openssl x509 -in cert.pem -noout -fingerprint -sha256); colons and a "SHA256:" prefix are fine.',
+    },
+  )
+}
