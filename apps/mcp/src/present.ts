@@ -27,6 +27,7 @@ const MCP_REMEDY: Record<string, string> = {
   INSECURE_URL: `the user changes "--url" in ${CONFIG_FIX} to wss:// (with "--tls-fingerprint" for a self-signed certificate)`,
   TLS_PIN_MISMATCH: `the user verifies the gateway certificate and updates "--tls-fingerprint" in ${CONFIG_FIX}`,
   CONNECT_REFUSED: `the gateway is not running at that address: the user starts it, or fixes "--url" in ${CONFIG_FIX}`,
+  DEADLINE_EXCEEDED: `the gateway did not answer within this call's limit: retry later; if it is just slow, the user raises "--call-timeout" in ${CONFIG_FIX}`,
 }
 
 /** One line: gateway text in an error can neither drive a terminal nor start a (fake) line of its own. */

@@ -1,4 +1,11 @@
-import { ClientError, type GatewayClient, judgeRun, type RunOutcome, runJob } from '@clawlink/client'
+import {
+  ClientError,
+  deadlineSignal,
+  type GatewayClient,
+  judgeRun,
+  type RunOutcome,
+  runJob,
+} from '@clawlink/client'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { z } from 'zod'
 import { assertAllowed, type McpPolicy } from '../policy.js'
@@ -6,7 +13,8 @@ import { failure, resultOf, ToolRefusal } from '../present.js'
 
 /** Dependencies of the run tool. */
 export interface RunToolDeps {
-  getClient: () => Promise<GatewayClient>
+  /** The connected session; connecting is bounded by `signal` (the call's limit). */
+  getClient: (signal?: AbortSignal) => Promise<GatewayClient>
   policy: McpPolicy
   callTimeoutMs: number
 }
@@ -93,9 +101,12 @@ export function registerRunTool(server: McpServer, deps: RunToolDeps): void {
       },
     },
     async ({ job, mode, wait, timeoutSeconds }, extra) => {
+      const timeoutMs = Math.min(deps.callTimeoutMs, (timeoutSeconds ?? deps.callTimeoutMs / 1000) * 1000)
+      // Connecting counts against the call's limit too: a gateway that stalls or says "starting" forever
+      // must not hold the call past it.
+      const connectDeadline = deadlineSignal(timeoutMs, 'run_cron_job')
       try {
-        const client = await deps.getClient()
-        const timeoutMs = Math.min(deps.callTimeoutMs, (timeoutSeconds ?? deps.callTimeoutMs / 1000) * 1000)
+        const client = await deps.getClient(AbortSignal.any([extra.signal, connectDeadline.signal]))
         const outcome = await runJob(client, {
           ref: job,
           mode: mode ?? 'force',
@@ -112,6 +123,8 @@ export function registerRunTool(server: McpServer, deps: RunToolDeps): void {
         )
       } catch (error) {
         return failure(explain(error, extra.signal.aborted))
+      } finally {
+        connectDeadline.clear()
       }
     },
   )
