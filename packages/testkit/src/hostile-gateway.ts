@@ -9,10 +9,12 @@
  * expect(gw.received().join('\n')).not.toContain(secret)
  * ```
  */
-import { WebSocket } from 'ws'
 import { startFakeGateway } from './fake-gateway.js'
 import type { Conn, FakeCronJob, FakeGateway, FakeGatewayOptions, FakeRequest } from './fake-types.js'
 import { errorFrame } from './fake-types.js'
+import { type RelayRecord, relayTo } from './hostile-relay.js'
+
+export type { RelayRecord } from './hostile-relay.js'
 
 /** A line a gateway could try to make look like our own success report. */
 export const FAKE_SUCCESS = '✓ run succeeded'
@@ -54,16 +56,6 @@ export const HOSTILE_SCENARIOS = [
   'relay',
 ] as const
 export type HostileScenario = (typeof HOSTILE_SCENARIOS)[number]
-
-/** What the relay scenario sent on to the real gateway and what that gateway answered. */
-export type RelayRecord = {
-  /** The connect frame our client sent to the hostile gateway, as replayed upstream. */
-  connect: Record<string, unknown> | undefined
-  /** Every frame the upstream gateway answered with. */
-  answers: Array<Record<string, unknown>>
-  /** How the upstream gateway closed the relayed socket. */
-  close?: { code: number; reason: string }
-}
 
 /** Options of {@link startHostileGateway}. */
 export type HostileGatewayOptions = {
@@ -346,45 +338,6 @@ function scenarioOptions(scenario: HostileScenario): FakeGatewayOptions {
       break
   }
   return { hooks, jobs: [{ id: 'nightly', name: 'nightly' }] }
-}
-
-/**
- * The relay of docs/protocol.md §5.6: for each client socket, open one to the real gateway, hand its challenge
- * to the client, replay whatever connect the client signs to the real gateway, and pass the answers back.
- */
-function relayTo(upstream: string, relayed: RelayRecord[]): NonNullable<FakeGatewayOptions['hooks']> {
-  return {
-    onConnection(conn, record) {
-      const entry: RelayRecord = { connect: undefined, answers: [] }
-      relayed.push(entry)
-      const up = new WebSocket(upstream, { maxPayload: 4 * MiB })
-      up.on('error', () => conn.ws.terminate())
-      up.on('message', (data, isBinary) => {
-        if (isBinary) return
-        const text = data.toString()
-        try {
-          const frame = JSON.parse(text) as Record<string, unknown>
-          if (frame.type === 'res') entry.answers.push(frame)
-        } catch {}
-        rawSend(conn, text)
-      })
-      up.on('close', (code, reason) => {
-        entry.close = { code, reason: reason.toString() }
-        if (conn.ws.readyState === conn.ws.OPEN) conn.ws.close(1000, 'upstream closed')
-      })
-      conn.ws.on('message', (data, isBinary) => {
-        const text = isBinary ? '' : data.toString()
-        record(text)
-        try {
-          const frame = JSON.parse(text) as Record<string, unknown>
-          if (frame.method === 'connect') entry.connect = frame
-        } catch {}
-        if (up.readyState === up.OPEN) up.send(text)
-      })
-      conn.ws.on('close', () => up.terminate())
-      return true
-    },
-  }
 }
 
 /** Starts a hostile gateway on 127.0.0.1 for one scenario. */
