@@ -204,5 +204,24 @@ describe('credentials bound to their gateway', () => {
     expect(received).toContain('"method":"connect"')
     for (const secret of [a.token!, ...stored]) expect(received).not.toContain(secret)
     expect(b.relayed[0]?.answers[0]).toMatchObject({ ok: false })
+    for (const secret of [a.token!, ...stored]) {
+      expect(text(r)).not.toContain(secret)
+      expect(first.stderr() + second.stderr()).not.toContain(secret)
+    }
+  })
+
+  it('refuses a secret on argv, without echoing it', async () => {
+    const child = spawn(process.execPath, [BIN, '--token', 'argv-secret-value'], {
+      env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let err = ''
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString()
+    })
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+    expect(code).toBe(2)
+    expect(err).toMatch(/not accepted on the command line/)
+    expect(err).not.toContain('argv-secret-value')
   })
 })
