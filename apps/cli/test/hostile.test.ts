@@ -220,7 +220,10 @@ async function tokenBinding(a: { url: string; token: string }, expectedRefusal: 
   expect(received).toContain('"method":"connect"') // B did see our connect
   for (const secret of [a.token, ...deviceTokens]) expect(received).not.toContain(secret)
   const relayed = b.relayed[0]!
-  const auth = (relayed.connect?.params as { auth?: Record<string, unknown> }).auth ?? {}
+  expect(relayed.connect).toBeDefined()
+  const params = (relayed.connect?.params ?? {}) as { auth?: Record<string, unknown>; device?: unknown }
+  expect(params.device).toBeDefined() // a signed device went to B: the relay carried a valid proof
+  const auth = params.auth ?? {}
   expect(Object.keys(auth).filter((k) => auth[k] !== undefined)).toEqual([])
   // A's own answer to the replayed connect: a refusal, never a hello-ok.
   expect(relayed.answers).toHaveLength(1)
