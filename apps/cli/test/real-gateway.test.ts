@@ -1,3 +1,4 @@
+import { gatewayKey } from '@clawlink/client'
 import { writeFileSync } from 'node:fs'
 import { addModelFreeJob, realGatewaysOrSkip } from '@clawlink/testkit/harness'
 import { describe, expect, it } from 'vitest'
@@ -56,7 +57,7 @@ describe.skipIf(gateways.length === 0)(
         expect(show.code, show.stderr).toBe(EXIT.OK)
         const device = JSON.parse(show.stdout)
         expect(device.deviceId).toMatch(/^[0-9a-f]{64}$/)
-        expect(device.deviceToken.cached).toBe(true)
+        expect(device.deviceTokens.map((t: { gateway: string }) => t.gateway)).toEqual([gatewayKey(gw.url)])
         expect(show.stdout).not.toContain(gw.token)
 
         const doctor = await runCli(['doctor', ...conn], box.env)
