@@ -8,7 +8,7 @@ export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
-APT_PACKAGES=(libsecret-1-dev pkg-config g++ make python3 dbus-daemon dbus-bin gnome-keyring libsecret-tools openssh-client zsh fish iproute2 openssl faketime softhsm2 opensc)
+APT_PACKAGES=(libsecret-1-dev pkg-config g++ make python3 dbus-daemon dbus-bin gnome-keyring libsecret-tools openssh-client zsh fish iproute2 openssl faketime softhsm2 opensc time)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if ((${#missing[@]})); then

@@ -81,6 +81,8 @@ export function exitCodeFor(error: unknown): ExitCode {
     return GATEWAY_EXIT[error.code] ?? EXIT.GATEWAY_ERROR
   }
   if (error instanceof ClientError) return CLIENT_EXIT[error.code] ?? EXIT.UNREACHABLE
-  if (error instanceof ProtocolError) return error.code.startsWith('FRAME_') ? EXIT.GATEWAY_ERROR : EXIT.USAGE
+  // A frame or hello-ok the gateway got wrong is the gateway's error; the other protocol codes are our input.
+  if (error instanceof ProtocolError)
+    return error.code.startsWith('FRAME_') || error.code === 'INVALID_HELLO' ? EXIT.GATEWAY_ERROR : EXIT.USAGE
   return EXIT.INTERNAL
 }

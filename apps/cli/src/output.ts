@@ -20,10 +20,10 @@ export function createOutput(json: boolean): Output {
       process.stdout.write(json ? `${jsonText(data)}\n` : text.endsWith('\n') ? text : `${text}\n`)
     },
     progress(message) {
-      if (tty && !json) process.stderr.write(`${dim(`… ${sanitizeForTerminal(message)}`)}\n`)
+      if (tty && !json) process.stderr.write(`${dim(`… ${oneLine(message)}`)}\n`)
     },
     warn(message) {
-      process.stderr.write(`clawlink: warning: ${sanitizeForTerminal(message)}\n`)
+      process.stderr.write(`clawlink: warning: ${oneLine(message)}\n`)
     },
   }
 }
@@ -33,6 +33,12 @@ export function createOutput(json: boolean): Output {
  * (job names, summaries, error messages) cannot move the cursor, retitle the terminal or fake a line.
  */
 export const sanitizeForTerminal = (text: string): string => escapeControlChars(text)
+
+/**
+ * {@link sanitizeForTerminal} for text that must stay on one line (a gateway's name, summary or error message):
+ * newlines are escaped too, so such text cannot start a line of its own (a fake `✓ run succeeded`).
+ */
+export const oneLine = (text: string): string => escapeControlChars(text, { singleLine: true })
 
 /** JSON for stdout, with what JSON.stringify leaves raw but a terminal may obey escaped too. */
 export const jsonText = safeJson
@@ -88,17 +94,14 @@ export function reportError(error: unknown, json: boolean, debug: boolean): void
   if (/^AUTH_|^NO_SCOPES|^DEVICE_IDENTITY/.test(d.code) && notes.authFailure.length > 0)
     d.remedy = `${d.remedy}. Note: ${notes.authFailure.join('; ')}`
   if (json) process.stdout.write(`${jsonText({ ok: false, error: d })}\n`)
-  else
-    process.stderr.write(
-      `clawlink: ${sanitizeForTerminal(d.message)}\nfix: ${sanitizeForTerminal(d.remedy)}\n`,
-    )
+  else process.stderr.write(`clawlink: ${oneLine(d.message)}\nfix: ${oneLine(d.remedy)}\n`)
   if (debug && error instanceof Error && error.stack)
     process.stderr.write(`${sanitizeForTerminal(error.stack)}\n`)
 }
 
 /** A plain text table; columns padded to their widest cell; cells sanitised for the terminal. */
 export function table(head: string[], cells: string[][]): string {
-  const rows = cells.map((r) => r.map(sanitizeForTerminal))
+  const rows = cells.map((r) => r.map(oneLine))
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
   const line = (cells: string[]) =>
     cells

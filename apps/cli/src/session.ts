@@ -3,7 +3,7 @@ import { type ClientProgressEvent, type Deadline, deadlineSignal, type GatewayCl
 import { openGatewayClient, type ResolvedSettings, resolveSettings } from '@clawlink/config'
 import type { DeviceSigner } from '@clawlink/protocol'
 import { readStdin, settingsFlags } from './args.js'
-import { noteForAuthFailure, type Output, sanitizeForTerminal } from './output.js'
+import { noteForAuthFailure, type Output, oneLine } from './output.js'
 
 /** This CLI's version (sent as `client.version`). */
 export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string })
@@ -58,8 +58,9 @@ export async function openSession(
     version: VERSION,
     signal: deadline.signal,
     requestTimeoutMs: options.requestTimeoutMs ?? options.deadlineMs,
+    // Frames are the gateway's text too (a parse error quotes the bad frame): escaped like everything else.
     ...(values.debug
-      ? { debugLog: (line: string) => process.stderr.write(`[frame] ${sanitizeForTerminal(line)}\n`) }
+      ? { debugLog: (line: string) => process.stderr.write(`[frame] ${oneLine(line)}\n`) }
       : {}),
     onProgress: (event) => {
       if (event.kind === 'warning') out.warn(event.message)

@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs'
+import { gatewayKey } from '@clawlink/client'
 import { addModelFreeJob, realGatewaysOrSkip } from '@clawlink/testkit/harness'
 import { describe, expect, it } from 'vitest'
 import { EXIT } from '../src/exit-codes.js'
@@ -58,7 +59,7 @@ describe.skipIf(skipReason !== undefined)(
         expect(device.deviceId).toMatch(/^[0-9a-f]{64}$/)
         expect(device.deviceTokens).toEqual([
           expect.objectContaining({
-            gateway: gw.url,
+            gateway: gatewayKey(gw.url),
             role: 'operator',
             scopes: expect.arrayContaining(['operator.admin']),
           }),

@@ -31,7 +31,12 @@ describe.skipIf(skipReason !== undefined)(
         await addModelFreeJob(gw, job, 'after the upgrade')
 
         const box = sandbox(gw.token)
-        const env = { ...box.env, TEST_SIGNER_SEED_HEX: seed.toString('hex') }
+        // The exec program sees only allow-listed variables (docs/signers.md).
+        const env = {
+          ...box.env,
+          TEST_SIGNER_SEED_HEX: seed.toString('hex'),
+          CLAWLINK_SIGNER_ENV: 'TEST_SIGNER_SEED_HEX',
+        }
         const signer = [
           '--signer',
           'exec',

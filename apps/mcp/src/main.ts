@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
 import { parseArgs } from 'node:util'
-import type { GatewayClient } from '@clawlink/client'
+import { escapeControlChars, type GatewayClient } from '@clawlink/client'
 import {
   ConfigError,
   openGatewayClient,
@@ -73,8 +73,9 @@ const OPTIONS = {
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true }>>['values']
 
+/** A line on stderr; gateway text in it (a warning, a close reason) shows its control characters escaped. */
 function log(message: string): void {
-  process.stderr.write(`[clawlink-mcp] ${message}\n`)
+  process.stderr.write(`[clawlink-mcp] ${escapeControlChars(message)}\n`)
 }
 
 function parse(argv: string[]): Values | number {
@@ -90,11 +91,15 @@ function parse(argv: string[]): Values | number {
   }
 }
 
-/** One persistent gateway session, opened by the first tool call and kept (with reconnects) for the server's life. */
+/**
+ * One persistent gateway session, opened by the first tool call and kept (with reconnects) for the server's life.
+ * Each call connects under its own signal, so a gateway that never completes the handshake costs a call no more
+ * than the call's limit.
+ */
 function sessionOpener(settings: Awaited<ReturnType<typeof resolveSettings>>, url: string) {
-  let session: Promise<GatewayClient> | undefined
-  const get = (): Promise<GatewayClient> => {
-    session ??= openGatewayClient(settings, {
+  let opened: Promise<GatewayClient> | undefined
+  const get = async (signal?: AbortSignal): Promise<GatewayClient> => {
+    opened ??= openGatewayClient(settings, {
       version: VERSION,
       reconnect: true,
       onProgress: (event) => {
@@ -105,19 +110,18 @@ function sessionOpener(settings: Awaited<ReturnType<typeof resolveSettings>>, ur
         else if (event.kind === 'reconnect-paused') log(`reconnect paused: ${event.error.message}`)
       },
     })
-      .then(async ({ client }) => {
-        await client.connect()
-        return client
-      })
+      .then(({ client }) => client)
       .catch((error: unknown) => {
-        session = undefined // the next call tries again
+        opened = undefined // the next call tries again
         throw error
       })
-    return session
+    const client = await opened
+    await client.connect(signal ? { signal } : {})
+    return client
   }
   const close = async (): Promise<void> => {
-    const current = session
-    session = undefined
+    const current = opened
+    opened = undefined
     await current?.then((c) => c.close()).catch(() => undefined)
   }
   return { get, close }

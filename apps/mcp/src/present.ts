@@ -1,4 +1,4 @@
-import { escapeControlChars } from '@clawlink/client'
+import { escapeControlChars, safeJson } from '@clawlink/client'
 import { approveCommand, GatewayError } from '@clawlink/protocol'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { noteAuditCode } from './audit.js'
@@ -28,14 +28,18 @@ const MCP_REMEDY: Record<string, string> = {
   INSECURE_URL: `the user changes "--url" in ${CONFIG_FIX} to wss:// (with "--tls-fingerprint" for a self-signed certificate)`,
   TLS_PIN_MISMATCH: `the user verifies the gateway certificate and updates "--tls-fingerprint" in ${CONFIG_FIX}`,
   CONNECT_REFUSED: `the gateway is not running at that address: the user starts it, or fixes "--url" in ${CONFIG_FIX}`,
+  DEADLINE_EXCEEDED: `the gateway did not answer within this call's limit: retry later; if it is just slow, the user raises "--call-timeout" in ${CONFIG_FIX}`,
 }
+
+/** One line: gateway text in an error can neither drive a terminal nor start a (fake) line of its own. */
+const oneLine = (text: string): string => escapeControlChars(text, { singleLine: true })
 
 /**
  * The error text an assistant reads: what happened, the stable code and what to do. Gateway-supplied text is
  * escaped (no control characters reach the client); pairing errors name the command the operator runs.
  */
 export function errorText(error: unknown): string {
-  if (error instanceof ToolRefusal) return escapeControlChars(`${error.message} [${error.code}]`)
+  if (error instanceof ToolRefusal) return oneLine(`${error.message} [${error.code}]`)
   const e = error as { code?: unknown; message?: unknown; remedy?: unknown }
   if (e && typeof e.code === 'string' && typeof e.remedy === 'string') {
     const pairing =
@@ -43,9 +47,9 @@ export function errorText(error: unknown): string {
         ? ` The operator must approve this device on the gateway host: ${approveCommand(error.requestId)}.`
         : ''
     const remedy = MCP_REMEDY[e.code] ?? e.remedy
-    return escapeControlChars(`${String(e.message)} [${e.code}] What to do: ${remedy}${pairing}`)
+    return oneLine(`${String(e.message)} [${e.code}] What to do: ${remedy}${pairing}`)
   }
-  return escapeControlChars(`unexpected error: ${error instanceof Error ? error.message : String(error)}`)
+  return oneLine(`unexpected error: ${error instanceof Error ? error.message : String(error)}`)
 }
 
 /** The code of an error for logs and the audit trail. */
@@ -55,9 +59,22 @@ export function errorCode(error: unknown): string {
   return typeof code === 'string' ? code : 'INTERNAL'
 }
 
-/** A successful tool result: structured content plus its JSON as text, size-capped. */
-export function resultOf(structuredContent: Record<string, unknown>): CallToolResult {
-  const text = JSON.stringify(structuredContent, null, 2)
+/** Every string in `value` with its control characters shown as visible escapes (newlines and tabs kept). */
+function escapeStrings(value: unknown): unknown {
+  if (typeof value === 'string') return escapeControlChars(value)
+  if (Array.isArray(value)) return value.map(escapeStrings)
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeStrings(v)]))
+  return value
+}
+
+/**
+ * A successful tool result: structured content plus its JSON as text, size-capped. Gateway strings reach the
+ * client with their control characters escaped, in both.
+ */
+export function resultOf(content: Record<string, unknown>): CallToolResult {
+  const structuredContent = escapeStrings(content) as Record<string, unknown>
+  const text = safeJson(structuredContent)
   if (text.length > MAX_RESULT_CHARS) {
     return failure(
       new ToolRefusal(

@@ -8,8 +8,8 @@ import { registerRunTool } from './tools/run.js'
 
 /** Options of {@link createClawlinkMcpServer}. */
 export interface ClawlinkMcpOptions extends McpPolicy {
-  /** Opens (once) and returns the persistent gateway session. */
-  getClient: () => Promise<GatewayClient>
+  /** Opens (once) and returns the persistent gateway session; connecting is bounded by `signal`. */
+  getClient: (signal?: AbortSignal) => Promise<GatewayClient>
   /** Upper bound of any one tool call, and of `timeoutSeconds`. */
   callTimeoutMs: number
   /** Ask the user (MCP elicitation) before every run_cron_job. */

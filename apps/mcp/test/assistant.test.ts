@@ -4,16 +4,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { CreateTaskResultSchema } from '@modelcontextprotocol/sdk/experimental/tasks/types.js'
 import { CallToolResultSchema, ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js'
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  BIN,
-  connectServer,
-  fakeGateway,
-  onCleanup,
-  sandboxEnv,
-  serverFor,
-  text,
-  withCleanups,
-} from './helpers.js'
+import { BIN, fakeGateway, onCleanup, sandboxEnv, serverFor, text, withCleanups } from './helpers.js'
 
 withCleanups(afterEach)
 const fake = fakeGateway

@@ -1,21 +1,12 @@
 import { spawn } from 'node:child_process'
 import type { FakeGateway } from '@clawlink/testkit/fake-gateway'
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  BIN,
-  connectServer,
-  fakeGateway,
-  onCleanup,
-  sandboxEnv,
-  serverFor,
-  text,
-  withCleanups,
-} from './helpers.js'
+import { BIN, fakeGateway, onCleanup, sandboxEnv, serverFor, text, withCleanups } from './helpers.js'
 
 withCleanups(afterEach)
 const fake = fakeGateway
 const server = serverFor
-const cleanups = { push: onCleanup }
+const _cleanups = { push: onCleanup }
 
 const ID_SHAPED = '0b6c9b1e-7f0a-4c1e-9a8e-2d3c4b5a6f70'
 

@@ -49,7 +49,7 @@ export async function connectServer(opts: {
   })
   const client = new Client({ name: 'clawlink-test', version: '0.0.0' })
   await client.connect(transport)
-  return { client, home, stderr: () => stderr, close: () => client.close() }
+  return { client, home, pid: transport.pid, stderr: () => stderr, close: () => client.close() }
 }
 
 /** The text of a tool result's first content block. */

@@ -73,7 +73,8 @@ export class Session {
     },
   ) {
     this.info = info
-    raiseFrameLimit(ws, info.hello.policy.maxPayload)
+    const frameLimit = raiseFrameLimit(ws, info.hello.policy.maxPayload)
+    let socketError: (Error & { code?: string }) | undefined
     ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
       this.armTickWatchdog()
       this.lastResponseBytes = messageBytes(data)
@@ -81,9 +82,15 @@ export class Session {
       if (frame) this.onFrame(frame)
     })
     ws.on('ping', () => this.armTickWatchdog())
-    ws.on('error', () => undefined)
+    ws.on('error', (error: Error) => {
+      socketError = error
+    })
     ws.on('close', (code: number, reason: Buffer) =>
-      this.end(closeError(code, reason.toString(), this.shutdownSeen)),
+      this.end(
+        socketError?.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+          ? frameTooLarge(frameLimit, socketError)
+          : closeError(code, reason.toString(), this.shutdownSeen),
+      ),
     )
     this.armTickWatchdog()
   }
@@ -257,6 +264,23 @@ function requestTimeoutError(method: string, timeoutMs: number): ClientError {
     retryable: true,
   })
 }
+
+/** A frame beyond the limit (policy.maxPayload, capped): `ws` refused it unread and closed the socket (1009). */
+function frameTooLarge(limit: number, cause: Error): ClientError {
+  return new ClientError(
+    'RESPONSE_TOO_LARGE',
+    `the gateway sent a frame larger than ${formatBytes(limit)}; connection closed without reading it`,
+    {
+      remedy:
+        'Ask for less at once (a query, a smaller limit); a gateway that does this unasked is misbehaving.',
+      closeCode: 1009,
+      cause,
+    },
+  )
+}
+
+const formatBytes = (n: number): string =>
+  n >= 1048576 ? `${Math.round(n / 1048576)} MiB` : `${Math.round(n / 1024)} KiB`
 
 /** The error for a socket that closed after hello-ok. */
 export function closeError(code: number, reason: string, shutdownSeen: boolean): ClientError {

@@ -124,15 +124,17 @@ describe('requests', () => {
     expect(error.closeCode).toBe(1011)
   })
 
-  it('fails the request when an oversized frame makes the socket close (1009)', async () => {
+  it('fails the request with RESPONSE_TOO_LARGE when an oversized frame makes the socket close (1009)', async () => {
     const gw = await gateway({
       fault: { kind: 'oversized-frame', method: 'health', bytes: 64 * 1024 * 1024 + 16 },
     })
     const c = client(gw, { signer: createTestSigner() })
     await c.connect()
     const error = await rejectionOf(c.request('health', undefined, { timeoutMs: 10_000 }))
-    expect(error.code).toBe('CONNECTION_CLOSED')
-    expect(error.retryable).toBe(true)
+    // Not a dropped connection: the frame was over the limit (25 MiB policy) and was refused unread.
+    expect(error.code).toBe('RESPONSE_TOO_LARGE')
+    expect(error.message).toContain('25 MiB')
+    expect(error.closeCode).toBe(1009)
   }, 20_000)
 
   it('bounds a signer that never answers', async () => {

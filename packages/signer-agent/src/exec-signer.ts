@@ -10,8 +10,43 @@ export interface ExecSignerOptions {
   publicKey?: string
   /** @default 10000 */
   timeoutMs?: number
-  /** Extra environment for the program. */
+  /** Extra environment for the program (explicit values; passed as given). */
   env?: Record<string, string>
+  /**
+   * Names of further variables to pass on from this process (`AWS_*` for a prefix), besides
+   * {@link BASE_ENV_NAMES} and `CLAWLINK_SIGNER_ENV`. Gateway secrets are never passed.
+   */
+  passEnv?: readonly string[]
+}
+
+/** What the program always gets from this process, when set: where programs are, home, locale, temp dir. */
+export const BASE_ENV_NAMES = ['PATH', 'HOME', 'LANG', 'LANGUAGE', 'LC_*', 'TMPDIR'] as const
+/** Never passed on, whatever the allow-list says: the gateway's shared secrets. */
+const NEVER_PASSED = /^(OPENCLAW|CLAWDBOT)_GATEWAY_(TOKEN|PASSWORD)$/
+
+/**
+ * The environment the signer program runs with: {@link BASE_ENV_NAMES}, the names in `CLAWLINK_SIGNER_ENV`
+ * (comma-separated, `PREFIX_*` allowed) and `passEnv` taken from `parent`, then `extra` — and never a gateway
+ * token or password (docs/signers.md). A program in front of an HSM sees nothing else of clawlink's environment.
+ */
+export function signerEnvironment(
+  parent: NodeJS.ProcessEnv,
+  passEnv: readonly string[] = [],
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  const listed = (parent.CLAWLINK_SIGNER_ENV ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean)
+  const patterns = [...BASE_ENV_NAMES, ...listed, ...passEnv]
+  const allowed = (name: string): boolean =>
+    !NEVER_PASSED.test(name) &&
+    patterns.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p))
+  const env: Record<string, string> = {}
+  for (const [name, value] of Object.entries(parent))
+    if (value !== undefined && allowed(name)) env[name] = value
+  for (const [name, value] of Object.entries(extra)) if (!NEVER_PASSED.test(name)) env[name] = value
+  return env
 }
 
 const MAX_OUTPUT = 64 * 1024
@@ -32,7 +67,7 @@ function runProgram(
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new SignerError('ABORTED', 'signing was aborted'))
     const child = spawn(file!, args, {
-      env: { ...process.env, ...env, CLAWLINK_SIGNER_OP: op },
+      env: { ...env, CLAWLINK_SIGNER_OP: op },
       stdio: ['pipe', 'pipe', 'pipe'],
       shell: false,
     })
@@ -140,7 +175,7 @@ export async function createExecSigner(options: ExecSignerOptions): Promise<Devi
   }
   const command = [...options.command]
   const timeoutMs = options.timeoutMs ?? 10_000
-  const env = options.env ?? {}
+  const env = signerEnvironment(process.env, options.passEnv ?? [], options.env ?? {})
   let publicKey: Uint8Array
   if (options.publicKey) {
     try {

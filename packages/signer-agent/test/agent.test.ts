@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { base64UrlEncode, hexEncode, SignerError, seedToPkcs8Pem, utf8Encode } from '@clawlink/protocol'
@@ -221,6 +221,48 @@ describe('exec signer', () => {
       timeoutMs: 500,
     })
     expect(((await signer.sign(utf8Encode('x')).catch((e) => e)) as SignerError).code).toBe('EXEC_TIMEOUT')
+  })
+
+  it('the program gets a minimal environment: never the gateway token, only what is allow-listed', async () => {
+    const dump = join(mkdtempSync(join(tmpdir(), 'exec-env-')), 'env.json')
+    const set = {
+      OPENCLAW_GATEWAY_TOKEN: 'gateway-token-must-not-leak',
+      OPENCLAW_GATEWAY_PASSWORD: 'gateway-password-must-not-leak',
+      UNRELATED_SECRET: 'unrelated',
+      MY_KMS_REGION: 'eu-west-1',
+      AWS_PROFILE: 'signer',
+      LC_ALL: 'C.UTF-8',
+      CLAWLINK_SIGNER_ENV: 'MY_KMS_REGION, OPENCLAW_GATEWAY_TOKEN',
+    }
+    const saved = Object.fromEntries(Object.keys(set).map((k) => [k, process.env[k]]))
+    Object.assign(process.env, set)
+    try {
+      const signer = await createExecSigner({
+        command,
+        passEnv: ['AWS_*', 'OPENCLAW_GATEWAY_PASSWORD'],
+        env: { ...seedEnv(vectorSeed()), TEST_SIGNER_ENV_DUMP: dump },
+      })
+      await signer.sign(utf8Encode('x'))
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k]
+        else process.env[k] = v
+      }
+    }
+    const seen = JSON.parse(readFileSync(dump, 'utf8')) as Record<string, string>
+    expect(seen.OPENCLAW_GATEWAY_TOKEN).toBeUndefined()
+    expect(seen.OPENCLAW_GATEWAY_PASSWORD).toBeUndefined()
+    expect(seen.UNRELATED_SECRET).toBeUndefined()
+    expect(seen).toMatchObject({
+      PATH: process.env.PATH,
+      MY_KMS_REGION: 'eu-west-1',
+      AWS_PROFILE: 'signer',
+      LC_ALL: 'C.UTF-8',
+      CLAWLINK_SIGNER_OP: 'sign',
+    })
+    const allowed =
+      /^(PATH|HOME|LANG|LANGUAGE|LC_.*|TMPDIR|MY_KMS_REGION|AWS_.*|CLAWLINK_SIGNER_OP|TEST_SIGNER_.*)$/
+    expect(Object.keys(seen).filter((k) => !allowed.test(k))).toEqual([])
   })
 
   it('a missing program → EXEC_FAILED; an empty command → INVALID_OPTIONS', async () => {

@@ -13,11 +13,10 @@
  * ```
  */
 import { randomUUID } from 'node:crypto'
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
-import type { AddressInfo } from 'node:net'
-import { type WebSocket, WebSocketServer } from 'ws'
+import type { WebSocket } from 'ws'
 import { createFakeCron, type FakeWireError } from './fake-cron.js'
 import { createFakeHandshake } from './fake-handshake.js'
+import { listen, PREAUTH_MAX_BYTES } from './fake-listen.js'
 import {
   type Conn,
   errorFrame,
@@ -32,14 +31,16 @@ import {
 
 export type { FakeCronJob, FakeGatewayFlavor, FakeWireError } from './fake-cron.js'
 export type {
+  Conn as FakeConn,
   FakeFrameRecord,
   FakeGateway,
   FakeGatewayFault,
+  FakeGatewayHooks,
   FakeGatewayOptions,
   FakePairedDevice,
+  FakeRequest,
 } from './fake-types.js'
 
-const PREAUTH_MAX_BYTES = 65_536 // docs/protocol.md §1.4
 // docs/protocol.md §7.4 (the part the fake serves); anything unlisted needs operator.admin.
 const METHOD_SCOPES: Record<string, string | null> = {
   health: null,
@@ -83,6 +84,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
   let connCounter = 0
   let globalSeq = 0
   const timers = new Set<NodeJS.Timeout>()
+  const hooks = options.hooks ?? {}
   const now = (): number => Date.now() + clockOffsetMs
 
   function later(ms: number, fn: () => void): void {
@@ -108,7 +110,9 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     return current as Extract<FakeGatewayFault, { kind: K }>
   }
 
-  function send(conn: Conn, frame: Record<string, unknown> | string): void {
+  function send(conn: Conn, original: Record<string, unknown> | string): void {
+    const frame =
+      typeof original === 'string' || !hooks.rewriteOut ? original : hooks.rewriteOut(original, conn)
     const text = typeof frame === 'string' ? frame : JSON.stringify(frame)
     frames.push({
       connId: conn.id,
@@ -236,6 +240,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
       send(conn, errorFrame(id, missingScopeError(protocol, needed)))
       return
     }
+    if (hooks.onRequest?.(conn, { id, method, params }, (frame) => send(conn, frame))) return
     if (requestFault(conn, id, method)) return
     const result = handleMethod(method, params)
     send(
@@ -291,6 +296,10 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
       if (conn.handshakeTimer) clearTimeout(conn.handshakeTimer)
     })
     ws.on('error', () => {})
+    const record = (text: string): void => {
+      frames.push({ connId: conn.id, direction: 'in', text, frame: undefined })
+    }
+    if (hooks.onConnection?.(conn, record)) return
     conn.handshakeTimer = setTimeout(() => closeConn(conn, 1000, ''), handshakeTimeoutMs)
     if (!takeFault(['no-challenge'])) {
       const payload: Record<string, unknown> = { nonce: conn.nonce }
@@ -381,38 +390,4 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     },
   }
   return gateway
-}
-
-/** Listens on 127.0.0.1:`port` (0 = any free port), plain or TLS. */
-async function listen(
-  options: FakeGatewayOptions,
-  port: number,
-  maxPayload: number,
-  onConnection: (ws: WebSocket) => void,
-): Promise<{ port: number; close(): Promise<void> }> {
-  const wsMaxPayload = Math.max(maxPayload, PREAUTH_MAX_BYTES)
-  const https: HttpsServer | undefined = options.tls
-    ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert })
-    : undefined
-  const wss = https
-    ? new WebSocketServer({ server: https, maxPayload: wsMaxPayload })
-    : new WebSocketServer({ host: '127.0.0.1', port, maxPayload: wsMaxPayload })
-  await new Promise<void>((resolve, reject) => {
-    if (https) {
-      https.once('error', reject)
-      https.listen(port, '127.0.0.1', () => resolve())
-    } else {
-      wss.once('listening', resolve)
-      wss.once('error', reject)
-    }
-  })
-  wss.on('connection', onConnection)
-  const address = (https ? https.address() : wss.address()) as AddressInfo
-  return {
-    port: address.port,
-    async close() {
-      await new Promise<void>((resolve) => wss.close(() => resolve()))
-      if (https) await new Promise<void>((resolve) => https.close(() => resolve()))
-    },
-  }
 }

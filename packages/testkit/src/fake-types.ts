@@ -86,6 +86,28 @@ export type FakeGatewayOptions = {
   tls?: { key: string; cert: string }
   /** Listen on this port (e.g. to restart a gateway where a client expects it). @default a free port */
   port?: number
+  /** Where a test server built on the fake (the hostile gateway) bends its behaviour. */
+  hooks?: FakeGatewayHooks
+}
+
+/** A request after hello-ok, as the hooks see it. */
+export type FakeRequest = { id: string; method: string; params: Record<string, unknown> }
+
+/**
+ * Extension points for servers that misbehave on purpose (`hostile-gateway.ts`); each hook may decline, and the
+ * fake then does what it always does.
+ */
+export type FakeGatewayHooks = {
+  /** A new socket, before the challenge; return true to own it (the fake then neither challenges nor reads it). */
+  onConnection?(conn: Conn, record: (text: string) => void): boolean
+  /** Rewrites an outgoing frame (hello-ok, responses, events), or replaces it with raw text. */
+  rewriteOut?(frame: Record<string, unknown>, conn: Conn): Record<string, unknown> | string
+  /** A request after hello-ok, before the fake answers it; return true when the hook answered. */
+  onRequest?(
+    conn: Conn,
+    request: FakeRequest,
+    send: (frame: Record<string, unknown> | string) => void,
+  ): boolean
 }
 
 /** A running fake gateway. */

@@ -12,7 +12,7 @@ import { describeCronSchedule } from '@clawlink/protocol'
 import { onePositional, parseCommand, parseDuration } from '../args.js'
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js'
 import { HELP } from '../help.js'
-import { createOutput, type Output, relativeTime, table } from '../output.js'
+import { createOutput, oneLine, type Output, relativeTime, table } from '../output.js'
 import { openSession } from '../session.js'
 
 const DEFAULT_TIMEOUT_MS = 30_000
@@ -46,13 +46,16 @@ function outcomeJson(outcome: RunOutcome): Record<string, unknown> {
   }
 }
 
+/** One line whatever the gateway put into names, ids, statuses and summaries (no line of its own). */
 function outcomeText(outcome: RunOutcome): string {
-  const name = outcome.job.name ?? outcome.job.id
-  const run = outcome.kind !== 'not-run' && outcome.runId ? ` (run ${outcome.runId})` : ''
-  if (outcome.kind === 'not-run') return `not run: ${outcome.reason} (${name})`
-  if (outcome.kind === 'enqueued') return `enqueued ${name} (${outcome.job.id})${run}`
+  const name = oneLine(outcome.job.name ?? outcome.job.id)
+  const id = oneLine(outcome.job.id)
+  const run = outcome.kind !== 'not-run' && outcome.runId ? ` (run ${oneLine(outcome.runId)})` : ''
+  if (outcome.kind === 'not-run') return `not run: ${oneLine(outcome.reason)} (${name})`
+  if (outcome.kind === 'enqueued') return `enqueued ${name} (${id})${run}`
   const took = outcome.durationMs === undefined ? '' : ` in ${outcome.durationMs} ms`
-  return `✓ ${name} finished ${outcome.status ?? 'ok'}${took}${run}${outcome.summary ? `: ${outcome.summary}` : ''}`
+  const summary = outcome.summary ? `: ${oneLine(outcome.summary)}` : ''
+  return `✓ ${name} finished ${oneLine(outcome.status ?? 'ok')}${took}${run}${summary}`
 }
 
 function progressText(event: RunProgress, waitMs: number): string | undefined {
@@ -196,7 +199,7 @@ export async function cronStatus(argv: string[]): Promise<number> {
       `scheduler: ${enabled}`,
       `jobs:      ${status.jobs ?? '-'}`,
       `next wake: ${relativeTime(status.nextWakeAtMs)}`,
-      `store:     ${status.storePath ?? '-'}${status.storage ? ` (${status.storage})` : ''}`,
+      `store:     ${oneLine(status.storePath ?? '-')}${status.storage ? ` (${oneLine(status.storage)})` : ''}`,
     ].join('\n')
     out.result(human, { ok: true, status: status.raw })
     return EXIT.OK

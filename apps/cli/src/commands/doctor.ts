@@ -11,7 +11,7 @@ import { deriveDeviceId, GatewayError, missingScope } from '@clawlink/protocol'
 import { parseCommand } from '../args.js'
 import { EXIT, exitCodeFor } from '../exit-codes.js'
 import { HELP } from '../help.js'
-import { createOutput, describeError, jsonText, sanitizeForTerminal } from '../output.js'
+import { createOutput, describeError, jsonText, oneLine } from '../output.js'
 import { openSession, settingsFrom } from '../session.js'
 
 interface Step {
@@ -91,9 +91,7 @@ export async function doctor(argv: string[]): Promise<number> {
     steps.push(s)
     if (!out.json)
       process.stdout.write(
-        sanitizeForTerminal(
-          `${s.mark === 'warn' ? '!' : s.ok ? '✓' : '✗'} ${s.step.padEnd(20)} ${s.detail}${s.fix ? `\n  fix: ${s.fix}` : ''}\n`,
-        ),
+        `${s.mark === 'warn' ? '!' : s.ok ? '✓' : '✗'} ${s.step.padEnd(20)} ${oneLine(s.detail)}${s.fix ? `\n  fix: ${oneLine(s.fix)}` : ''}\n`,
       )
   }
   const finish = (code: number) => {

@@ -33,7 +33,11 @@ function payloadOf(raw: Record<string, unknown>): {
 /** Registers `preview_cron_job`: what a job will do, before anyone runs it (read-only). */
 export function registerPreviewTool(
   server: McpServer,
-  deps: { getClient: () => Promise<GatewayClient>; policy: McpPolicy; callTimeoutMs: number },
+  deps: {
+    getClient: (signal?: AbortSignal) => Promise<GatewayClient>
+    policy: McpPolicy
+    callTimeoutMs: number
+  },
 ): void {
   server.registerTool(
     'preview_cron_job',
@@ -71,7 +75,7 @@ export function registerPreviewTool(
         const deadline = deadlineSignal(deps.callTimeoutMs, 'preview_cron_job')
         const signal = AbortSignal.any([extra.signal, deadline.signal])
         try {
-          const client = await deps.getClient()
+          const client = await deps.getClient(signal)
           // cron.get where the gateway has it (9.x), else the cron.list entry.
           const found = await getJob(client, job, { signal })
           const { runs } = await getJobRuns(client, found.id, { limit: 5, signal })

@@ -7,7 +7,8 @@ import { guarded, iso } from '../present.js'
 
 /** Dependencies of the read-only tools. */
 export interface ReadToolDeps {
-  getClient: () => Promise<GatewayClient>
+  /** The connected session; connecting is bounded by `signal` (the call's limit). */
+  getClient: (signal?: AbortSignal) => Promise<GatewayClient>
   policy: McpPolicy
   callTimeoutMs: number
 }
@@ -66,7 +67,7 @@ function registerListTool(server: McpServer, deps: ReadToolDeps): void {
     ({ query, includeDisabled }, extra) =>
       guarded(() =>
         bounded(deps, 'list_cron_jobs', extra.signal, async (signal) => {
-          const client = await deps.getClient()
+          const client = await deps.getClient(signal)
           const jobs = await listCronJobs(client, {
             includeDisabled: includeDisabled === true,
             ...(query ? { query } : {}),
@@ -117,7 +118,7 @@ function registerRunsTool(server: McpServer, deps: ReadToolDeps): void {
     ({ job, limit }, extra) =>
       guarded(() =>
         bounded(deps, 'get_cron_runs', extra.signal, async (signal) => {
-          const { job: found, runs } = await getJobRuns(await deps.getClient(), job, {
+          const { job: found, runs } = await getJobRuns(await deps.getClient(signal), job, {
             limit: limit ?? 10,
             signal,
           })
@@ -155,7 +156,7 @@ function registerStatusTool(server: McpServer, deps: ReadToolDeps): void {
     (_args, extra) =>
       guarded(() =>
         bounded(deps, 'cron_status', extra.signal, async (signal) => {
-          const s = await getCronStatus(await deps.getClient(), { signal })
+          const s = await getCronStatus(await deps.getClient(signal), { signal })
           // null where the gateway said nothing: 3.13 and 5.7 do not name their storage.
           return {
             enabled: s.enabled ?? null,

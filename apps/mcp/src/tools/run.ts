@@ -1,5 +1,6 @@
 import {
   ClientError,
+  deadlineSignal,
   type GatewayClient,
   type JobCache,
   judgeRun,
@@ -17,7 +18,8 @@ import { type CancellableTaskStore, runOptionalTaskToolsDirectly, startTask } fr
 
 /** Dependencies of the run tool. */
 export interface RunToolDeps {
-  getClient: () => Promise<GatewayClient>
+  /** The connected session; connecting is bounded by `signal` (the call's limit). */
+  getClient: (signal?: AbortSignal) => Promise<GatewayClient>
   getJobs: () => Promise<JobCache>
   policy: McpPolicy
   callTimeoutMs: number
@@ -91,9 +93,12 @@ async function runBody(
   signal: AbortSignal,
   report: ReturnType<typeof progressNotifier>,
 ): Promise<CallToolResult> {
+  const timeoutMs = Math.min(deps.callTimeoutMs, (args.timeoutSeconds ?? deps.callTimeoutMs / 1000) * 1000)
+  // Connecting counts against the call's limit too: a gateway that stalls or says "starting" forever must not
+  // hold the call past it.
+  const connectDeadline = deadlineSignal(timeoutMs, 'run_cron_job')
   try {
-    const client = await deps.getClient()
-    const timeoutMs = Math.min(deps.callTimeoutMs, (args.timeoutSeconds ?? deps.callTimeoutMs / 1000) * 1000)
+    const client = await deps.getClient(AbortSignal.any([signal, connectDeadline.signal]))
     const outcome = await runJob(client, {
       ref: args.job,
       mode: args.mode ?? 'force',
@@ -114,6 +119,8 @@ async function runBody(
     return failure(new ToolRefusal(`${verdict.message}. ${verdict.remedy} Details: ${facts}`, verdict.code))
   } catch (error) {
     return failure(explain(error, signal.aborted))
+  } finally {
+    connectDeadline.clear()
   }
 }
 
