@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events'
 import { describe, expect, it } from 'vitest'
-import { judgeRun, resolveJob, type RunProgress, runJob } from '../src/index.js'
+import { judgeRun, listCronJobs, resolveJob, type RunProgress, runJob } from '../src/index.js'
 import { cleanupAfterEach, client, gateway } from './fixture.js'
 import { createTestSigner, rejectionOf } from './helpers.js'
 
@@ -245,5 +245,29 @@ describe('waiting leaves nothing behind', () => {
     expect(Math.max(...counts)).toBeLessThanOrEqual(2)
     expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0)
     expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([])
+  })
+})
+
+describe('listing jobs', () => {
+  it('follows hasMore across pages of 200 (450 jobs: offsets 0, 200, 400)', async () => {
+    const gw = await gateway({ flavor: '5.7' })
+    for (let i = 0; i < 450; i++) gw.addJob({ name: `page-${i}` })
+    const c = client(gw, { signer: createTestSigner() })
+    const jobs = await listCronJobs(c)
+    expect(jobs).toHaveLength(450)
+    expect(new Set(jobs.map((j) => j.id)).size).toBe(450)
+    expect(gw.requests('cron.list').map((r) => (r.params as { offset: number; limit: number }).offset)).toEqual([0, 200, 400])
+    expect(gw.requests('cron.list').every((r) => (r.params as { limit: number }).limit === 200)).toBe(true)
+  })
+
+  it('stops at its budget with RESPONSE_TOO_LARGE instead of holding whatever a gateway sends', async () => {
+    const gw = await gateway({ flavor: '9.6' })
+    for (let i = 0; i < 450; i++) gw.addJob({ name: `budget-${i}` })
+    const c = client(gw, { signer: createTestSigner() })
+    const byCount = await rejectionOf(listCronJobs(c, { maxJobs: 300 }))
+    expect(byCount.code).toBe('RESPONSE_TOO_LARGE')
+    const byBytes = await rejectionOf(listCronJobs(c, { maxBytes: 10_000 }))
+    expect(byBytes.code).toBe('RESPONSE_TOO_LARGE')
+    expect(String(byBytes.remedy)).toMatch(/query/)
   })
 })
