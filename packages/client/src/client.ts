@@ -18,8 +18,10 @@ import { abortedError, ClientError } from './errors.js'
 import type { HandshakeIdentity } from './handshake.js'
 import { Reconnector, type ReconnectProgress } from './reconnect.js'
 import { type AuthMethod, Session } from './session.js'
+import type { ApprovalProgress, ApprovalWaitOptions } from './pairing.js'
 import { type DeviceTokenStore, gatewayKey } from './token-store.js'
 import { frameLog } from './transport.js'
+import { type ApprovalContext, establishApproved } from './upgrade.js'
 import { checkGatewayUrl, isLoopbackHost } from './url.js'
 
 const CLIENT_VERSION = '0.1.0'
@@ -33,6 +35,7 @@ export type GatewayClientState = 'idle' | 'connecting' | 'open' | 'reconnecting'
 export type ClientProgressEvent =
   | Exclude<ConnectProgress, { kind: 'token-store-warning' }>
   | ReconnectProgress
+  | ApprovalProgress
   | { kind: 'connected'; protocol: number; scopes: readonly string[]; authMethod: AuthMethod }
   | { kind: 'disconnected'; code: number | undefined; reason: string | undefined; error: Error }
   | { kind: 'reconnected' }
@@ -79,6 +82,12 @@ export type GatewayClientOptions = {
   allowInsecurePlaintext?: boolean
   /** Reconnect after an unexpected close (long-lived users such as the MCP server). @default false */
   reconnect?: boolean | ReconnectOptions
+  /**
+   * When the gateway wants an operator's approval (pairing, scope upgrade), wait for it instead of failing:
+   * `connect()` then ends at approval, at a rejection (PAIRING_REJECTED) or at its signal (APPROVAL_TIMEOUT).
+   * @default false
+   */
+  waitApproval?: boolean | ApprovalWaitOptions
   /** Check method scopes locally before sending. @default true */
   scopePreflight?: boolean
   /** Receives every frame, secrets redacted. */
@@ -254,7 +263,12 @@ export class GatewayClient {
       const wasReconnecting = this.currentState === 'reconnecting' || this.currentState === 'paused'
       if (!wasReconnecting) this.setState('connecting')
       const signal = anySignal(options.signal, this.lifetime.signal) as AbortSignal
-      this.connecting = establish(this.connectorOptions, signal)
+      const approval = this.approvalContext()
+      this.connecting = (
+        approval
+          ? establishApproved(this.connectorOptions, signal, approval)
+          : establish(this.connectorOptions, signal)
+      )
         .then((connected) => this.adopt(connected, wasReconnecting))
         .finally(() => {
           this.connecting = undefined
@@ -330,6 +344,17 @@ export class GatewayClient {
   }
 
   // ---------------------------------------------------------------------------------------------------------
+
+  private approvalContext(): ApprovalContext | undefined {
+    const wait = this.options.waitApproval
+    if (!wait) return undefined
+    const h = this.connectorOptions.handshake
+    return {
+      options: wait === true ? {} : wait,
+      subject: { deviceId: this.ownDeviceId, platform: h.client.platform, scopes: this.requestedScopes },
+      onProgress: (event) => this.progress(event),
+    }
+  }
 
   private async sessionFor(method: string, signal: AbortSignal): Promise<Session> {
     if (this.session && !this.session.ended) return this.session
