@@ -31,7 +31,8 @@ export function createFilePairingLog(path: string): PairingRequestLog {
       const first = requests[requestId]
       if (first !== undefined && first <= nowMs) return first
       const kept: Record<string, number> = { [requestId]: nowMs }
-      for (const [id, ms] of Object.entries(requests)) if (nowMs - ms < KEEP_MS && id !== requestId) kept[id] = ms
+      for (const [id, ms] of Object.entries(requests))
+        if (nowMs - ms < KEEP_MS && id !== requestId) kept[id] = ms
       await mkdir(dirname(path), { recursive: true, mode: 0o700 })
       const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
       try {

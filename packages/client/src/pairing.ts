@@ -68,7 +68,10 @@ export interface ApprovalControl {
 
 /** True for the refusals an operator's approval cures. */
 export function isApprovalError(error: unknown): error is GatewayError {
-  return error instanceof GatewayError && (error.code === 'PAIRING_REQUIRED' || error.code === 'SCOPE_UPGRADE_PENDING')
+  return (
+    error instanceof GatewayError &&
+    (error.code === 'PAIRING_REQUIRED' || error.code === 'SCOPE_UPGRADE_PENDING')
+  )
 }
 
 /** A wrong token counts towards the gateway's lockout and a lockout lasts minutes: neither is waited out. */
@@ -187,7 +190,13 @@ export async function waitForApproval<T>(inputs: ApprovalInputs<T>, control: App
       })
       const asked = error instanceof ClawlinkError ? (error.retryAfterMs ?? 0) : 0
       const inMs = Math.max(base, Math.min(asked, 60_000))
-      emit({ kind: 'approval-retry', requestId: current?.id, attempt: attempt + 1, inMs, waitedMs: Date.now() - started })
+      emit({
+        kind: 'approval-retry',
+        requestId: current?.id,
+        attempt: attempt + 1,
+        inMs,
+        waitedMs: Date.now() - started,
+      })
       await sleep(inMs, signal)
       try {
         return await inputs.attempt(signal)

@@ -139,7 +139,14 @@ async function upgradeOnConnection(
   const wanted = [...new Set([...o.handshake.scopes, ...held])].slice(0, 8)
   let session = openSession(o, connected)
   const call = (method: string, params: unknown): Promise<unknown> =>
-    session.request({ id: o.handshake.nextId(), method, params, timeoutMs: WAIT_CALL_MS, signal, expectFinal: true })
+    session.request({
+      id: o.handshake.nextId(),
+      method,
+      params,
+      timeoutMs: WAIT_CALL_MS,
+      signal,
+      expectFinal: true,
+    })
   const ask = async (replaces?: string): Promise<string> => {
     const answer = (await call(REQUEST_UPGRADE, { scopes: wanted })) as { requestId?: unknown }
     const id = typeof answer?.requestId === 'string' ? answer.requestId : undefined
@@ -168,7 +175,10 @@ async function upgradeOnConnection(
         } else if (error instanceof ClientError && error.shouldRetry()) {
           // The long-poll's socket dropped: wait on the same request from a new session (works on 9.6).
           await session.close(error)
-          session = openSession(o, await establish({ ...o, handshake: { ...o.handshake, scopes: held } }, signal))
+          session = openSession(
+            o,
+            await establish({ ...o, handshake: { ...o.handshake, scopes: held } }, signal),
+          )
           continue
         } else throw error
       }
@@ -184,7 +194,9 @@ async function upgradeOnConnection(
     if (signal.aborted) throw approvalAborted(signal, requestId, Date.now() - started)
     throw error
   } finally {
-    await session.close(new ClientError('CONNECTION_CLOSED', 'scope upgrade session closed', { remedy: 'none' }))
+    await session.close(
+      new ClientError('CONNECTION_CLOSED', 'scope upgrade session closed', { remedy: 'none' }),
+    )
   }
   return establish(o, signal)
 }
@@ -219,6 +231,7 @@ async function keepUpgradeToken(o: ConnectorOptions, token: unknown, scopes: str
 
 function badAnswer(method: string): ClientError {
   return new ClientError('UNEXPECTED_RESPONSE', `${method} answered with an unexpected shape`, {
-    remedy: 'report this with the gateway version (`openclaw --version`); the operator can still approve the request',
+    remedy:
+      'report this with the gateway version (`openclaw --version`); the operator can still approve the request',
   })
 }

@@ -214,7 +214,9 @@ describe('scope upgrade of a device paired read-only', () => {
     const { c, events } = waiting(gw, { signer })
     const connecting = c.connect()
     await until(() => pendingEvents(events).length >= 2, 3000)
-    const [first, second] = pendingEvents(events) as Array<Extract<ApprovalProgress, { kind: 'approval-pending' }>>
+    const [first, second] = pendingEvents(events) as Array<
+      Extract<ApprovalProgress, { kind: 'approval-pending' }>
+    >
     expect(second).toMatchObject({ replaces: first!.requestId, via: 'requestUpgrade' })
     gw.approve(second!.requestId!)
     await connecting
@@ -242,4 +244,3 @@ describe('the file pairing log', () => {
     expect(await createFilePairingLog(path).firstSeen('req-2', 6000)).toBe(6000)
   })
 })
-

@@ -250,7 +250,10 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
       return
     }
     const reply = (r: { payload?: unknown; error?: FakeWireError }): void =>
-      send(conn, r.error ? errorFrame(id, r.error) : { type: 'res', id, ok: true, payload: r.payload ?? null })
+      send(
+        conn,
+        r.error ? errorFrame(id, r.error) : { type: 'res', id, ok: true, payload: r.payload ?? null },
+      )
     if (pairing.handle(method, params, conn.deviceId, reply)) return
     const result = handleMethod(method, params)
     send(

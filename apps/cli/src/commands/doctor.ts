@@ -1,7 +1,21 @@
 import { connect as tcpConnect } from 'node:net'
-import { ClientError, createFileDeviceTokenStore, gatewayKey } from '@clawlink/client'
+import {
+  ClientError,
+  createFileDeviceTokenStore,
+  type GatewayClient,
+  gatewayKey,
+  isApprovalError,
+  isLoopbackHost,
+  isPrivateHost,
+} from '@clawlink/client'
 import { describeSettings, describeSignerSpec, loadSigner, type ResolvedSettings } from '@clawlink/config'
-import { deriveDeviceId, GatewayError, missingScope } from '@clawlink/protocol'
+import {
+  approveCommand,
+  deriveDeviceId,
+  GatewayError,
+  missingScope,
+  scopeSatisfies,
+} from '@clawlink/protocol'
 import { parseCommand } from '../args.js'
 import { EXIT, exitCodeFor } from '../exit-codes.js'
 import { HELP } from '../help.js'
@@ -73,6 +87,63 @@ async function credentialsStep(settings: ResolvedSettings, deviceId: string | un
       }
 }
 
+/** Where the gateway is, seen from here: loopback pairs silently; plaintext to another host is visible on the way. */
+function remoteStep(url: string): Step {
+  const u = new URL(url)
+  const host = u.hostname.replace(/^\[|\]$/g, '')
+  if (isLoopbackHost(host))
+    return { step: 'remote', ok: true, detail: `loopback (${host}): the gateway pairs this device silently` }
+  if (u.protocol === 'wss:')
+    return {
+      step: 'remote',
+      ok: true,
+      detail: `remote ${host} over wss://: new devices need an operator's approval`,
+    }
+  return {
+    step: 'remote',
+    ok: true,
+    mark: 'warn',
+    detail: `plaintext ws:// to non-loopback ${isPrivateHost(host) ? 'private' : 'public'} host ${host}: the token and every frame can be read on that network; new devices need an operator's approval`,
+    fix: 'use wss:// with --tls-fingerprint (docs/remote-gateway.md), or a tunnel (ssh -L, tailnet)',
+  }
+}
+
+/** The pairing state when the gateway refused for want of approval: the requestId and what to run. */
+function pendingStep(error: GatewayError): Step {
+  const what = error.code === 'SCOPE_UPGRADE_PENDING' ? 'a scope upgrade' : 'pairing'
+  return {
+    step: 'pairing',
+    ok: false,
+    detail: `${what} is pending approval: requestId ${error.requestId ?? '(none sent)'}; the operator sees this host's address as remoteIp in openclaw devices list`,
+    fix: `on the gateway host run "${approveCommand(error.requestId)}" (or rerun with --wait-approval / clawlink device pair --wait)`,
+  }
+}
+
+/** Paired: what the gateway recorded about this device (needs operator.pairing or admin to read). */
+async function pairedDetail(client: GatewayClient): Promise<string> {
+  const id = client.deviceId
+  if (!id) return 'no device (token-only)'
+  const base = `device ${id.slice(0, 16)}… is paired`
+  if (!scopeSatisfies(client.scopes, 'operator.pairing')) return base
+  try {
+    const list = (await client.request('device.pair.list', {}, { timeoutMs: 10_000 })) as {
+      pending?: Array<{ deviceId?: string; requestId?: string }>
+      paired?: Array<{ deviceId?: string; remoteIp?: string; approvedVia?: string; scopes?: string[] }>
+    }
+    const me = list.paired?.find((d) => d.deviceId === id)
+    const pending = list.pending?.filter((p) => p.deviceId === id).map((p) => p.requestId) ?? []
+    const parts = [
+      me?.remoteIp ? `the gateway saw it from ${me.remoteIp}` : undefined,
+      me?.approvedVia ? `approved via ${me.approvedVia}` : undefined,
+      me?.scopes ? `approved scopes ${me.scopes.join(' ')}` : undefined,
+      pending.length ? `pending request ${pending.join(', ')}` : undefined,
+    ].filter(Boolean)
+    return parts.length ? `${base}; ${parts.join('; ')}` : base
+  } catch {
+    return base
+  }
+}
+
 export async function doctor(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, 'doctor')
   if (values.help) {
@@ -139,6 +210,7 @@ export async function doctor(argv: string[]): Promise<number> {
     return finish(EXIT.UNREACHABLE)
   }
   print({ step: 'reachable', ok: true, detail: settings.url })
+  print(remoteStep(settings.url))
   if (settings.url.startsWith('wss:')) {
     print({
       step: 'TLS',
@@ -146,9 +218,11 @@ export async function doctor(argv: string[]): Promise<number> {
       detail: settings.tlsFingerprints.length > 0 ? `pinned (${settings.tlsSource})` : 'system CAs (no pin)',
     })
   }
-  const session = await openSession(values, out, { deadlineMs: 30_000 })
-  const client = session.client
+  let session: Awaited<ReturnType<typeof openSession>> | undefined
   try {
+    const wait = values['wait-approval'] === true
+    session = await openSession(values, out, { deadlineMs: wait ? 600_000 : 30_000, waitApproval: wait })
+    const client = session.client
     const hello = await client.connect()
     print({ step: 'challenge', ok: true, detail: 'connect.challenge received' })
     print({
@@ -170,13 +244,7 @@ export async function doctor(argv: string[]): Promise<number> {
         ? { fix: 'fix this machine clock (NTP): other tools will fail at ±120 s' }
         : {}),
     })
-    print({
-      step: 'pairing',
-      ok: true,
-      detail: client.deviceId
-        ? `device ${client.deviceId.slice(0, 16)}… is paired`
-        : 'no device (token-only)',
-    })
+    print({ step: 'pairing', ok: true, detail: await pairedDetail(client) })
     const missing = missingScope(client.scopes, 'cron.run')
     if (missing) {
       print({
@@ -198,8 +266,12 @@ export async function doctor(argv: string[]): Promise<number> {
     })
     return finish(EXIT.OK)
   } catch (error) {
+    if (isApprovalError(error)) {
+      print(pendingStep(error))
+      return finish(exitCodeFor(error))
+    }
     return fail(stepOf(error), error)
   } finally {
-    await session.close()
+    await session?.close()
   }
 }
