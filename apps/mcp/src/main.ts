@@ -8,6 +8,7 @@ import {
   SETTINGS_OPTIONS,
   settingsFlagsFromValues,
 } from '@clawlink/config'
+import { approveCommand } from '@clawlink/protocol'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { createClawlinkMcpServer } from './server.js'
 
@@ -31,6 +32,8 @@ Connection (same as the clawlink CLI; the token never goes on the command line):
   --tls-fingerprint SHA  pin a wss:// certificate (repeatable)
   --profile NAME         clawlink profile shared with the CLI (default "default"): one pairing serves both
   --signer KIND          file | keychain | agent | exec | ./module.mjs (default: the profile's)
+  --wait-approval        if the gateway wants an operator to approve this device or its scopes, wait for it
+                         (the requestId and approve command are logged; docs/remote-gateway.md)
 
 The server ends when its client closes stdin, or on SIGTERM/SIGINT, and closes its gateway session.
 Logs go to stderr; stdout carries only MCP messages.`
@@ -40,6 +43,7 @@ const OPTIONS = {
   'allow-job': { type: 'string', multiple: true },
   'read-only': { type: 'boolean' },
   'call-timeout': { type: 'string' },
+  'wait-approval': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const
@@ -64,14 +68,23 @@ function parse(argv: string[]): Values | number {
 }
 
 /** One persistent gateway session, opened by the first tool call and kept (with reconnects) for the server's life. */
-function sessionOpener(settings: Awaited<ReturnType<typeof resolveSettings>>, url: string) {
+function sessionOpener(
+  settings: Awaited<ReturnType<typeof resolveSettings>>,
+  url: string,
+  waitApproval: boolean,
+) {
   let session: Promise<GatewayClient> | undefined
   const get = (): Promise<GatewayClient> => {
     session ??= openGatewayClient(settings, {
       version: VERSION,
       reconnect: true,
+      waitApproval,
       onProgress: (event) => {
         if (event.kind === 'warning') log(event.message)
+        else if (event.kind === 'approval-pending')
+          log(
+            `waiting for approval: on the gateway host run: ${approveCommand(event.requestId)}${event.replaces ? ` (request ${event.replaces} expired)` : ''}`,
+          )
         else if (event.kind === 'connected') log(`connected to ${url}: protocol ${event.protocol}`)
         else if (event.kind === 'reconnect-scheduled')
           log(`connection lost; reconnecting in ${event.delayMs} ms`)
@@ -134,7 +147,7 @@ export async function main(
     log('--call-timeout must be a number of seconds from 1 to 86400')
     return 2
   }
-  const gateway = sessionOpener(settings, settings.url)
+  const gateway = sessionOpener(settings, settings.url, values['wait-approval'] === true)
   const server = createClawlinkMcpServer({
     getClient: gateway.get,
     allowJobs,

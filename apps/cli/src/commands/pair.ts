@@ -9,8 +9,6 @@ import { approvalNotice, openSession } from '../session.js'
 const DEFAULT_TIMEOUT_MS = 30_000
 const DEFAULT_WAIT_MS = 600_000
 
-type Pending = Extract<ApprovalProgress, { kind: 'approval-pending' }>
-
 /**
  * Where the wait is shown: on a terminal one status line rewritten in place; otherwise plain lines, one per
  * request (a log must not fill with a line per retry). The notice with the approve command is always printed.
