@@ -41,8 +41,6 @@ function progressLine(event: ClientProgressEvent): string | undefined {
       return `retrying with the ${event.with}`
     case 'connected':
       return `connected: protocol ${event.protocol}, auth ${event.authMethod}`
-    case 'approval-retry':
-      return `waiting for approval${event.requestId ? ` of ${event.requestId}` : ''}: ${Math.round(event.waitedMs / 1000)} s so far, next try in ${(event.inMs / 1000).toFixed(1)} s`
     case 'approval-granted':
       return `approved: scopes ${event.scopes.join(' ')}`
     default:

@@ -98,6 +98,11 @@ for (const version of VERSIONS) {
         `device ${p.deviceId.slice(0, 12)}…, platform ${process.platform}, client cli`,
       )
       expect(r.stderr).toContain('scopes operator.admin operator.read operator.write')
+      // doctor: the plaintext warning for a non-loopback host, and the pending request.
+      const doctor = await runCli(['doctor', ...p.conn], p.env)
+      expect(doctor.code, doctor.stdout).toBe(EXIT.PAIRING_REQUIRED)
+      expect(doctor.stdout).toMatch(/! remote +plaintext ws:\/\/ to non-loopback private host 10\./)
+      expect(doctor.stdout).toContain(`pairing is pending approval: requestId ${pending.requestId}`)
     })
 
     it('device pair --wait exits 0 within seconds of the approval, printing the granted scopes', async () => {
@@ -116,6 +121,9 @@ for (const version of VERSIONS) {
       // Paired for real: a plain command now works without any wait.
       const again = await runCli(['cron', 'status', ...p.conn], p.env)
       expect(again.code, again.stderr).toBe(EXIT.OK)
+      const doctor = await runCli(['doctor', ...p.conn], p.env)
+      expect(doctor.code, doctor.stdout).toBe(EXIT.OK)
+      expect(doctor.stdout).toContain(`the gateway saw it from ${gw.hostAddress}; approved via owner`)
     })
 
     it('a rejection ends the wait as PAIRING_REJECTED (exit 7), not as a timeout', async () => {
