@@ -26,7 +26,7 @@ async function pendingId(gw: FakeGateway, timeoutMs = 20_000): Promise<string> {
   return gw.pendingRequests()[0]!.requestId
 }
 
-describe('device pair and --wait-approval (fake gateway)', () => {
+describe('device pair and --wait-approval (fake gateway)', { timeout: 60_000 }, () => {
   it('device pair --json without --wait: exit 7, the requestId, the approve command and the device', async () => {
     const { gw, env, conn } = await unpairedGateway()
     const r = await runCli(['device', 'pair', '--json', ...conn], env)

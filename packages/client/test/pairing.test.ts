@@ -26,6 +26,8 @@ function waiting(gw: FakeGateway, extra: Parameters<typeof client>[1] = {}) {
     signer: createTestSigner(),
     deviceTokenStore: createMemoryDeviceTokenStore(),
     waitApproval: FAST,
+    connectTimeoutMs: 10_000,
+    challengeTimeoutMs: 10_000,
     onProgress: (e) => events.push(e),
     ...extra,
   })
@@ -33,7 +35,7 @@ function waiting(gw: FakeGateway, extra: Parameters<typeof client>[1] = {}) {
 }
 
 async function pendingId(gw: FakeGateway): Promise<string> {
-  await until(() => gw.pendingRequests().length > 0)
+  await until(() => gw.pendingRequests().length > 0, 10_000)
   return gw.pendingRequests()[0]!.requestId
 }
 
@@ -41,18 +43,19 @@ function pendingEvents(events: ClientProgressEvent[]) {
   return approvalEvents(events).filter((e) => e.kind === 'approval-pending')
 }
 
-describe('waiting for pairing approval (reconnect-poll)', () => {
+// Generous bounds: these run beside real gateways on a loaded 2-core machine in CI.
+describe('waiting for pairing approval (reconnect-poll)', { timeout: 30_000 }, () => {
   for (const flavor of ['9.6', '5.7'] as const) {
     it(`${flavor}: reports the requestId once, keeps polling, and connects right after the approval`, async () => {
       const gw = await gateway({ flavor, autoPair: false })
       const { c, events } = waiting(gw)
       const connecting = c.connect()
       const id = await pendingId(gw)
-      await until(() => approvalEvents(events).filter((e) => e.kind === 'approval-retry').length >= 3)
+      await until(() => approvalEvents(events).filter((e) => e.kind === 'approval-retry').length >= 3, 10_000)
       gw.approve(id)
       const approvedAt = Date.now()
       const hello = await connecting
-      expect(Date.now() - approvedAt).toBeLessThan(1000) // the backoff is capped at 80 ms here
+      expect(Date.now() - approvedAt).toBeLessThan(3000) // the backoff is capped at 80 ms here
       expect(hello.auth?.deviceToken).toBeTruthy()
       expect(c.scopes).toEqual([...CLAWLINK_SCOPES])
       const pending = pendingEvents(events)
@@ -72,7 +75,7 @@ describe('waiting for pairing approval (reconnect-poll)', () => {
     const gw = await gateway({ flavor: '9.6', autoPair: false })
     const { c, events } = waiting(gw, { waitApproval: { initialDelayMs: 10, maxDelayMs: 60 } })
     const connecting = c.connect()
-    await until(() => approvalEvents(events).filter((e) => e.kind === 'approval-retry').length >= 6)
+    await until(() => approvalEvents(events).filter((e) => e.kind === 'approval-retry').length >= 6, 10_000)
     gw.approve(await pendingId(gw))
     await connecting
     const delays = approvalEvents(events).flatMap((e) => (e.kind === 'approval-retry' ? [e.inMs] : []))
@@ -102,7 +105,7 @@ describe('waiting for pairing approval (reconnect-poll)', () => {
     const { c, events } = waiting(gw, { waitApproval: { ...FAST, expiryMs: 300 } })
     const connecting = c.connect()
     const first = await pendingId(gw)
-    await until(() => pendingEvents(events).length >= 2, 3000)
+    await until(() => pendingEvents(events).length >= 2, 10_000)
     const second = pendingEvents(events)[1]!
     expect(second).toMatchObject({ kind: 'approval-pending', replaces: first })
     expect(second.kind === 'approval-pending' && second.requestId).not.toBe(first)
@@ -115,7 +118,7 @@ describe('waiting for pairing approval (reconnect-poll)', () => {
     const { c } = waiting(gw)
     const started = Date.now()
     const error = await rejectionOf(c.connect({ signal: AbortSignal.timeout(400) }))
-    expect(Date.now() - started).toBeLessThan(1500)
+    expect(Date.now() - started).toBeLessThan(3000)
     expect(error.code).toBe('APPROVAL_TIMEOUT')
     const id = gw.pendingRequests()[0]!.requestId
     expect(error.message).toContain(id)
@@ -161,7 +164,7 @@ async function pairReadOnly(gw: FakeGateway, signer: ReturnType<typeof createTes
   await reader.close()
 }
 
-describe('scope upgrade of a device paired read-only', () => {
+describe('scope upgrade of a device paired read-only', { timeout: 30_000 }, () => {
   async function readOnlyDevice(flavor: '9.6' | '5.7') {
     const gw = await gateway({ flavor, autoApproveScopeUpgrade: false })
     const signer = createTestSigner()
@@ -172,7 +175,7 @@ describe('scope upgrade of a device paired read-only', () => {
   }
 
   async function approveWhenAsked(gw: FakeGateway, events: ClientProgressEvent[]): Promise<string> {
-    await until(() => pendingEvents(events).length > 0)
+    await until(() => pendingEvents(events).length > 0, 10_000)
     const event = pendingEvents(events)[0]!
     const id = event.kind === 'approval-pending' ? event.requestId! : ''
     expect(gw.pendingRequests().map((p) => p.requestId)).toEqual([id]) // one request for the operator
@@ -200,7 +203,7 @@ describe('scope upgrade of a device paired read-only', () => {
   it('9.6: a rejected upgrade (waitUpgrade says so) is PAIRING_REJECTED', async () => {
     const { gw, c, events } = await readOnlyDevice('9.6')
     const connecting = c.connect()
-    await until(() => pendingEvents(events).length > 0)
+    await until(() => pendingEvents(events).length > 0, 10_000)
     const event = pendingEvents(events)[0]!
     gw.reject(event.kind === 'approval-pending' ? event.requestId! : '')
     const error = await rejectionOf(connecting)
@@ -213,7 +216,7 @@ describe('scope upgrade of a device paired read-only', () => {
     await pairReadOnly(gw, signer)
     const { c, events } = waiting(gw, { signer })
     const connecting = c.connect()
-    await until(() => pendingEvents(events).length >= 2, 3000)
+    await until(() => pendingEvents(events).length >= 2, 10_000)
     const [first, second] = pendingEvents(events) as Array<
       Extract<ApprovalProgress, { kind: 'approval-pending' }>
     >
