@@ -59,20 +59,28 @@ export async function establishApproved(
   ctx: ApprovalContext,
 ): Promise<Connected> {
   const started = Date.now()
+  const granted = (c: Connected, requestId: string | undefined): Connected => {
+    const scopes = grantedScopes(c.hello, o.handshake.scopes)
+    ctx.onProgress({ kind: 'approval-granted', requestId, scopes, waitedMs: Date.now() - started })
+    return c
+  }
   let first: unknown
   try {
     const connected = await establish(o, signal)
     const short = shortOf(connected.hello, o.handshake.scopes).length > 0
     if (!o.handshake.signer || !short || !hasUpgradeMethods(connected.hello)) return connected
-    return await upgradeOnConnection(o, connected, signal, ctx)
+    let requestId: string | undefined
+    const upgraded = await upgradeOnConnection(o, connected, signal, {
+      ...ctx,
+      onProgress: (event) => {
+        if (event.kind === 'approval-pending') requestId = event.requestId
+        ctx.onProgress(event)
+      },
+    })
+    return granted(upgraded, requestId)
   } catch (error) {
     if (!isApprovalError(error)) throw error
     first = error
-  }
-  const granted = (c: Connected, requestId: string | undefined): Connected => {
-    const scopes = grantedScopes(c.hello, o.handshake.scopes)
-    ctx.onProgress({ kind: 'approval-granted', requestId, scopes, waitedMs: Date.now() - started })
-    return c
   }
   if (first instanceof GatewayError && first.code === 'SCOPE_UPGRADE_PENDING') {
     const upgraded = await upgradeFromRefusal(o, first, signal, ctx)
