@@ -146,20 +146,28 @@ export async function waitForApproval<T>(inputs: ApprovalInputs<T>, control: App
   }
   let current: Seen | undefined
   let announced = false
-  const track = async (error: GatewayError): Promise<void> => {
+  // A new id before the old request could have expired (facts: expiry ≥ 5 min) means a rejection — or an
+  // approval that landed while that connect was in flight (measured on 5.7: the racing connect opens a new
+  // request, the next one is paired). So a new id is confirmed by one more connect before it is called so.
+  let suspect: { old: string; next: string } | undefined
+  const track = async (error: GatewayError): Promise<'confirm' | undefined> => {
     const id = error.requestId
+    if (suspect) throw pairingRejected(suspect.old, id ?? suspect.next)
     if (id === undefined || id === current?.id) {
       if (!announced) emitPending(undefined, error)
       announced = true
-      return
+      return undefined
     }
     const now = Date.now()
-    // A new id before the old request could have expired: the operator rejected it (facts: expiry ≥ 5 min).
-    if (current && now - current.firstSeenMs < expiryMs - margin) throw pairingRejected(current.id, id)
+    if (current && now - current.firstSeenMs < expiryMs - margin) {
+      suspect = { old: current.id, next: id }
+      return 'confirm'
+    }
     const replaces = current?.id
     current = { id, firstSeenMs: await log.firstSeen(id, now).catch(() => now) }
     announced = true
     emitPending(replaces, error)
+    return undefined
   }
   const emitPending = (replaces: string | undefined, error: GatewayError): void =>
     emit({
@@ -181,13 +189,16 @@ export async function waitForApproval<T>(inputs: ApprovalInputs<T>, control: App
       }
     }
     for (let attempt = 0; ; attempt++) {
-      if (isApprovalError(error)) await track(error)
+      let confirm = false
+      if (isApprovalError(error)) confirm = (await track(error)) === 'confirm'
       else if (!retryableWhileWaiting(error)) throw error
-      const base = backoffDelayMs(attempt, {
-        initialDelayMs: o.initialDelayMs ?? 1000,
-        maxDelayMs: o.maxDelayMs ?? 4000,
-        jitter: 0.1,
-      })
+      const base = confirm
+        ? (o.initialDelayMs ?? 1000)
+        : backoffDelayMs(attempt, {
+            initialDelayMs: o.initialDelayMs ?? 1000,
+            maxDelayMs: o.maxDelayMs ?? 4000,
+            jitter: 0.1,
+          })
       const asked = error instanceof ClawlinkError ? (error.retryAfterMs ?? 0) : 0
       const inMs = Math.max(base, Math.min(asked, 60_000))
       emit({

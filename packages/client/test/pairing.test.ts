@@ -100,6 +100,18 @@ describe('waiting for pairing approval (reconnect-poll)', { timeout: 30_000 }, (
     expect(pendingEvents(events)).toHaveLength(1)
   })
 
+  it('an approval racing a connect (a new requestId, then paired) is an approval, not a rejection', async () => {
+    const gw = await gateway({ flavor: '5.7', autoPair: false })
+    const { c, events } = waiting(gw)
+    const connecting = c.connect()
+    const id = await pendingId(gw)
+    // Measured on 5.7: a connect in flight while the operator approves opens a new request; the next is paired.
+    gw.approve(id)
+    gw.setFault({ kind: 'pairing-required', times: 1 })
+    await expect(connecting).resolves.toMatchObject({ protocol: 3 })
+    expect(pendingEvents(events)).toHaveLength(1)
+  })
+
   it('an expired request is replaced: the new requestId is reported, and its approval ends the wait', async () => {
     const gw = await gateway({ flavor: '5.7', autoPair: false, pairingTtlMs: 300 })
     const { c, events } = waiting(gw, { waitApproval: { ...FAST, expiryMs: 300 } })
