@@ -7,6 +7,7 @@ import {
   type ApprovalWaitOptions,
   approvalAborted,
   isApprovalError,
+  PAIRING_REQUEST_TTL_MS,
   pairingRejected,
   waitForApproval,
 } from './pairing.js'
@@ -170,6 +171,10 @@ async function upgradeOnConnection(
     return id
   }
   let requestId: string | undefined
+  let askedAt = Date.now()
+  // "expired or not found" for a young request: it was resolved before the wait began (an operator quick on
+  // the draw); the reconnect below tells approved (paired with the scopes) from rejected (refused again).
+  let resolvedEarly = false
   try {
     requestId = await ask()
     for (;;) {
@@ -179,6 +184,8 @@ async function upgradeOnConnection(
       } catch (error) {
         if (signal.aborted) throw error
         if (error instanceof GatewayError && /expired or not found/.test(error.message)) {
+          resolvedEarly = Date.now() - askedAt < (ctx.options.expiryMs ?? PAIRING_REQUEST_TTL_MS) - 10_000
+          if (resolvedEarly) break
           answer = { status: 'expired' }
         } else if (error instanceof ClientError && error.shouldRetry()) {
           // The long-poll's socket dropped: wait on the same request from a new session (works on 9.6).
@@ -197,6 +204,7 @@ async function upgradeOnConnection(
       if (answer.status === 'rejected') throw pairingRejected(requestId, undefined)
       if (answer.status !== 'expired') throw badAnswer(WAIT_UPGRADE)
       requestId = await ask(requestId)
+      askedAt = Date.now()
     }
   } catch (error) {
     if (signal.aborted) throw approvalAborted(signal, requestId, Date.now() - started)
@@ -206,7 +214,10 @@ async function upgradeOnConnection(
       new ClientError('CONNECTION_CLOSED', 'scope upgrade session closed', { remedy: 'none' }),
     )
   }
-  return establish(o, signal)
+  if (!resolvedEarly) return establish(o, signal)
+  return establish(o, signal).catch((error: unknown) => {
+    throw isApprovalError(error) ? pairingRejected(requestId ?? '', error.requestId) : error
+  })
 }
 
 function openSession(o: ConnectorOptions, connected: Connected): Session {

@@ -215,12 +215,33 @@ describe('scope upgrade of a device paired read-only', { timeout: 30_000 }, () =
   it('9.6: a rejected upgrade (waitUpgrade says so) is PAIRING_REJECTED', async () => {
     const { gw, c, events } = await readOnlyDevice('9.6')
     const connecting = c.connect()
-    await until(() => pendingEvents(events).length > 0, 10_000)
+    await until(() => gw.requests('device.scopes.waitUpgrade').length > 0, 10_000)
     const event = pendingEvents(events)[0]!
     gw.reject(event.kind === 'approval-pending' ? event.requestId! : '')
     const error = await rejectionOf(connecting)
     expect(error.code).toBe('PAIRING_REJECTED')
   })
+
+  for (const verdict of ['reject', 'approve'] as const) {
+    it(`9.6: an upgrade ${verdict}d before waitUpgrade was sent ("not found") is told by a reconnect`, async () => {
+      const gw = await gateway({ flavor: '9.6', autoApproveScopeUpgrade: false })
+      const signer = createTestSigner()
+      await pairReadOnly(gw, signer)
+      // Decided in the progress callback: before the client can send waitUpgrade.
+      const { c } = waiting(gw, {
+        signer,
+        onProgress: (e) => {
+          if (e.kind === 'approval-pending' && e.requestId) gw[verdict](e.requestId)
+        },
+      })
+      if (verdict === 'reject') expect((await rejectionOf(c.connect())).code).toBe('PAIRING_REJECTED')
+      else {
+        await c.connect()
+        expect(c.scopes).toEqual([...CLAWLINK_SCOPES])
+      }
+      expect(gw.requests('device.scopes.requestUpgrade')).toHaveLength(1) // never asked twice
+    })
+  }
 
   it('9.6: an expired upgrade request is asked for again, and the new id reported', async () => {
     const gw = await gateway({ flavor: '9.6', autoApproveScopeUpgrade: false, pairingTtlMs: 200 })

@@ -124,7 +124,7 @@ describe('fake gateway', () => {
 describe('pending pairing requests (REMOTE-FACTS.md)', () => {
   async function refusedId(gw: FakeGateway, seed: Buffer): Promise<string> {
     const error = await gatewayRpc(
-      { url: gw.url, token: gw.token, signer: createEphemeralSigner(seed) },
+      { url: gw.url, token: String(gw.token), signer: createEphemeralSigner(seed) },
       [],
     ).then(
       () => undefined,
@@ -149,7 +149,7 @@ describe('pending pairing requests (REMOTE-FACTS.md)', () => {
     expect(third).not.toBe(second)
     gw.approve(third)
     const { hello } = await gatewayRpc(
-      { url: gw.url, token: gw.token, signer: createEphemeralSigner(seed) },
+      { url: gw.url, token: String(gw.token), signer: createEphemeralSigner(seed) },
       [],
     )
     expect((hello.auth as { scopes: string[] }).scopes).toEqual([
@@ -163,19 +163,21 @@ describe('pending pairing requests (REMOTE-FACTS.md)', () => {
     const gw = await startFakeGateway({ flavor: '9.6', autoApproveScopeUpgrade: false })
     gateways.push(gw)
     const signer = createEphemeralSigner(randomBytes(32))
-    await gatewayRpc({ url: gw.url, token: gw.token, signer, scopes: ['operator.read'] }, [])
-    const refused = await gatewayRpc({ url: gw.url, token: gw.token, signer }, []).catch((e: unknown) => e)
+    await gatewayRpc({ url: gw.url, token: String(gw.token), signer, scopes: ['operator.read'] }, [])
+    const refused = await gatewayRpc({ url: gw.url, token: String(gw.token), signer }, []).catch(
+      (e: unknown) => e,
+    )
     expect((refused as HarnessRpcError).wire?.details).toMatchObject({
       reason: 'scope-upgrade',
       approvedScopes: ['operator.read'],
     })
-    const waiting = gatewayRpc({ url: gw.url, token: gw.token, signer, scopes: ['operator.read'] }, [
+    const waiting = gatewayRpc({ url: gw.url, token: String(gw.token), signer, scopes: ['operator.read'] }, [
       { method: 'device.scopes.requestUpgrade', params: { scopes: ['operator.admin', 'operator.read'] } },
     ])
     const { results } = await waiting
     const requestId = (results[0] as { requestId: string }).requestId
     expect(gw.pendingRequests().map((p) => [p.requestId, p.isRepair])).toEqual([[requestId, true]])
-    const verdict = gatewayRpc({ url: gw.url, token: gw.token, signer, scopes: ['operator.read'] }, [
+    const verdict = gatewayRpc({ url: gw.url, token: String(gw.token), signer, scopes: ['operator.read'] }, [
       { method: 'device.scopes.waitUpgrade', params: { requestId } },
     ])
     await new Promise((r) => setTimeout(r, 100))
