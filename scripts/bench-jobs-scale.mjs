@@ -85,7 +85,10 @@ async function measure(version) {
     }
     // The gateway's own share: the same two requests on a session of our own, without any CLI around them.
     const bare = {}
-    for (const [label, s] of [['small', setups[0]], ['big', setups[1]]]) {
+    for (const [label, s] of [
+      ['small', setups[0]],
+      ['big', setups[1]],
+    ]) {
       const c = createGatewayClient({ url: s.gw.url, token: s.gw.token, signer: createEphemeralSigner() })
       await c.connect()
       const list = []

@@ -69,6 +69,9 @@ const CLIENT_EXIT: Partial<Record<ClientError['code'], ExitCode>> = {
   INSECURE_URL: EXIT.TLS,
   INVALID_URL: EXIT.USAGE,
   ABORTED: EXIT.INTERRUPTED,
+  PAIRING_REJECTED: EXIT.PAIRING_REQUIRED,
+  APPROVAL_TIMEOUT: EXIT.TIMEOUT,
+  UNEXPECTED_RESPONSE: EXIT.GATEWAY_ERROR,
 }
 
 /** The exit code for any error a command can throw. */

@@ -13,6 +13,7 @@ const LOADERS: Record<Exclude<CommandPath, 'help'>, () => Promise<Command>> = {
   'cron runs': async () => (await import('./commands/cron.js')).cronRuns,
   'device show': async () => (await import('./commands/device.js')).deviceShow,
   'device init': async () => (await import('./commands/device.js')).deviceInit,
+  'device pair': async () => (await import('./commands/pair.js')).devicePair,
   doctor: async () => (await import('./commands/doctor.js')).doctor,
   call: async () => (await import('./commands/call.js')).call,
   audit: async () => (await import('./commands/audit.js')).audit,

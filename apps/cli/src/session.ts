@@ -1,9 +1,15 @@
 import { createRequire } from 'node:module'
-import { type ClientProgressEvent, type Deadline, deadlineSignal, type GatewayClient } from '@clawlink/client'
+import {
+  type ApprovalProgress,
+  type ClientProgressEvent,
+  type Deadline,
+  deadlineSignal,
+  type GatewayClient,
+} from '@clawlink/client'
 import { openGatewayClient, type ResolvedSettings, resolveSettings } from '@clawlink/config'
-import type { DeviceSigner } from '@clawlink/protocol'
+import { approveCommand, type DeviceSigner } from '@clawlink/protocol'
 import { readStdin, settingsFlags } from './args.js'
-import { noteForAuthFailure, type Output, oneLine } from './output.js'
+import { noteForAuthFailure, type Output, oneLine, sanitizeForTerminal } from './output.js'
 
 /** This CLI's version (sent as `client.version`). */
 export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string })
@@ -35,9 +41,26 @@ function progressLine(event: ClientProgressEvent): string | undefined {
       return `retrying with the ${event.with}`
     case 'connected':
       return `connected: protocol ${event.protocol}, auth ${event.authMethod}`
+    case 'approval-granted':
+      return `approved: scopes ${event.scopes.join(' ')}`
     default:
       return undefined
   }
+}
+
+/**
+ * The lines an operator needs when a request is pending: shown even off a terminal (the user must pass the
+ * requestId on), never with the id unless it is safe to paste (approveCommand checks its grammar).
+ */
+export function approvalNotice(event: Extract<ApprovalProgress, { kind: 'approval-pending' }>): string {
+  const what = event.reason === 'scope-upgrade' ? 'scope upgrade' : 'pairing'
+  const replaced = event.replaces ? ` (request ${event.replaces} expired)` : ''
+  const device = event.subject.deviceId ? `${event.subject.deviceId.slice(0, 12)}…` : 'token-only'
+  return [
+    `${what} request ${event.requestId ?? '(no requestId sent)'} is waiting for approval${replaced}`,
+    `  on the gateway host run: ${approveCommand(event.requestId)}`,
+    `  the operator sees (openclaw devices list): device ${device}, platform ${event.subject.platform}, client cli, scopes ${event.subject.scopes.join(' ')}`,
+  ].join('\n')
 }
 
 /**
@@ -49,28 +72,42 @@ function progressLine(event: ClientProgressEvent): string | undefined {
 export async function openSession(
   values: Record<string, unknown>,
   out: Output,
-  options: { deadlineMs: number; requestTimeoutMs?: number },
+  options: {
+    deadlineMs: number
+    requestTimeoutMs?: number
+    /** Wait for approvals (default: the --wait-approval flag, which also connects before returning). */
+    waitApproval?: boolean
+    /** Renders approval progress instead of the default lines. */
+    onApproval?: (event: ApprovalProgress) => void
+  },
 ): Promise<Session> {
   const settings = await settingsFrom(values)
   for (const held of settings.ignoredSecrets) noteForAuthFailure(held.reason)
+  const flag = values['wait-approval'] === true
+  const waitApproval = options.waitApproval ?? flag
   const deadline: Deadline = deadlineSignal(options.deadlineMs, 'clawlink')
   const { client, signer } = await openGatewayClient(settings, {
     version: VERSION,
     signal: deadline.signal,
     requestTimeoutMs: options.requestTimeoutMs ?? options.deadlineMs,
+    waitApproval,
     // Frames are the gateway's text too (a parse error quotes the bad frame): escaped like everything else.
     ...(values.debug
       ? { debugLog: (line: string) => process.stderr.write(`[frame] ${oneLine(line)}\n`) }
       : {}),
     onProgress: (event) => {
       if (event.kind === 'warning') out.warn(event.message)
-      else {
+      else if (options.onApproval && event.kind.startsWith('approval-')) {
+        options.onApproval(event as ApprovalProgress)
+      } else if (event.kind === 'approval-pending') {
+        process.stderr.write(`clawlink: ${sanitizeForTerminal(approvalNotice(event))}\n`)
+      } else {
         const line = progressLine(event)
         if (line) out.progress(line)
       }
     },
   })
-  return {
+  const session: Session = {
     settings,
     signer,
     client,
@@ -79,4 +116,14 @@ export async function openSession(
       await client.close()
     },
   }
+  // The approval wait is bounded by the command's deadline (--timeout), not by one request's timeout.
+  if (flag && options.waitApproval === undefined) {
+    try {
+      await client.connect()
+    } catch (error) {
+      await session.close()
+      throw error
+    }
+  }
+  return session
 }

@@ -12,6 +12,7 @@ export const CONNECTION_OPTIONS = {
   ...SETTINGS_OPTIONS,
   'token-stdin': { type: 'boolean' },
   'password-stdin': { type: 'boolean' },
+  'wait-approval': { type: 'boolean' },
   json: { type: 'boolean' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -33,6 +34,7 @@ export const COMMAND_OPTIONS = {
   'device show': CONNECTION_OPTIONS,
   // --pkcs11-generate is an action of init, not a setting: it is never stored in the profile.
   'device init': { ...CONNECTION_OPTIONS, 'pkcs11-generate': { type: 'boolean' } },
+  'device pair': { ...CONNECTION_OPTIONS, wait: { type: 'boolean' }, timeout: { type: 'string' } },
   doctor: CONNECTION_OPTIONS,
   call: { ...CONNECTION_OPTIONS, params: { type: 'string' }, timeout: { type: 'string' } },
   audit: {
@@ -74,7 +76,7 @@ export const OPTION_DOCS: Record<string, OptionDoc> = {
   due: { group: 'command', text: 'run only if it is due (mode "due"); otherwise "force" (the default)' },
   wait: {
     group: 'command',
-    text: 'follow the run to its end (cron events, cron.runs polling as fallback); exit 10 if it failed',
+    text: 'cron run: follow the run to its end (exit 10 if it failed); device pair: wait for the approval',
   },
   timeout: { group: 'command', arg: 'DUR', text: 'how long to wait, e.g. 30s, 5m, 1h' },
   all: { group: 'command', text: 'include disabled jobs' },
@@ -114,6 +116,10 @@ export const OPTION_DOCS: Record<string, OptionDoc> = {
     group: 'connection',
     arg: 'SHA256',
     text: 'pin the wss:// certificate (repeatable: old and new during a rotation)',
+  },
+  'wait-approval': {
+    group: 'connection',
+    text: 'if the gateway asks an operator to approve this device or its scopes, wait for it (within --timeout)',
   },
   'allow-insecure-ws': {
     group: 'connection',
@@ -239,6 +245,21 @@ export const COMMANDS: readonly CommandSpec[] = [
       'clawlink device init --signer agent --agent-key "SHA256:Ih3f…"',
       'clawlink device init --signer exec --exec-command \'["/usr/local/bin/kms-sign","--key","dev"]\'',
       'clawlink device init --signer ./my-signer.mjs --signer-option region=eu',
+    ],
+  },
+  {
+    path: 'device pair',
+    args: [],
+    summary: "pair this device with a remote gateway; --wait waits for the operator's approval",
+    description:
+      'Connects; if the gateway wants an operator to approve this device, prints the requestId, the exact\n' +
+      'command to run on the gateway host and what the operator will see, then exits 7 — or, with --wait,\n' +
+      'reconnects (backing off, 1 s to 4 s) until the approval and exits 0 with the granted scopes. A rejection\n' +
+      'exits 7 (PAIRING_REJECTED); no approval within --timeout (default 10m) exits 11 with the requestId.\n' +
+      'Scope upgrades of a device paired with fewer scopes work the same way. See docs/remote-gateway.md.',
+    examples: [
+      'clawlink device pair --url ws://192.168.1.20:18789 --token-file ./gw.token --wait',
+      'clawlink device pair --wait --timeout 15m --json',
     ],
   },
   {

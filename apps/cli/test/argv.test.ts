@@ -78,7 +78,12 @@ const USAGE_CASES: Case[] = [
     'unknown option --tiemout for cron run: did you mean --timeout?',
   ],
   [['cron', 'list', '--al'], EXIT.USAGE, 'stderr', 'unknown option --al for cron list: did you mean --all?'],
-  [['cron', 'list', '--wait'], EXIT.USAGE, 'stderr', 'unknown option --wait for cron list\n'],
+  [
+    ['cron', 'list', '--wait'],
+    EXIT.USAGE,
+    'stderr',
+    /unknown option --wait for cron list: did you mean --wait-approval\?\n/,
+  ],
   [['cron', 'list', '-x'], EXIT.USAGE, 'stderr', 'unknown option -x for cron list'],
   [['cron', 'list', '--version'], EXIT.USAGE, 'stderr', 'unknown option --version for cron list'],
   [['--verison'], EXIT.USAGE, 'stderr', 'unknown option --verison: did you mean --version?'],
@@ -260,9 +265,9 @@ describe('completion scripts from the command table', () => {
       ).trim()
     expect(complete('clawlink cr')).toBe('cron')
     expect(complete('clawlink cron ')).toBe('run list ls status runs')
-    expect(complete('clawlink --url ws://h:1 cron run nightly --w')).toBe('--wait')
+    expect(complete('clawlink --url ws://h:1 cron run nightly --w')).toBe('--wait-approval --wait')
     expect(complete('clawlink cron run x --signer k')).toBe('keychain')
-    expect(complete('clawlink help device ')).toBe('show init')
+    expect(complete('clawlink help device ')).toBe('show init pair')
     expect(complete('clawlink completion ')).toBe('bash zsh fish --help -h')
   })
 
@@ -297,10 +302,11 @@ describe('completion scripts from the command table', () => {
       'status',
     ])
     expect(complete('clawlink --url ws://h:1 cron run nightly --w')).toEqual([
-      expect.stringMatching(/^--wait\tfollow the run/),
+      expect.stringMatching(/^--wait\tcron run: follow the run/),
+      expect.stringMatching(/^--wait-approval\tif the gateway asks an operator/),
     ])
     expect(complete('clawlink cron run x --signer k')[0]).toMatch(/^keychain\t/)
-    expect(complete('clawlink help device ').map((l) => l.split('\t')[0])).toEqual(['init', 'show'])
+    expect(complete('clawlink help device ').map((l) => l.split('\t')[0])).toEqual(['init', 'pair', 'show'])
     expect(complete('clawlink completion ')).toEqual(['bash', 'fish', 'zsh'])
   })
 })

@@ -8,6 +8,7 @@ import {
   SETTINGS_OPTIONS,
   settingsFlagsFromValues,
 } from '@clawlink/config'
+import { approveCommand } from '@clawlink/protocol'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { auditTransport } from './audit.js'
 import { HttpSetupError } from './http-guard.js'
@@ -51,6 +52,8 @@ Connection (same as the clawlink CLI; the token never goes on the command line):
   --tls-fingerprint SHA  pin a wss:// certificate (repeatable)
   --profile NAME         clawlink profile shared with the CLI (default "default"): one pairing serves both
   --signer KIND          file | keychain | agent | exec | pkcs11 | ./module.mjs (default: the profile's)
+  --wait-approval        if the gateway wants an operator to approve this device or its scopes, wait for it
+                         (the requestId and approve command are logged; docs/remote-gateway.md)
 
 On stdio the server ends when its client closes stdin; in both modes on SIGTERM/SIGINT, closing its gateway
 session (HTTP: every MCP session shares that one gateway session). Logs go to stderr; on stdio, stdout carries
@@ -67,6 +70,7 @@ const OPTIONS = {
   'http-token-file': { type: 'string' },
   'http-allow-origin': { type: 'string', multiple: true },
   'http-idle-timeout': { type: 'string' },
+  'wait-approval': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const
@@ -93,17 +97,26 @@ function parse(argv: string[]): Values | number {
 
 /**
  * One persistent gateway session, opened by the first tool call and kept (with reconnects) for the server's life.
- * Each call connects under its own signal, so a gateway that never completes the handshake costs a call no more
- * than the call's limit.
+ * Each call connects under its own signal, so a gateway that never completes the handshake (or an approval that
+ * never comes, with --wait-approval) costs a call no more than the call's limit.
  */
-function sessionOpener(settings: Awaited<ReturnType<typeof resolveSettings>>, url: string) {
+function sessionOpener(
+  settings: Awaited<ReturnType<typeof resolveSettings>>,
+  url: string,
+  waitApproval: boolean,
+) {
   let opened: Promise<GatewayClient> | undefined
   const get = async (signal?: AbortSignal): Promise<GatewayClient> => {
     opened ??= openGatewayClient(settings, {
       version: VERSION,
       reconnect: true,
+      waitApproval,
       onProgress: (event) => {
         if (event.kind === 'warning') log(event.message)
+        else if (event.kind === 'approval-pending')
+          log(
+            `waiting for approval: on the gateway host run: ${approveCommand(event.requestId)}${event.replaces ? ` (request ${event.replaces} expired)` : ''}`,
+          )
         else if (event.kind === 'connected') log(`connected to ${url}: protocol ${event.protocol}`)
         else if (event.kind === 'reconnect-scheduled')
           log(`connection lost; reconnecting in ${event.delayMs} ms`)
@@ -166,7 +179,7 @@ export async function main(
     return 2
   }
   const audit = openAudit(values, env, settings.paths.dir)
-  const gateway = sessionOpener(settings, settings.url)
+  const gateway = sessionOpener(settings, settings.url, values['wait-approval'] === true)
   const newServer = () =>
     createClawlinkMcpServer({
       getClient: gateway.get,
@@ -176,17 +189,24 @@ export async function main(
       callTimeoutMs: callTimeoutS * 1000,
       version: VERSION,
     })
-  const policyText = `${readOnly ? 'read-only' : allowJobs.length > 0 ? `allow-list: ${allowJobs.join(', ')}` : 'any job may run'}; audit log ${audit?.path ?? 'off'}`
-  if (values.http !== undefined)
-    return serveOverHttp(
-      values,
-      env,
-      newServer,
-      audit,
-      gateway.close,
-      `${policyText}; gateway ${settings.url}`,
-    )
-  const server = newServer()
+  const policy = readOnly
+    ? 'read-only'
+    : allowJobs.length > 0
+      ? `allow-list: ${allowJobs.join(', ')}`
+      : 'any job may run'
+  const readyText = `${policy}; audit log ${audit?.path ?? 'off'}; gateway ${settings.url}`
+  if (values.http !== undefined) return serveOverHttp(values, env, newServer, audit, gateway.close, readyText)
+  await serveOverStdio(newServer(), gateway, audit, readyText)
+  return undefined
+}
+
+/** Serves one client on stdin/stdout; the server must not outlive it. */
+async function serveOverStdio(
+  server: ReturnType<typeof createClawlinkMcpServer>,
+  gateway: ReturnType<typeof sessionOpener>,
+  audit: ReturnType<typeof openAudit>,
+  readyText: string,
+): Promise<void> {
   const transport = new StdioServerTransport()
   // The server must not outlive its client: stdin's end, the transport's close and SIGTERM/SIGINT all end it.
   let stopping = false
@@ -209,8 +229,7 @@ export async function main(
   await server.connect(audit ? auditTransport(transport, { log: audit, transport: 'stdio' }) : transport)
   // Open the gateway session while the MCP client initialises: the first tool call then finds it ready.
   gateway.get().catch((error: unknown) => log(`gateway not ready yet: ${(error as Error).message}`))
-  log(`ready on stdio (${policyText}); gateway ${settings.url}`)
-  return undefined
+  log(`ready on stdio (${readyText})`)
 }
 
 /** Serves Streamable HTTP until SIGTERM/SIGINT; every MCP session shares the one gateway session. */

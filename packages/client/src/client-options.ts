@@ -2,6 +2,7 @@ import type { DeviceSigner } from '@clawlink/protocol'
 import type { ReconnectOptions } from './backoff.js'
 import type { ConnectProgress, StartingRetryOptions } from './connector.js'
 import type { HandshakeIdentity } from './handshake.js'
+import type { ApprovalProgress, ApprovalWaitOptions } from './pairing.js'
 import type { ReconnectProgress } from './reconnect.js'
 import type { AuthMethod } from './session.js'
 import type { DeviceTokenStore } from './token-store.js'
@@ -13,6 +14,7 @@ export type GatewayClientState = 'idle' | 'connecting' | 'open' | 'reconnecting'
 export type ClientProgressEvent =
   | Exclude<ConnectProgress, { kind: 'token-store-warning' }>
   | ReconnectProgress
+  | ApprovalProgress
   | { kind: 'connected'; protocol: number; scopes: readonly string[]; authMethod: AuthMethod }
   | { kind: 'disconnected'; code: number | undefined; reason: string | undefined; error: Error }
   | { kind: 'reconnected' }
@@ -59,6 +61,12 @@ export type GatewayClientOptions = {
   allowInsecurePlaintext?: boolean
   /** Reconnect after an unexpected close (long-lived users such as the MCP server). @default false */
   reconnect?: boolean | ReconnectOptions
+  /**
+   * When the gateway wants an operator's approval (pairing, scope upgrade), wait for it instead of failing:
+   * `connect()` then ends at approval, at a rejection (PAIRING_REJECTED) or at its signal (APPROVAL_TIMEOUT).
+   * @default false
+   */
+  waitApproval?: boolean | ApprovalWaitOptions
   /** Check method scopes locally before sending. @default true */
   scopePreflight?: boolean
   /** Receives every frame, secrets redacted. */

@@ -20,6 +20,7 @@ import { anySignal, deadlineSignal, raceSignal } from './deadline.js'
 import { abortedError, ClientError } from './errors.js'
 import { Reconnector } from './reconnect.js'
 import { type AuthMethod, Session } from './session.js'
+import { type ApprovalContext, establishApproved } from './upgrade.js'
 import { frameLog } from './transport.js'
 import { checkGatewayUrl } from './url.js'
 
@@ -145,7 +146,12 @@ export class GatewayClient {
       const wasReconnecting = this.currentState === 'reconnecting' || this.currentState === 'paused'
       if (!wasReconnecting) this.setState('connecting')
       const signal = anySignal(options.signal, this.lifetime.signal) as AbortSignal
-      this.connecting = establish(this.connectorOptions, signal)
+      const approval = this.approvalContext()
+      this.connecting = (
+        approval
+          ? establishApproved(this.connectorOptions, signal, approval)
+          : establish(this.connectorOptions, signal)
+      )
         .then((connected) => this.adopt(connected, wasReconnecting))
         .finally(() => {
           this.connecting = undefined
@@ -221,6 +227,17 @@ export class GatewayClient {
   }
 
   // ---------------------------------------------------------------------------------------------------------
+
+  private approvalContext(): ApprovalContext | undefined {
+    const wait = this.options.waitApproval
+    if (!wait) return undefined
+    const h = this.connectorOptions.handshake
+    return {
+      options: wait === true ? {} : wait,
+      subject: { deviceId: this.ownDeviceId, platform: h.client.platform, scopes: this.requestedScopes },
+      onProgress: (event) => this.progress(event),
+    }
+  }
 
   private async sessionFor(method: string, signal: AbortSignal): Promise<Session> {
     if (this.session && !this.session.ended) return this.session

@@ -25,6 +25,9 @@ export const CLIENT_ERROR_CODES = [
   'JOB_NOT_FOUND',
   'JOB_AMBIGUOUS',
   'WAIT_TIMEOUT',
+  'PAIRING_REJECTED',
+  'APPROVAL_TIMEOUT',
+  'UNEXPECTED_RESPONSE',
 ] as const
 
 export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number]

@@ -36,6 +36,19 @@ export type { FinishedRun } from './cron-wait.js'
 export { anySignal, type Deadline, deadlineSignal, formatMs, sleep } from './deadline.js'
 export type { ClientErrorCode, ClientErrorOptions } from './errors.js'
 export { CLIENT_ERROR_CODES, ClientError, isClientError } from './errors.js'
+export {
+  type ApprovalControl,
+  type ApprovalInputs,
+  type ApprovalProgress,
+  type ApprovalSubject,
+  type ApprovalWaitOptions,
+  createMemoryPairingLog,
+  isApprovalError,
+  PAIRING_REQUEST_TTL_MS,
+  type PairingRequestLog,
+  waitForApproval,
+} from './pairing.js'
+export { createFilePairingLog } from './pairing-log.js'
 export { describeFrameForLog, redactSecrets } from './redact.js'
 export type { DeviceTokenKey, DeviceTokenStore, StoredDeviceToken } from './token-store.js'
 export { createFileDeviceTokenStore, createMemoryDeviceTokenStore, gatewayKey } from './token-store.js'

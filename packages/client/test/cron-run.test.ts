@@ -256,7 +256,9 @@ describe('listing jobs', () => {
     const jobs = await listCronJobs(c)
     expect(jobs).toHaveLength(450)
     expect(new Set(jobs.map((j) => j.id)).size).toBe(450)
-    expect(gw.requests('cron.list').map((r) => (r.params as { offset: number; limit: number }).offset)).toEqual([0, 200, 400])
+    expect(
+      gw.requests('cron.list').map((r) => (r.params as { offset: number; limit: number }).offset),
+    ).toEqual([0, 200, 400])
     expect(gw.requests('cron.list').every((r) => (r.params as { limit: number }).limit === 200)).toBe(true)
   })
 

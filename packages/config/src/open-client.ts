@@ -1,5 +1,7 @@
+import { join } from 'node:path'
 import {
   createFileDeviceTokenStore,
+  createFilePairingLog,
   createGatewayClient,
   type GatewayClient,
   type GatewayClientOptions,
@@ -37,7 +39,7 @@ export async function openGatewayClient(
   settings: ResolvedSettings,
   options: OpenClientOptions,
 ): Promise<{ client: GatewayClient; signer: DeviceSigner | undefined }> {
-  const { version, createKey, ...rest } = options
+  const { version, createKey, waitApproval, ...rest } = options
   const signer = await loadSigner(settings.signer, settings.paths, {
     create: createKey ?? true,
     profile: settings.profile,
@@ -52,6 +54,15 @@ export async function openGatewayClient(
     client: { id: 'cli', mode: 'cli', version, ...(displayName ? { displayName } : {}) },
     tlsFingerprints: settings.tlsFingerprints,
     allowInsecurePlaintext: settings.allowInsecurePlaintext,
+    // The log of when each pairing request was first seen tells a rejection from an expiry across runs.
+    ...(waitApproval
+      ? {
+          waitApproval: {
+            requestLog: createFilePairingLog(join(settings.paths.dir, 'pairing-requests.json')),
+            ...(waitApproval === true ? {} : waitApproval),
+          },
+        }
+      : {}),
     ...rest,
   })
   return { client, signer }

@@ -1,7 +1,8 @@
-import { createHash, generateKeyPairSync, sign } from 'node:crypto'
+import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { type FakeGateway, startFakeGateway } from './fake-gateway.js'
+import { createEphemeralSigner, gatewayRpc, type HarnessRpcError } from './harness/rpc.js'
 
 const gateways: FakeGateway[] = []
 afterEach(async () => {
@@ -117,5 +118,73 @@ describe('fake gateway', () => {
     await handshake(gw, () => connectFrame({ auth: { token: gw.token } }))
     expect(gw.requests('connect')).toHaveLength(1)
     expect(gw.frames.some((f) => f.direction === 'out' && f.frame?.event === 'connect.challenge')).toBe(true)
+  })
+})
+
+describe('pending pairing requests (REMOTE-FACTS.md)', () => {
+  async function refusedId(gw: FakeGateway, seed: Buffer): Promise<string> {
+    const error = await gatewayRpc(
+      { url: gw.url, token: String(gw.token), signer: createEphemeralSigner(seed) },
+      [],
+    ).then(
+      () => undefined,
+      (e: unknown) => e as HarnessRpcError,
+    )
+    expect(error?.wire?.details).toMatchObject({ code: 'PAIRING_REQUIRED', reason: 'not-paired' })
+    return String(error?.wire?.details?.requestId)
+  }
+
+  it('a repeat keeps the requestId; a rejection or an expiry makes the next connect open a new one', async () => {
+    const gw = await startFakeGateway({ flavor: '5.7', autoPair: false, pairingTtlMs: 300 })
+    gateways.push(gw)
+    const seed = randomBytes(32)
+    const first = await refusedId(gw, seed)
+    expect(await refusedId(gw, seed)).toBe(first)
+    gw.reject(first)
+    const second = await refusedId(gw, seed)
+    expect(second).not.toBe(first)
+    await new Promise((r) => setTimeout(r, 350))
+    expect(gw.pendingRequests()).toEqual([])
+    const third = await refusedId(gw, seed)
+    expect(third).not.toBe(second)
+    gw.approve(third)
+    const { hello } = await gatewayRpc(
+      { url: gw.url, token: String(gw.token), signer: createEphemeralSigner(seed) },
+      [],
+    )
+    expect((hello.auth as { scopes: string[] }).scopes).toEqual([
+      'operator.admin',
+      'operator.read',
+      'operator.write',
+    ])
+  })
+
+  it('9.6: requestUpgrade supersedes the pending upgrade; waitUpgrade answers the approval with a new token', async () => {
+    const gw = await startFakeGateway({ flavor: '9.6', autoApproveScopeUpgrade: false })
+    gateways.push(gw)
+    const signer = createEphemeralSigner(randomBytes(32))
+    await gatewayRpc({ url: gw.url, token: String(gw.token), signer, scopes: ['operator.read'] }, [])
+    const refused = await gatewayRpc({ url: gw.url, token: String(gw.token), signer }, []).catch(
+      (e: unknown) => e,
+    )
+    expect((refused as HarnessRpcError).wire?.details).toMatchObject({
+      reason: 'scope-upgrade',
+      approvedScopes: ['operator.read'],
+    })
+    const waiting = gatewayRpc({ url: gw.url, token: String(gw.token), signer, scopes: ['operator.read'] }, [
+      { method: 'device.scopes.requestUpgrade', params: { scopes: ['operator.admin', 'operator.read'] } },
+    ])
+    const { results } = await waiting
+    const requestId = (results[0] as { requestId: string }).requestId
+    expect(gw.pendingRequests().map((p) => [p.requestId, p.isRepair])).toEqual([[requestId, true]])
+    const verdict = gatewayRpc({ url: gw.url, token: String(gw.token), signer, scopes: ['operator.read'] }, [
+      { method: 'device.scopes.waitUpgrade', params: { requestId } },
+    ])
+    await new Promise((r) => setTimeout(r, 100))
+    gw.approve(requestId)
+    const answer = (await verdict).results[0] as { status: string; deviceToken: string; scopes: string[] }
+    expect(answer.status).toBe('approved')
+    expect(answer.deviceToken).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(answer.scopes).toEqual(['operator.admin', 'operator.read'])
   })
 })

@@ -17,6 +17,7 @@ import type { WebSocket } from 'ws'
 import { createFakeCron, type FakeWireError } from './fake-cron.js'
 import { createFakeHandshake } from './fake-handshake.js'
 import { listen, PREAUTH_MAX_BYTES } from './fake-listen.js'
+import { createFakePairing } from './fake-pairing.js'
 import {
   type Conn,
   errorFrame,
@@ -39,6 +40,7 @@ export type {
   FakeGatewayOptions,
   FakePairedDevice,
   FakeRequest,
+  FakePendingRequest,
 } from './fake-types.js'
 
 // docs/protocol.md §7.4 (the part the fake serves); anything unlisted needs operator.admin.
@@ -56,7 +58,11 @@ const METHOD_SCOPES: Record<string, string | null> = {
   'cron.remove': 'operator.admin',
   'cron.run': 'operator.admin',
   'device.pair.list': 'operator.pairing',
+  // 9.6 only (REMOTE-FACTS.md): no scope, but a paired device.
+  'device.scopes.requestUpgrade': null,
+  'device.scopes.waitUpgrade': null,
 }
+const NINE_SIX_ONLY = new Set(['cron.get', 'device.scopes.requestUpgrade', 'device.scopes.waitUpgrade'])
 
 function missingScopeError(protocol: 3 | 4, scope: string): FakeWireError {
   // docs/protocol.md §5.7: v3 INVALID_REQUEST text, v4 FORBIDDEN + MISSING_SCOPE.
@@ -142,7 +148,8 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
 
   const cron = createFakeCron({ flavor, now, later, broadcast })
   for (const job of options.jobs ?? []) cron.addJob(job)
-  const methods = Object.keys(METHOD_SCOPES).filter((m) => m !== 'cron.get' || flavor === '9.6')
+  const methods = Object.keys(METHOD_SCOPES).filter((m) => !NINE_SIX_ONLY.has(m) || flavor === '9.6')
+  const pairing = createFakePairing({ now, devices, ttlMs: options.pairingTtlMs ?? 300_000 })
   const ctx: FakeContext = {
     flavor,
     protocol,
@@ -151,6 +158,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     sharedToken: 'token' in options ? options.token : 'fake-shared-token',
     now,
     devices,
+    pairingRequest: pairing.requestFor,
     methods,
     takeFault,
     send,
@@ -242,6 +250,16 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     }
     if (hooks.onRequest?.(conn, { id, method, params }, (frame) => send(conn, frame))) return
     if (requestFault(conn, id, method)) return
+    if (!methods.includes(method) && method in METHOD_SCOPES) {
+      send(conn, errorFrame(id, { code: 'INVALID_REQUEST', message: `unknown method: ${method}` }))
+      return
+    }
+    const reply = (r: { payload?: unknown; error?: FakeWireError }): void =>
+      send(
+        conn,
+        r.error ? errorFrame(id, r.error) : { type: 'res', id, ok: true, payload: r.payload ?? null },
+      )
+    if (pairing.handle(method, params, conn.deviceId, reply)) return
     const result = handleMethod(method, params)
     send(
       conn,
@@ -367,6 +385,11 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
     dropConnections(code = 1001, reason = 'going away') {
       for (const conn of conns) closeConn(conn, code, reason)
     },
+    pendingRequests: pairing.list,
+    approve(requestId) {
+      pairing.approve(requestId)
+    },
+    reject: pairing.reject,
     revokeDeviceTokens() {
       for (const device of devices.values()) device.tokens.clear()
     },
@@ -383,6 +406,7 @@ export async function startFakeGateway(options: FakeGatewayOptions = {}): Promis
       server = await listen(options, port, maxPayload, onConnection)
     },
     async close() {
+      pairing.close()
       for (const t of timers) clearTimeout(t)
       timers.clear()
       dropAll()

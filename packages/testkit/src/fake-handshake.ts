@@ -306,7 +306,16 @@ export function createFakeHandshake(ctx: FakeContext) {
     let record = paired
     if (!record) {
       if (!autoPair) {
-        reject(pairingFailure('not-paired', String(device.id), scopes))
+        const request = ctx.pairingRequest({
+          deviceId: String(device.id),
+          publicKey: String(device.publicKey),
+          clientId: String(client.id),
+          platform: String(client.platform),
+          scopes: [...scopes].sort(),
+          isRepair: false,
+          reason: 'not-paired',
+        })
+        reject(pairingFailure('not-paired', String(device.id), scopes, request))
         return
       }
       record = {
@@ -320,7 +329,17 @@ export function createFakeHandshake(ctx: FakeContext) {
       devices.set(record.deviceId, record)
     } else if (!scopes.every((s) => scopeSatisfied(record?.approvedScopes ?? [], s))) {
       if (!autoApproveScopeUpgrade || method === 'device-token') {
-        reject(pairingFailure('scope-upgrade', record.deviceId, scopes))
+        const request = ctx.pairingRequest({
+          deviceId: record.deviceId,
+          publicKey: record.publicKey,
+          clientId: record.clientId,
+          platform: record.platform,
+          scopes: [...scopes].sort(),
+          isRepair: true,
+          reason: 'scope-upgrade',
+        })
+        const approvedScopes = [...record.approvedScopes].sort()
+        reject(pairingFailure('scope-upgrade', record.deviceId, scopes, { ...request, approvedScopes }))
         return
       }
       record.approvedScopes = [...new Set([...record.approvedScopes, ...scopes])]

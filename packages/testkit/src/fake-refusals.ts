@@ -42,8 +42,13 @@ export function createFakeRefusals(ctx: FakeContext) {
     )
   }
 
-  function pairingFailure(reason: string, deviceId: string | undefined, scopes: string[]): HandshakeFailure {
-    const requestId = randomUUID()
+  function pairingFailure(
+    reason: string,
+    deviceId: string | undefined,
+    scopes: string[],
+    known?: { requestId: string; approvedScopes?: string[] },
+  ): HandshakeFailure {
+    const requestId = known?.requestId ?? randomUUID()
     if (flavor === '3.13') {
       return fail(
         {
@@ -79,6 +84,9 @@ export function createFakeRefusals(ctx: FakeContext) {
           deviceId,
           requestedRole: 'operator',
           requestedScopes: scopes,
+          ...(known?.approvedScopes
+            ? { approvedRoles: ['operator'], approvedScopes: known.approvedScopes }
+            : {}),
         },
       },
       1008,

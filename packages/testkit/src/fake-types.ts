@@ -56,6 +56,21 @@ export type FakePairedDevice = {
   tokens: Map<string, { token: string; scopes: string[]; issuedAtMs: number }>
 }
 
+/** A pending pairing request as `device.pair.list` shows it (the fields the fake keeps). */
+export type FakePendingRequest = {
+  requestId: string
+  deviceId: string
+  publicKey: string
+  clientId: string
+  platform: string
+  scopes: string[]
+  /** True for an upgrade of an already-paired device. */
+  isRepair: boolean
+  reason: 'not-paired' | 'scope-upgrade'
+  /** When it was made; it expires `pairingTtlMs` later (repeats do not extend it, as on 5.7). */
+  ts: number
+}
+
 export type FakeGatewayOptions = {
   /** Release to imitate. @default '9.6' */
   flavor?: FakeGatewayFlavor
@@ -66,6 +81,8 @@ export type FakeGatewayOptions = {
   autoPair?: boolean
   /** Approve scope upgrades silently (3.13 and 9.6 loopback do, 5.7 never does). @default flavor !== '5.7' */
   autoApproveScopeUpgrade?: boolean
+  /** How long a pending pairing request lives. @default 300000 */
+  pairingTtlMs?: number
   /** `policy.tickIntervalMs` in hello-ok, and the tick period. @default 30000 */
   tickIntervalMs?: number
   /** Send `tick` events at all. @default true */
@@ -141,6 +158,12 @@ export type FakeGateway = {
   shutdown(): void
   /** Close every open socket with the given code (default 1001). */
   dropConnections(code?: number, reason?: string): void
+  /** Pending pairing requests (made by refused connects and by `device.scopes.requestUpgrade`). */
+  pendingRequests(): FakePendingRequest[]
+  /** The operator approves a pending request (pairs the device or widens its scopes; mints a device token). */
+  approve(requestId: string): void
+  /** The operator rejects a pending request (the device is told nothing; a waitUpgrade waiter hears it). */
+  reject(requestId: string): void
   /** Revoke every issued device token (the next device-token connect gets AUTH_DEVICE_TOKEN_MISMATCH). */
   revokeDeviceTokens(): void
   /** Stop sending these events (e.g. `['cron']`, as a gateway drops events for slow clients); [] resumes. */
@@ -183,6 +206,8 @@ export interface FakeContext {
   sharedToken: string | undefined
   now: () => number
   devices: Map<string, FakePairedDevice>
+  /** The pending request for a refused connect: the same one while it lives. */
+  pairingRequest(entry: Omit<FakePendingRequest, 'requestId' | 'ts'>): FakePendingRequest
   methods: string[]
   takeFault<K extends FakeGatewayFault['kind']>(
     kinds: readonly K[],

@@ -1,5 +1,13 @@
 import { connect as tcpConnect } from 'node:net'
-import { ClientError, createFileDeviceTokenStore, gatewayKey } from '@clawlink/client'
+import {
+  ClientError,
+  createFileDeviceTokenStore,
+  type GatewayClient,
+  gatewayKey,
+  isApprovalError,
+  isLoopbackHost,
+  isPrivateHost,
+} from '@clawlink/client'
 import {
   checkPkcs11Signer,
   describeSettings,
@@ -7,7 +15,13 @@ import {
   loadSigner,
   type ResolvedSettings,
 } from '@clawlink/config'
-import { deriveDeviceId, GatewayError, missingScope } from '@clawlink/protocol'
+import {
+  approveCommand,
+  deriveDeviceId,
+  GatewayError,
+  missingScope,
+  scopeSatisfies,
+} from '@clawlink/protocol'
 import { parseCommand } from '../args.js'
 import { EXIT, exitCodeFor } from '../exit-codes.js'
 import { HELP } from '../help.js'
@@ -79,32 +93,76 @@ async function credentialsStep(settings: ResolvedSettings, deviceId: string | un
       }
 }
 
-export async function doctor(argv: string[]): Promise<number> {
-  const { values } = parseCommand(argv, 'doctor')
-  if (values.help) {
-    process.stdout.write(`${HELP.doctor}\n`)
-    return EXIT.OK
+/** Where the gateway is, seen from here: loopback pairs silently; plaintext to another host is visible on the way. */
+function remoteStep(url: string): Step {
+  const u = new URL(url)
+  const host = u.hostname.replace(/^\[|\]$/g, '')
+  if (isLoopbackHost(host))
+    return { step: 'remote', ok: true, detail: `loopback (${host}): the gateway pairs this device silently` }
+  if (u.protocol === 'wss:')
+    return {
+      step: 'remote',
+      ok: true,
+      detail: `remote ${host} over wss://: new devices need an operator's approval`,
+    }
+  return {
+    step: 'remote',
+    ok: true,
+    mark: 'warn',
+    detail: `plaintext ws:// to non-loopback ${isPrivateHost(host) ? 'private' : 'public'} host ${host}: the token and every frame can be read on that network; new devices need an operator's approval`,
+    fix: 'use wss:// with --tls-fingerprint (docs/remote-gateway.md), or a tunnel (ssh -L, tailnet)',
   }
-  const out = createOutput(values.json === true)
-  const steps: Step[] = []
-  const print = (s: Step) => {
-    steps.push(s)
-    if (!out.json)
-      process.stdout.write(
-        `${s.mark === 'warn' ? '!' : s.ok ? '✓' : '✗'} ${s.step.padEnd(20)} ${oneLine(s.detail)}${s.fix ? `\n  fix: ${oneLine(s.fix)}` : ''}\n`,
-      )
-  }
-  const finish = (code: number) => {
-    if (out.json) process.stdout.write(`${jsonText({ ok: code === 0, steps })}\n`)
-    return code
-  }
-  const fail = (step: string, error: unknown) => {
-    const d = describeError(error)
-    print({ step, ok: false, detail: d.message, fix: d.remedy })
-    return finish(exitCodeFor(error))
-  }
+}
 
-  let settings: Awaited<ReturnType<typeof settingsFrom>>
+/** The pairing state when the gateway refused for want of approval: the requestId and what to run. */
+function pendingStep(error: GatewayError): Step {
+  const what = error.code === 'SCOPE_UPGRADE_PENDING' ? 'a scope upgrade' : 'pairing'
+  return {
+    step: 'pairing',
+    ok: false,
+    detail: `${what} is pending approval: requestId ${error.requestId ?? '(none sent)'}; the operator sees this host's address as remoteIp in openclaw devices list`,
+    fix: `on the gateway host run "${approveCommand(error.requestId)}" (or rerun with --wait-approval / clawlink device pair --wait)`,
+  }
+}
+
+/** Paired: what the gateway recorded about this device (needs operator.pairing or admin to read). */
+async function pairedDetail(client: GatewayClient): Promise<string> {
+  const id = client.deviceId
+  if (!id) return 'no device (token-only)'
+  const base = `device ${id.slice(0, 16)}… is paired`
+  if (!scopeSatisfies(client.scopes, 'operator.pairing')) return base
+  try {
+    const list = (await client.request('device.pair.list', {}, { timeoutMs: 10_000 })) as {
+      pending?: Array<{ deviceId?: string; requestId?: string }>
+      paired?: Array<{ deviceId?: string; remoteIp?: string; approvedVia?: string; scopes?: string[] }>
+    }
+    const me = list.paired?.find((d) => d.deviceId === id)
+    const pending = list.pending?.filter((p) => p.deviceId === id).map((p) => p.requestId) ?? []
+    const parts = [
+      me?.remoteIp ? `the gateway saw it from ${me.remoteIp}` : undefined,
+      me?.approvedVia ? `approved via ${me.approvedVia}` : undefined,
+      me?.scopes ? `approved scopes ${me.scopes.join(' ')}` : undefined,
+      pending.length ? `pending request ${pending.join(', ')}` : undefined,
+    ].filter(Boolean)
+    return parts.length ? `${base}; ${parts.join('; ')}` : base
+  } catch {
+    return base
+  }
+}
+
+/** Where each step's line goes, and how a thrown error becomes a failed step and an exit code. */
+interface Report {
+  print(step: Step): void
+  fail(step: string, error: unknown): number
+}
+
+/** The checks that need no gateway: settings, signer, device key, credentials, TCP reach. Exit code on failure. */
+async function localSteps(
+  values: Record<string, unknown>,
+  report: Report,
+): Promise<ResolvedSettings | number> {
+  const { print, fail } = report
+  let settings: ResolvedSettings
   try {
     settings = await settingsFrom(values)
   } catch (error) {
@@ -125,7 +183,7 @@ export async function doctor(argv: string[]): Promise<number> {
         detail: check.detail,
         ...(check.fix ? { fix: check.fix } : {}),
       })
-      if (!check.ok) return finish(EXIT.SIGNER)
+      if (!check.ok) return EXIT.SIGNER
     }
   }
   let deviceId: string | undefined
@@ -148,18 +206,28 @@ export async function doctor(argv: string[]): Promise<number> {
   if (!settings.token && !settings.password) print(await credentialsStep(settings, deviceId))
   const unreachable = await reachable(settings.url, 5000)
   if (unreachable) {
-    print({
-      step: 'reachable',
-      ok: false,
-      detail: unreachable,
-      fix: 'is the gateway running (openclaw gateway status)? is the URL right?',
-    })
-    return finish(EXIT.UNREACHABLE)
+    const fix = 'is the gateway running (openclaw gateway status)? is the URL right?'
+    print({ step: 'reachable', ok: false, detail: unreachable, fix })
+    return EXIT.UNREACHABLE
   }
   print({ step: 'reachable', ok: true, detail: `${settings.url} (a TCP connection opened)` })
-  const session = await openSession(values, out, { deadlineMs: 30_000 })
-  const client = session.client
+  print(remoteStep(settings.url))
+  return settings
+}
+
+/** The handshake, step by step, then pairing and scopes: only what the gateway's answers proved is marked ✓. */
+async function gatewaySteps(
+  values: Record<string, unknown>,
+  settings: ResolvedSettings,
+  out: ReturnType<typeof createOutput>,
+  report: Report,
+): Promise<number> {
+  const { print } = report
+  let session: Awaited<ReturnType<typeof openSession>> | undefined
   try {
+    const wait = values['wait-approval'] === true
+    session = await openSession(values, out, { deadlineMs: wait ? 600_000 : 30_000, waitApproval: wait })
+    const client = session.client
     const hello = await client.connect()
     // The TLS step is only marked once the handshake proved it (the pin matched, or the CA chain validated).
     if (settings.url.startsWith('wss:'))
@@ -172,55 +240,91 @@ export async function doctor(argv: string[]): Promise<number> {
             : 'certificate validated by the system CAs (no pin)',
       })
     print({ step: 'challenge', ok: true, detail: 'connect.challenge received' })
+    const version = hello.server.version ?? 'unknown version'
     print({
       step: 'protocol',
       ok: true,
-      detail: `negotiated ${hello.protocol} (offered 3..4), gateway ${hello.server.version ?? 'unknown version'}`,
+      detail: `negotiated ${hello.protocol} (offered 3..4), gateway ${version}`,
     })
     print({ step: 'auth', ok: true, detail: `by ${client.authMethod}` })
-    const skew = client.clockSkewMs
-    const skewText =
-      skew === undefined
-        ? 'signed with the gateway challenge time'
-        : `clock skew ${Math.round(skew)} ms (signatures use the gateway's time)`
-    print({
-      step: 'signature and clock',
-      ok: true,
-      detail: skewText,
-      ...(skew !== undefined && Math.abs(skew) > 60_000
-        ? { fix: 'fix this machine clock (NTP): other tools will fail at ±120 s' }
-        : {}),
-    })
-    print({
-      step: 'pairing',
-      ok: true,
-      detail: client.deviceId
-        ? `device ${client.deviceId.slice(0, 16)}… is paired`
-        : 'no device (token-only)',
-    })
-    const missing = missingScope(client.scopes, 'cron.run')
-    if (missing) {
-      print({
-        step: 'scopes for cron.run',
-        ok: false,
-        detail: `this connection holds [${client.scopes.join(', ')}], cron.run needs ${missing}`,
-        fix: client.deviceId
-          ? 'approve the scope upgrade: openclaw devices approve <requestId>'
-          : 'use a device signer (clawlink device init): token-only connections get no scopes on most gateways',
-      })
-      return finish(EXIT.MISSING_SCOPE)
-    }
-    // What the gateway itself said: v4 lists the socket's live scopes, v3 the device token's (docs/protocol.md §3).
-    const granted = hello.auth ? `[${hello.auth.scopes.join(' ')}]` : 'nothing (hello-ok had no auth)'
+    print(clockStep(client.clockSkewMs))
+    print({ step: 'pairing', ok: true, detail: await pairedDetail(client) })
+    return scopesStep(client, hello, print)
+  } catch (error) {
+    if (!isApprovalError(error)) return report.fail(stepOf(error), error)
+    print(pendingStep(error))
+    return exitCodeFor(error)
+  } finally {
+    await session?.close()
+  }
+}
+
+function clockStep(skew: number | undefined): Step {
+  const detail =
+    skew === undefined
+      ? 'signed with the gateway challenge time'
+      : `clock skew ${Math.round(skew)} ms (signatures use the gateway's time)`
+  return {
+    step: 'signature and clock',
+    ok: true,
+    detail,
+    ...(skew !== undefined && Math.abs(skew) > 60_000
+      ? { fix: 'fix this machine clock (NTP): other tools will fail at ±120 s' }
+      : {}),
+  }
+}
+
+function scopesStep(
+  client: GatewayClient,
+  hello: Awaited<ReturnType<GatewayClient['connect']>>,
+  print: (step: Step) => void,
+): number {
+  const missing = missingScope(client.scopes, 'cron.run')
+  if (missing) {
     print({
       step: 'scopes for cron.run',
-      ok: true,
-      detail: `gateway granted ${granted}${hello.scopesAreLive ? '' : " (the device token's scopes; protocol 3)"}; this connection uses [${client.scopes.join(' ')}]`,
+      ok: false,
+      detail: `this connection holds [${client.scopes.join(', ')}], cron.run needs ${missing}`,
+      fix: client.deviceId
+        ? 'approve the scope upgrade: openclaw devices approve <requestId>'
+        : 'use a device signer (clawlink device init): token-only connections get no scopes on most gateways',
     })
-    return finish(EXIT.OK)
-  } catch (error) {
-    return fail(stepOf(error), error)
-  } finally {
-    await session.close()
+    return EXIT.MISSING_SCOPE
   }
+  // What the gateway itself said: v4 lists the socket's live scopes, v3 the device token's (docs/protocol.md §3).
+  const granted = hello.auth ? `[${hello.auth.scopes.join(' ')}]` : 'nothing (hello-ok had no auth)'
+  print({
+    step: 'scopes for cron.run',
+    ok: true,
+    detail: `gateway granted ${granted}${hello.scopesAreLive ? '' : " (the device token's scopes; protocol 3)"}; this connection uses [${client.scopes.join(' ')}]`,
+  })
+  return EXIT.OK
+}
+
+export async function doctor(argv: string[]): Promise<number> {
+  const { values } = parseCommand(argv, 'doctor')
+  if (values.help) {
+    process.stdout.write(`${HELP.doctor}\n`)
+    return EXIT.OK
+  }
+  const out = createOutput(values.json === true)
+  const steps: Step[] = []
+  const report: Report = {
+    print(s) {
+      steps.push(s)
+      if (!out.json)
+        process.stdout.write(
+          `${s.mark === 'warn' ? '!' : s.ok ? '✓' : '✗'} ${s.step.padEnd(20)} ${oneLine(s.detail)}${s.fix ? `\n  fix: ${oneLine(s.fix)}` : ''}\n`,
+        )
+    },
+    fail(step, error) {
+      const d = describeError(error)
+      report.print({ step, ok: false, detail: d.message, fix: d.remedy })
+      return exitCodeFor(error)
+    },
+  }
+  const settings = await localSteps(values, report)
+  const code = typeof settings === 'number' ? settings : await gatewaySteps(values, settings, out, report)
+  if (out.json) process.stdout.write(`${jsonText({ ok: code === 0, steps })}\n`)
+  return code
 }
