@@ -1,6 +1,6 @@
 // Bundles clawlink-mcp into one ESM file (dist/clawlink-mcp.mjs), the package's bin: the MCP SDK, zod and the
-// @clawlink libraries go inside, so an install pulls only ws, json5 and the optional keytar (BENCHMARKS.md
-// "Install size"). Modules loaded with createRequire (ws, json5, keytar) stay outside and resolve from this
+// @clawlink libraries go inside, so an install pulls only ws, json5 and the optional keytar and pkcs11js
+// (BENCHMARKS.md "Install size"). Modules loaded with createRequire (ws, json5, keytar, pkcs11js) stay outside and resolve from this
 // package's node_modules, where package.json lists them. A `--signer <package>` plug-in is imported by name at
 // run time and resolves from where the bundle is installed.
 import { chmodSync, writeFileSync } from 'node:fs'
@@ -13,7 +13,7 @@ const result = await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['keytar', 'ws', 'json5'],
+  external: ['keytar', 'pkcs11js', 'ws', 'json5'],
   metafile: true,
   logLevel: 'warning',
 })

@@ -31,6 +31,7 @@ const PUBLIC = [
   '@clawlink/signer-agent',
   '@clawlink/signer-file',
   '@clawlink/signer-keychain',
+  '@clawlink/signer-pkcs11',
 ]
 const GATEWAY_VERSION = '2026.9.6'
 
