@@ -20,7 +20,7 @@ export interface ClawlinkMcpOptions extends McpPolicy {
 /**
  * The clawlink MCP server: cron tools over one persistent gateway session, with an allow-list, a read-only
  * switch, confirmation through the user and a per-call timeout for operators who hand it to an assistant
- * (DESIGN.md "MCP server"). The tools present what the client's cron use-case returns; the server has no protocol
+ * (docs/architecture.md "The apps"). The tools present what the client's cron use-case returns; the server has no protocol
  * sequence of its own.
  */
 export function createClawlinkMcpServer(options: ClawlinkMcpOptions): McpServer {

@@ -53,7 +53,7 @@ export type RunJobOptions = {
 }
 
 /**
- * The cron use-case both apps share (DESIGN.md "The client"): resolve the job, send `cron.run`, and with `wait`
+ * The cron use-case both apps share (docs/architecture.md "The client"): resolve the job, send `cron.run`, and with `wait`
  * follow the run to its end — cron events subscribed before `cron.run` is sent, `cron.runs` polled as the
  * fallback, "my run" matched on the gateway's clock. An id goes straight to `cron.run`.
  * @throws ClientError JOB_NOT_FOUND, JOB_AMBIGUOUS, WAIT_TIMEOUT (with the runId), DEADLINE_EXCEEDED, …;

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import { ClientError, abortedError } from './errors.js'
 
-// The one way clawlink bounds a wait (DESIGN.md "The client"): node:timers/promises for sleeps, an AbortSignal
+// The one way clawlink bounds a wait (docs/architecture.md "The client"): node:timers/promises for sleeps, an AbortSignal
 // for every deadline, listeners removed as soon as the wait settles. Nothing here may leak a listener per call.
 
 /** Waits `ms`; rejects with the signal's error (a deadline, or ABORTED) when it aborts first. */

@@ -74,7 +74,7 @@ export async function checkPkcs11Signer(uri: string): Promise<Pkcs11CheckStep[]>
 
 /**
  * A user's own signer: any module exporting `createSigner(options)` (or a default function) that returns a
- * DeviceSigner (DESIGN.md, "The signer contract").
+ * DeviceSigner (docs/architecture.md "The signer contract").
  * Only an absolute file path or an installed package name is imported — never a URL (`data:`, `http:` …).
  * @throws ConfigError SIGNER_PLUGIN_REFUSED, SIGNER_PLUGIN_NOT_FOUND, SIGNER_PLUGIN_INVALID
  */

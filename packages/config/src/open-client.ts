@@ -29,7 +29,7 @@ export type OpenClientOptions = Omit<
 }
 
 /**
- * Settings → signer → client, the one way both apps open a gateway client (DESIGN.md "The client"): the
+ * Settings → signer → client, the one way both apps open a gateway client (docs/architecture.md "The client"): the
  * profile's signer and device-token store, `cli`/`cli` (the closed enums, docs/protocol.md §2.3), the default
  * scope set, and a display name that tells the operator which clawlink profile, user and host this is.
  * Nothing is opened until the first request.

@@ -1,4 +1,4 @@
-/** What every clawlink error carries besides its message (DESIGN.md "The client": one base shape). */
+/** What every clawlink error carries besides its message (docs/architecture.md "The client": one base shape). */
 export interface ClawlinkErrorOptions {
   /** What to do next, one line. */
   remedy: string

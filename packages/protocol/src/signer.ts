@@ -2,7 +2,7 @@ import { SignerError } from './errors.js'
 
 /**
  * Anything that can sign for a device identity: a file, a keychain, an agent, an HSM.
- * Always async, never exposes the private key; deviceId is derived from `publicKey` (DESIGN.md).
+ * Always async, never exposes the private key; deviceId is derived from `publicKey` (docs/architecture.md).
  */
 export interface DeviceSigner {
   readonly algorithm: 'ed25519'

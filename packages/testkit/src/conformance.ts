@@ -37,7 +37,7 @@ export interface SignerUnderTest {
 }
 
 /**
- * The one conformance suite every signer runs (DESIGN.md "The signer contract"): shape, verifiable signatures,
+ * The one conformance suite every signer runs (docs/architecture.md "The signer contract"): shape, verifiable signatures,
  * byte equality with every golden vector, abort, and only SignerError on failure.
  */
 export function runSignerConformance(name: string, backend: SignerUnderTest): void {
