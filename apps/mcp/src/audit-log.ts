@@ -55,6 +55,49 @@ export interface AuditLog {
 const DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 const STALE_LOCK_MS = 10_000
 
+/** Opens the log for appending: a 0600 regular file (never a symlink) in a 0700 folder. */
+function openLogFile(path: string): number {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+  const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0)
+  const opened = openSync(path, flags, 0o600)
+  const st = fstatSync(opened)
+  if (!st.isFile()) {
+    closeSync(opened)
+    throw new Error(`${path} is not a regular file`)
+  }
+  if ((st.mode & 0o077) !== 0) fchmodSync(opened, 0o600)
+  return opened
+}
+
+/** Shifts `path` to `.1` (… `.keep`) under a lock file, unless another writer did so meanwhile. */
+function rotateLog(path: string, held: number, maxBytes: number, keep: number): void {
+  const lock = `${path}.lock`
+  let lockFd: number
+  try {
+    lockFd = openSync(lock, 'wx', 0o600)
+  } catch {
+    // Another writer is rotating; a lock left by a crash is removed so the next write can rotate.
+    try {
+      if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) unlinkSync(lock)
+    } catch {}
+    return
+  }
+  try {
+    const st = statSync(path)
+    const mine = fstatSync(held)
+    if (st.ino !== mine.ino || st.size <= maxBytes) return // rotated meanwhile
+    for (let i = keep - 1; i >= 1; i--) {
+      try {
+        renameSync(`${path}.${i}`, `${path}.${i + 1}`)
+      } catch {}
+    }
+    renameSync(path, `${path}.1`)
+  } finally {
+    closeSync(lockFd)
+    unlinkSync(lock)
+  }
+}
+
 /**
  * Opens (lazily) an audit log: each entry is one write(2) on an O_APPEND descriptor of a 0600 file in a 0700
  * folder, so lines from several servers sharing a profile never interleave. Past `maxBytes` the file is shifted
@@ -67,19 +110,6 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   const warn = options.warn ?? ((m: string) => process.stderr.write(`[clawlink-mcp] ${m}\n`))
   let fd: number | undefined
   let failing = false
-
-  const open = (): number => {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
-    const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0)
-    const opened = openSync(path, flags, 0o600)
-    const st = fstatSync(opened)
-    if (!st.isFile()) {
-      closeSync(opened)
-      throw new Error(`${path} is not a regular file`)
-    }
-    if ((st.mode & 0o077) !== 0) fchmodSync(opened, 0o600)
-    return opened
-  }
 
   /** The descriptor for `path` as it is now: another process may have rotated the file we hold. */
   const current = (): number => {
@@ -95,36 +125,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       closeSync(fd)
       fd = undefined
     }
-    fd = open()
+    fd = openLogFile(path)
     return fd
-  }
-
-  const rotate = (held: number): void => {
-    const lock = `${path}.lock`
-    let lockFd: number
-    try {
-      lockFd = openSync(lock, 'wx', 0o600)
-    } catch {
-      // Another writer is rotating; a lock left by a crash is removed so the next write can rotate.
-      try {
-        if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) unlinkSync(lock)
-      } catch {}
-      return
-    }
-    try {
-      const st = statSync(path)
-      const mine = fstatSync(held)
-      if (st.ino !== mine.ino || st.size <= maxBytes) return // rotated meanwhile
-      for (let i = keep - 1; i >= 1; i--) {
-        try {
-          renameSync(`${path}.${i}`, `${path}.${i + 1}`)
-        } catch {}
-      }
-      renameSync(path, `${path}.1`)
-    } finally {
-      closeSync(lockFd)
-      unlinkSync(lock)
-    }
   }
 
   return {
@@ -133,7 +135,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       try {
         const target = current()
         writeSync(target, `${JSON.stringify(entry)}\n`)
-        if (fstatSync(target).size > maxBytes) rotate(target)
+        if (fstatSync(target).size > maxBytes) rotateLog(path, target, maxBytes, keep)
         if (failing) warn(`audit log ${path}: writing again`)
         failing = false
       } catch (error) {

@@ -110,28 +110,24 @@ export interface AuditTransportOptions {
   transport: 'stdio' | 'http'
 }
 
-/**
- * Wraps the transport an McpServer is connected to, so every tools/call of the session — whatever tool, and
- * also unknown tools, invalid arguments, cancelled and unanswered calls — writes exactly one audit line. The
- * client's name comes from its `initialize`; each call runs in an async context where tools note facts.
- */
-export function auditTransport<T extends Transport>(inner: T, options: AuditTransportOptions): T {
-  const pending = new Map<string | number, Pending>()
-  let client: AuditEntry['client'] = null
-  let onmessage = inner.onmessage
-  let onclose = inner.onclose
+/** The tools/call requests of one session still waiting for their answer, and who the client is. */
+class OpenCalls {
+  readonly pending = new Map<string | number, Pending>()
+  client: AuditEntry['client'] = null
+  constructor(private readonly options: AuditTransportOptions) {}
 
-  const finish = (id: string | number, verdict: Verdict): void => {
-    const call = pending.get(id)
+  /** Writes the call's one audit line; later verdicts for the same id are ignored. */
+  finish(id: string | number, verdict: Verdict): void {
+    const call = this.pending.get(id)
     if (!call) return
-    pending.delete(id)
-    options.log.record({
+    this.pending.delete(id)
+    this.options.log.record({
       time: call.time,
       tool: call.tool,
       arguments: call.arguments,
       job: verdict.job,
-      client,
-      transport: options.transport,
+      client: this.client,
+      transport: this.options.transport,
       outcome: verdict.outcome,
       code: verdict.code,
       runId: verdict.runId,
@@ -139,26 +135,37 @@ export function auditTransport<T extends Transport>(inner: T, options: AuditTran
       durationMs: Date.now() - call.started,
     })
   }
-  const lost = (call: Pending, code: string): Verdict => ({
-    outcome: 'error',
-    code,
-    job: call.facts.job ?? null,
-    runId: null,
-  })
+
+  /** Ends a call that got no answer (cancelled, or its session closed). */
+  lose(id: string | number, code: string): void {
+    const call = this.pending.get(id)
+    if (call) this.finish(id, { outcome: 'error', code, job: call.facts.job ?? null, runId: null })
+  }
+}
+
+/**
+ * Wraps the transport an McpServer is connected to, so every tools/call of the session — whatever tool, and
+ * also unknown tools, invalid arguments, cancelled and unanswered calls — writes exactly one audit line. The
+ * client's name comes from its `initialize`; each call runs in an async context where tools note facts.
+ */
+export function auditTransport<T extends Transport>(inner: T, options: AuditTransportOptions): T {
+  const calls = new OpenCalls(options)
+  const { pending } = calls
+  let onmessage = inner.onmessage
+  let onclose = inner.onclose
 
   const observe: NonNullable<Transport['onmessage']> = (message, extra) => {
     const m = message as { id?: string | number; method?: string; params?: Record<string, unknown> }
     if (m.method === 'initialize') {
       const info = m.params?.clientInfo as { name?: unknown; version?: unknown } | undefined
-      client = {
+      calls.client = {
         name: String(info?.name ?? '').slice(0, 128),
         version: String(info?.version ?? '').slice(0, 64),
       }
     }
     if (m.method === 'notifications/cancelled') {
       const id = m.params?.requestId as string | number | undefined
-      const call = id === undefined ? undefined : pending.get(id)
-      if (call && id !== undefined) finish(id, lost(call, 'CANCELLED'))
+      if (id !== undefined) calls.lose(id, 'CANCELLED')
     }
     if (m.method !== 'tools/call' || m.id === undefined) return onmessage?.(message, extra)
     const call: Pending = {
@@ -178,7 +185,7 @@ export function auditTransport<T extends Transport>(inner: T, options: AuditTran
         return (message: JSONRPCMessage, opts?: Parameters<Transport['send']>[1]) => {
           const id = (message as { id?: string | number }).id
           const call = id === undefined || 'method' in message ? undefined : pending.get(id)
-          if (call && id !== undefined) finish(id, judgeResponse(message, call.facts))
+          if (call && id !== undefined) calls.finish(id, judgeResponse(message, call.facts))
           return target.send(message, opts)
         }
       if (prop === 'onmessage') return onmessage
@@ -193,7 +200,7 @@ export function auditTransport<T extends Transport>(inner: T, options: AuditTran
       } else if (prop === 'onclose') {
         onclose = value
         target.onclose = () => {
-          for (const [id, call] of pending) finish(id, lost(call, 'SESSION_CLOSED'))
+          for (const id of [...pending.keys()]) calls.lose(id, 'SESSION_CLOSED')
           onclose?.()
         }
       } else Reflect.set(target, prop, value, target)

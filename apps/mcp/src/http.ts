@@ -46,10 +46,14 @@ function plain(
   status: number,
   message: string,
   headers: Record<string, string> = {},
-): void {
-  if (res.headersSent) return void res.end()
+): undefined {
+  if (res.headersSent) {
+    res.end()
+    return undefined
+  }
   const body = JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null })
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body)
+  return undefined
 }
 
 /** Reads a body up to `limit` bytes; undefined when it is larger (the socket is then left to be closed). */
@@ -102,68 +106,97 @@ function webRequest(req: IncomingMessage, port: number): Request {
   return new Request(`http://127.0.0.1:${port}${req.url ?? '/mcp'}`, { method: req.method ?? 'GET', headers })
 }
 
+/** The live MCP sessions: opened on `initialize`, dropped on DELETE, when idle, or when the server stops. */
+class SessionTable {
+  readonly sessions = new Map<string, Session>()
+  constructor(private readonly options: HttpServeOptions) {}
+
+  drop(id: string, why: string): void {
+    const session = this.sessions.get(id)
+    if (!session) return
+    this.sessions.delete(id)
+    this.options.log(`session ${id.slice(0, 8)} closed (${why}); ${this.sessions.size} open`)
+    void Promise.allSettled([session.transport.close(), session.server.close()])
+  }
+
+  async open(maxBody: number): Promise<Session> {
+    const server = this.options.createServer()
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        this.sessions.set(id, session)
+        this.options.log(`session ${id.slice(0, 8)} opened; ${this.sessions.size} open`)
+      },
+      onsessionclosed: (id) => this.drop(id, 'the client ended it'),
+      maxRequestBodySize: maxBody,
+    })
+    const session: Session = { transport, server, inFlight: 0, lastActive: Date.now() }
+    const audit = this.options.audit
+    await server.connect(audit ? auditTransport(transport, { log: audit, transport: 'http' }) : transport)
+    return session
+  }
+
+  /** Closes sessions with nothing in flight and no request for `idleTimeoutMs`. */
+  sweep(): void {
+    const now = Date.now()
+    for (const [id, s] of this.sessions)
+      if (s.inFlight === 0 && now - s.lastActive >= this.options.idleTimeoutMs)
+        this.drop(id, `idle for ${Math.round((now - s.lastActive) / 1000)} s`)
+  }
+}
+
 /**
- * Serves MCP's Streamable HTTP at `/mcp` on node:http: checks Host and Origin (403), the bearer token (401) and
- * the body size (413) before the SDK's web-standard transport sees a request; one McpServer per MCP session,
- * created on `initialize`, closed after `idleTimeoutMs` without a request, on DELETE, or by {@link HttpEndpoint.close}.
+ * The checks before the SDK sees a request — Host and Origin (403), the bearer token (401), path and method, the
+ * body's size (413) and syntax (400). Answers the request itself and returns undefined when one fails.
+ */
+async function admit(
+  req: IncomingMessage,
+  res: ServerResponse,
+  guard: RequestGuard,
+  token: string,
+  maxBody: number,
+): Promise<{ parsedBody: unknown } | undefined> {
+  const path = (req.url ?? '').split('?')[0] ?? ''
+  if (!guard.hostAllowed(req.headers.host)) return plain(res, 403, 'Forbidden: Host not allowed')
+  if (!guard.originAllowed(req.headers.origin)) return plain(res, 403, 'Forbidden: Origin not allowed')
+  // No OAuth here: a client probing for OAuth metadata learns so at once (and keeps using its bearer header).
+  if (path.startsWith('/.well-known/'))
+    return plain(res, 404, 'Not found: this server takes a bearer token, no OAuth')
+  if (!bearerMatches(req.headers.authorization, token))
+    return plain(res, 401, 'Unauthorized: a valid bearer token is required', {
+      'www-authenticate': 'Bearer realm="clawlink-mcp"',
+    })
+  if (path !== '/mcp') return plain(res, 404, 'Not found: the MCP endpoint is /mcp')
+  if (!['GET', 'POST', 'DELETE'].includes(req.method ?? ''))
+    return plain(res, 405, 'Method not allowed', { allow: 'GET, POST, DELETE' })
+  if (req.method !== 'POST') return { parsedBody: undefined }
+  const text = await readBody(req, maxBody)
+  if (text === undefined)
+    return plain(res, 413, `Payload too large: at most ${maxBody} bytes`, { connection: 'close' })
+  try {
+    return { parsedBody: JSON.parse(text) }
+  } catch {
+    return plain(res, 400, 'Parse error: the body is not JSON')
+  }
+}
+
+/**
+ * Serves MCP's Streamable HTTP at `/mcp` on node:http: {@link admit} checks a request before the SDK's
+ * web-standard transport sees it; one McpServer per MCP session, created on `initialize`, closed after
+ * `idleTimeoutMs` without a request, on DELETE, or by {@link HttpEndpoint.close}.
  */
 export async function serveHttp(options: HttpServeOptions): Promise<HttpEndpoint> {
-  const sessions = new Map<string, Session>()
+  const table = new SessionTable(options)
+  const sessions = table.sessions
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY
   let guard: RequestGuard | undefined
   let port = options.address.port
 
-  const drop = (id: string, why: string): void => {
-    const session = sessions.get(id)
-    if (!session) return
-    sessions.delete(id)
-    options.log(`session ${id.slice(0, 8)} closed (${why}); ${sessions.size} open`)
-    void Promise.allSettled([session.transport.close(), session.server.close()])
-  }
-
-  const openSession = async (): Promise<Session> => {
-    const server = options.createServer()
-    const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => {
-        sessions.set(id, session)
-        options.log(`session ${id.slice(0, 8)} opened; ${sessions.size} open`)
-      },
-      onsessionclosed: (id) => drop(id, 'the client ended it'),
-      maxRequestBodySize: maxBody,
-    })
-    const session: Session = { transport, server, inFlight: 0, lastActive: Date.now() }
-    await server.connect(
-      options.audit ? auditTransport(transport, { log: options.audit, transport: 'http' }) : transport,
-    )
-    return session
-  }
-
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = (req.url ?? '').split('?')[0] ?? ''
-    if (!guard?.hostAllowed(req.headers.host)) return plain(res, 403, 'Forbidden: Host not allowed')
-    if (!guard.originAllowed(req.headers.origin)) return plain(res, 403, 'Forbidden: Origin not allowed')
-    // No OAuth here: a client probing for OAuth metadata learns so at once (and keeps using its bearer header).
-    if (path.startsWith('/.well-known/'))
-      return plain(res, 404, 'Not found: this server takes a bearer token, no OAuth')
-    if (!bearerMatches(req.headers.authorization, options.token))
-      return plain(res, 401, 'Unauthorized: a valid bearer token is required', {
-        'www-authenticate': 'Bearer realm="clawlink-mcp"',
-      })
-    if (path !== '/mcp') return plain(res, 404, 'Not found: the MCP endpoint is /mcp')
-    if (!['GET', 'POST', 'DELETE'].includes(req.method ?? ''))
-      return plain(res, 405, 'Method not allowed', { allow: 'GET, POST, DELETE' })
-    let parsedBody: unknown
-    if (req.method === 'POST') {
-      const text = await readBody(req, maxBody)
-      if (text === undefined)
-        return plain(res, 413, `Payload too large: at most ${maxBody} bytes`, { connection: 'close' })
-      try {
-        parsedBody = JSON.parse(text)
-      } catch {
-        return plain(res, 400, 'Parse error: the body is not JSON')
-      }
-    }
+    if (!guard) return plain(res, 503, 'Starting')
+    const admitted = await admit(req, res, guard, options.token, maxBody)
+    if (!admitted) return
+    const { parsedBody } = admitted
     const id = req.headers['mcp-session-id']
     let session = typeof id === 'string' ? sessions.get(id) : undefined
     if (typeof id === 'string' && !session) return plain(res, 404, 'Session not found: initialize again')
@@ -172,7 +205,7 @@ export async function serveHttp(options: HttpServeOptions): Promise<HttpEndpoint
         return plain(res, 400, 'Bad request: no mcp-session-id; send initialize first')
       if (sessions.size >= (options.maxSessions ?? 100))
         return plain(res, 503, 'Too many sessions: close idle clients and retry', { 'retry-after': '60' })
-      session = await openSession()
+      session = await table.open(maxBody)
     }
     // A GET is the long-lived notification stream: it does not keep a session from expiring.
     const counted = req.method !== 'GET'
@@ -200,16 +233,7 @@ export async function serveHttp(options: HttpServeOptions): Promise<HttpEndpoint
   })
   port = (http.address() as AddressInfo).port
   guard = createRequestGuard(options.address, port, options.allowOrigins)
-
-  const sweep = setInterval(
-    () => {
-      const now = Date.now()
-      for (const [id, s] of sessions)
-        if (s.inFlight === 0 && now - s.lastActive >= options.idleTimeoutMs)
-          drop(id, `idle for ${Math.round((now - s.lastActive) / 1000)} s`)
-    },
-    Math.max(100, Math.min(options.idleTimeoutMs / 4, 30_000)),
-  )
+  const sweep = setInterval(() => table.sweep(), Math.max(100, Math.min(options.idleTimeoutMs / 4, 30_000)))
   sweep.unref()
 
   const host = options.address.host.includes(':') ? `[${options.address.host}]` : options.address.host
@@ -219,7 +243,7 @@ export async function serveHttp(options: HttpServeOptions): Promise<HttpEndpoint
     sessionCount: () => sessions.size,
     async close() {
       clearInterval(sweep)
-      for (const id of [...sessions.keys()]) drop(id, 'server stopping')
+      for (const id of [...sessions.keys()]) table.drop(id, 'server stopping')
       await new Promise<void>((resolve) => {
         http.close(() => resolve())
         http.closeAllConnections()

@@ -123,7 +123,69 @@ export function approvalAborted(signal: AbortSignal, requestId: string | undefin
   )
 }
 
-type Seen = { id: string; firstSeenMs: number }
+/**
+ * Which request the gateway is holding, across reconnects. A new id before the old request could have expired
+ * (facts: expiry ≥ 5 min) means a rejection — or an approval that landed while that connect was in flight
+ * (measured on 5.7: the racing connect opens a new request, the next one is paired). So a new id is confirmed by
+ * one more connect before it is called a rejection.
+ */
+class RequestTracker {
+  current: { id: string; firstSeenMs: number } | undefined
+  private announced = false
+  private suspect: { old: string; next: string } | undefined
+  private readonly margin: number
+
+  constructor(
+    private readonly log: PairingRequestLog,
+    private readonly expiryMs: number,
+    private readonly subject: ApprovalSubject,
+    private readonly emit: (event: ApprovalProgress) => void,
+  ) {
+    this.margin = Math.min(10_000, expiryMs / 10)
+  }
+
+  /** Notes a refusal; 'confirm' when its new request id needs one more connect to tell a rejection apart. */
+  async track(error: GatewayError): Promise<'confirm' | undefined> {
+    const id = error.requestId
+    if (this.suspect) throw pairingRejected(this.suspect.old, id ?? this.suspect.next)
+    if (id === undefined || id === this.current?.id) {
+      if (!this.announced) this.emitPending(undefined, error)
+      this.announced = true
+      return undefined
+    }
+    const now = Date.now()
+    if (this.current && now - this.current.firstSeenMs < this.expiryMs - this.margin) {
+      this.suspect = { old: this.current.id, next: id }
+      return 'confirm'
+    }
+    const replaces = this.current?.id
+    this.current = { id, firstSeenMs: await this.log.firstSeen(id, now).catch(() => now) }
+    this.announced = true
+    this.emitPending(replaces, error)
+    return undefined
+  }
+
+  private emitPending(replaces: string | undefined, error: GatewayError): void {
+    this.emit({
+      kind: 'approval-pending',
+      requestId: this.current?.id,
+      reason: error.code === 'SCOPE_UPGRADE_PENDING' ? 'scope-upgrade' : 'pairing',
+      via: 'connect',
+      ...(replaces ? { replaces } : {}),
+      subject: this.subject,
+    })
+  }
+}
+
+/** The pause before the next connect: backoff, at least what the gateway asked for (capped at a minute). */
+function retryDelayMs(attempt: number, confirm: boolean, error: unknown, o: ApprovalWaitOptions): number {
+  const initialDelayMs = o.initialDelayMs ?? 1000
+  const base = confirm
+    ? initialDelayMs
+    : backoffDelayMs(attempt, { initialDelayMs, maxDelayMs: o.maxDelayMs ?? 4000, jitter: 0.1 })
+  const asked = error instanceof ClawlinkError ? (error.retryAfterMs ?? 0) : 0
+  return Math.max(base, Math.min(asked, 60_000))
+}
 
 /**
  * Reconnects until the operator approves: reports each requestId (again when an expired request is replaced),
@@ -133,9 +195,6 @@ type Seen = { id: string; firstSeenMs: number }
 export async function waitForApproval<T>(inputs: ApprovalInputs<T>, control: ApprovalControl): Promise<T> {
   const { signal } = control
   const o = inputs.options ?? {}
-  const log = o.requestLog ?? createMemoryPairingLog()
-  const expiryMs = o.expiryMs ?? PAIRING_REQUEST_TTL_MS
-  const margin = Math.min(10_000, expiryMs / 10)
   const started = Date.now()
   const emit = (event: ApprovalProgress): void => {
     try {
@@ -144,41 +203,8 @@ export async function waitForApproval<T>(inputs: ApprovalInputs<T>, control: App
       // A faulty progress callback must not end the wait.
     }
   }
-  let current: Seen | undefined
-  let announced = false
-  // A new id before the old request could have expired (facts: expiry ≥ 5 min) means a rejection — or an
-  // approval that landed while that connect was in flight (measured on 5.7: the racing connect opens a new
-  // request, the next one is paired). So a new id is confirmed by one more connect before it is called so.
-  let suspect: { old: string; next: string } | undefined
-  const track = async (error: GatewayError): Promise<'confirm' | undefined> => {
-    const id = error.requestId
-    if (suspect) throw pairingRejected(suspect.old, id ?? suspect.next)
-    if (id === undefined || id === current?.id) {
-      if (!announced) emitPending(undefined, error)
-      announced = true
-      return undefined
-    }
-    const now = Date.now()
-    if (current && now - current.firstSeenMs < expiryMs - margin) {
-      suspect = { old: current.id, next: id }
-      return 'confirm'
-    }
-    const replaces = current?.id
-    current = { id, firstSeenMs: await log.firstSeen(id, now).catch(() => now) }
-    announced = true
-    emitPending(replaces, error)
-    return undefined
-  }
-  const emitPending = (replaces: string | undefined, error: GatewayError): void =>
-    emit({
-      kind: 'approval-pending',
-      requestId: current?.id,
-      reason: error.code === 'SCOPE_UPGRADE_PENDING' ? 'scope-upgrade' : 'pairing',
-      via: 'connect',
-      ...(replaces ? { replaces } : {}),
-      subject: inputs.subject,
-    })
-
+  const log = o.requestLog ?? createMemoryPairingLog()
+  const requests = new RequestTracker(log, o.expiryMs ?? PAIRING_REQUEST_TTL_MS, inputs.subject, emit)
   let error: unknown = inputs.first
   try {
     if (error === undefined) {
@@ -190,24 +216,11 @@ export async function waitForApproval<T>(inputs: ApprovalInputs<T>, control: App
     }
     for (let attempt = 0; ; attempt++) {
       let confirm = false
-      if (isApprovalError(error)) confirm = (await track(error)) === 'confirm'
+      if (isApprovalError(error)) confirm = (await requests.track(error)) === 'confirm'
       else if (!retryableWhileWaiting(error)) throw error
-      const base = confirm
-        ? (o.initialDelayMs ?? 1000)
-        : backoffDelayMs(attempt, {
-            initialDelayMs: o.initialDelayMs ?? 1000,
-            maxDelayMs: o.maxDelayMs ?? 4000,
-            jitter: 0.1,
-          })
-      const asked = error instanceof ClawlinkError ? (error.retryAfterMs ?? 0) : 0
-      const inMs = Math.max(base, Math.min(asked, 60_000))
-      emit({
-        kind: 'approval-retry',
-        requestId: current?.id,
-        attempt: attempt + 1,
-        inMs,
-        waitedMs: Date.now() - started,
-      })
+      const inMs = retryDelayMs(attempt, confirm, error, o)
+      const waitedMs = Date.now() - started
+      emit({ kind: 'approval-retry', requestId: requests.current?.id, attempt: attempt + 1, inMs, waitedMs })
       await sleep(inMs, signal)
       try {
         return await inputs.attempt(signal)
@@ -216,7 +229,7 @@ export async function waitForApproval<T>(inputs: ApprovalInputs<T>, control: App
       }
     }
   } catch (e) {
-    if (signal.aborted) throw approvalAborted(signal, current?.id, Date.now() - started)
+    if (signal.aborted) throw approvalAborted(signal, requests.current?.id, Date.now() - started)
     throw e
   }
 }

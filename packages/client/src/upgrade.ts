@@ -156,20 +156,7 @@ async function upgradeOnConnection(
       signal,
       expectFinal: true,
     })
-  const ask = async (replaces?: string): Promise<string> => {
-    const answer = (await call(REQUEST_UPGRADE, { scopes: wanted })) as { requestId?: unknown }
-    const id = typeof answer?.requestId === 'string' ? answer.requestId : undefined
-    if (!id) throw badAnswer(REQUEST_UPGRADE)
-    ctx.onProgress({
-      kind: 'approval-pending',
-      requestId: id,
-      reason: 'scope-upgrade',
-      via: 'requestUpgrade',
-      ...(replaces ? { replaces } : {}),
-      subject: ctx.subject,
-    })
-    return id
-  }
+  const ask = (replaces?: string): Promise<string> => askUpgrade(call, wanted, ctx, replaces)
   let requestId: string | undefined
   let askedAt = Date.now()
   // "expired or not found" for a young request: it was resolved before the wait began (an operator quick on
@@ -218,6 +205,27 @@ async function upgradeOnConnection(
   return establish(o, signal).catch((error: unknown) => {
     throw isApprovalError(error) ? pairingRejected(requestId ?? '', error.requestId) : error
   })
+}
+
+/** Sends `requestUpgrade` and reports the new request (and the expired one it replaces). */
+async function askUpgrade(
+  call: (method: string, params: unknown) => Promise<unknown>,
+  wanted: string[],
+  ctx: ApprovalContext,
+  replaces: string | undefined,
+): Promise<string> {
+  const answer = (await call(REQUEST_UPGRADE, { scopes: wanted })) as { requestId?: unknown }
+  const id = typeof answer?.requestId === 'string' ? answer.requestId : undefined
+  if (!id) throw badAnswer(REQUEST_UPGRADE)
+  ctx.onProgress({
+    kind: 'approval-pending',
+    requestId: id,
+    reason: 'scope-upgrade',
+    via: 'requestUpgrade',
+    ...(replaces ? { replaces } : {}),
+    subject: ctx.subject,
+  })
+  return id
 }
 
 function openSession(o: ConnectorOptions, connected: Connected): Session {

@@ -2,6 +2,9 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { encodeRequest, ProtocolError, parseServerFrame } from './index.js'
 
+// A fixed number of runs, not a time budget: on a loaded CI machine they take several times the 5 s default.
+const PROPERTY_TIMEOUT_MS = 60_000
+
 function codeOf(fn: () => unknown): string {
   try {
     fn()
@@ -86,48 +89,56 @@ describe('parseServerFrame', () => {
     })
   }
 
-  it('only ever throws ProtocolError, for arbitrary strings', () => {
-    fc.assert(
-      fc.property(fc.string({ unit: 'binary' }), (text) => {
-        try {
-          parseServerFrame(text)
-        } catch (error) {
-          return error instanceof ProtocolError
-        }
-        return true
-      }),
-      { numRuns: 2000 },
-    )
-  })
+  it(
+    'only ever throws ProtocolError, for arbitrary strings',
+    () => {
+      fc.assert(
+        fc.property(fc.string({ unit: 'binary' }), (text) => {
+          try {
+            parseServerFrame(text)
+          } catch (error) {
+            return error instanceof ProtocolError
+          }
+          return true
+        }),
+        { numRuns: 2000 },
+      )
+    },
+    PROPERTY_TIMEOUT_MS,
+  )
 
-  it('only ever throws ProtocolError, for arbitrary JSON values and frame-like objects', () => {
-    const frameLike = fc.record(
-      {
-        type: fc.constantFrom('res', 'event', 'req', 'x'),
-        id: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
-        ok: fc.oneof(fc.boolean(), fc.string()),
-        event: fc.oneof(fc.string(), fc.integer()),
-        seq: fc.oneof(fc.integer(), fc.double(), fc.string()),
-        error: fc.oneof(
-          fc.jsonValue(),
-          fc.record({ code: fc.string(), message: fc.string(), details: fc.jsonValue() }),
-        ),
-        payload: fc.jsonValue(),
-      },
-      { requiredKeys: [] },
-    )
-    fc.assert(
-      fc.property(fc.oneof(fc.jsonValue(), frameLike), (value) => {
-        try {
-          const frame = parseServerFrame(JSON.stringify(value) ?? 'undefined')
-          return frame.type === 'res' || frame.type === 'event'
-        } catch (error) {
-          return error instanceof ProtocolError
-        }
-      }),
-      { numRuns: 2000 },
-    )
-  })
+  it(
+    'only ever throws ProtocolError, for arbitrary JSON values and frame-like objects',
+    () => {
+      const frameLike = fc.record(
+        {
+          type: fc.constantFrom('res', 'event', 'req', 'x'),
+          id: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+          ok: fc.oneof(fc.boolean(), fc.string()),
+          event: fc.oneof(fc.string(), fc.integer()),
+          seq: fc.oneof(fc.integer(), fc.double(), fc.string()),
+          error: fc.oneof(
+            fc.jsonValue(),
+            fc.record({ code: fc.string(), message: fc.string(), details: fc.jsonValue() }),
+          ),
+          payload: fc.jsonValue(),
+        },
+        { requiredKeys: [] },
+      )
+      fc.assert(
+        fc.property(fc.oneof(fc.jsonValue(), frameLike), (value) => {
+          try {
+            const frame = parseServerFrame(JSON.stringify(value) ?? 'undefined')
+            return frame.type === 'res' || frame.type === 'event'
+          } catch (error) {
+            return error instanceof ProtocolError
+          }
+        }),
+        { numRuns: 2000 },
+      )
+    },
+    PROPERTY_TIMEOUT_MS,
+  )
 })
 
 describe('encodeRequest', () => {

@@ -51,6 +51,21 @@ export function signerEnvironment(
 
 const MAX_OUTPUT = 64 * 1024
 
+/** A program that ended badly: its exit (or signal) and the first line of its stderr, never the payload. */
+function exitError(
+  file: string,
+  code: number | null,
+  sig: NodeJS.Signals | null,
+  stderr: string,
+): SignerError {
+  const first = stderr.trim().split('\n')[0]?.slice(0, 200)
+  return new SignerError(
+    'EXEC_FAILED',
+    `signer program ${file} failed (${sig ? `signal ${sig}` : `exit ${code}`})${first ? `: ${first}` : ''}`,
+    { remedy: 'fix the program or its configuration; run it by hand with CLAWLINK_SIGNER_OP set to see why' },
+  )
+}
+
 /**
  * Runs the program once: payload on stdin, answer on stdout. The operation is in `CLAWLINK_SIGNER_OP`.
  * Never puts the payload in an error message.
@@ -121,20 +136,9 @@ function runProgram(
         }),
       ),
     )
-    child.on('close', (code, sig) => {
-      if (code === 0) return done(undefined, Buffer.concat(out))
-      const first = err.trim().split('\n')[0]?.slice(0, 200)
-      done(
-        new SignerError(
-          'EXEC_FAILED',
-          `signer program ${file} failed (${sig ? `signal ${sig}` : `exit ${code}`})${first ? `: ${first}` : ''}`,
-          {
-            remedy:
-              'fix the program or its configuration; run it by hand with CLAWLINK_SIGNER_OP set to see why',
-          },
-        ),
-      )
-    })
+    child.on('close', (code, sig) =>
+      code === 0 ? done(undefined, Buffer.concat(out)) : done(exitError(file!, code, sig, err)),
+    )
     child.stdin.on('error', () => {}) // a program that exits without reading stdin is judged by its exit code
     child.stdin.end(Buffer.from(input))
   })

@@ -172,6 +172,20 @@ function describe(ids: AgentIdentity[]): string {
   return ids.map((i) => `${i.fingerprint} ${i.comment || '(no comment)'}`).join('; ')
 }
 
+/** The raw 64 bytes inside an SSH_AGENT_SIGN_RESPONSE (string blob → string "ssh-ed25519", string sig). */
+function unwrapSignature(body: Uint8Array): Uint8Array {
+  try {
+    const outer = new Reader(body)
+    const inner = new Reader(outer.string())
+    const format = Buffer.from(inner.string()).toString('latin1')
+    const signature = Uint8Array.from(inner.string())
+    if (format === 'ssh-ed25519' && signature.length === 64 && inner.done && outer.done) return signature
+  } catch {
+    // a truncated string: reported below like any other malformed answer
+  }
+  throw new SignerError('AGENT_PROTOCOL', 'ssh-agent returned a malformed ssh-ed25519 signature')
+}
+
 /**
  * A signer whose Ed25519 key stays in an ssh-agent (OpenSSH, 1Password, Secretive, YubiKey agents, …): the
  * agent signs the raw payload (plain RFC 8032, no prehash), and the 64-byte signature is unwrapped.
@@ -247,18 +261,7 @@ export async function createSshAgentSigner(
       }
       if (reply.type !== SIGN_RESPONSE)
         throw new SignerError('AGENT_PROTOCOL', `ssh-agent answered type ${reply.type} to a sign request`)
-      let signature: Uint8Array
-      try {
-        const outer = new Reader(reply.body)
-        const blob = outer.string()
-        const inner = new Reader(blob)
-        const format = Buffer.from(inner.string()).toString('latin1')
-        signature = Uint8Array.from(inner.string())
-        if (format !== 'ssh-ed25519' || signature.length !== 64 || !inner.done || !outer.done)
-          throw new Error('bad')
-      } catch {
-        throw new SignerError('AGENT_PROTOCOL', 'ssh-agent returned a malformed ssh-ed25519 signature')
-      }
+      const signature = unwrapSignature(reply.body)
       return verifyOrThrow(publicKey, payload, signature, `ssh-agent key ${id.fingerprint}`)
     },
   }
