@@ -156,13 +156,13 @@ for (const version of VERSIONS) {
       const p = await freshProfile(gw)
       const first = startCli(['device', 'pair', '--wait', '--timeout', '150s', ...p.conn], p.env)
       const pending = await pendingOf(gw, p.deviceId)
-      await waitFor(() => first.output().includes(pending.requestId))
+      await waitFor(() => first.output().includes(pending.requestId), 30_000, first.output)
       first.child.kill('SIGINT')
       const stopped = await first.done
       expect(stopped.code, stopped.stderr).toBe(EXIT.INTERRUPTED)
       expect(stopped.stderr).toContain(`openclaw devices approve ${pending.requestId}`)
       const second = startCli(['device', 'pair', '--wait', '--timeout', '150s', ...p.conn], p.env)
-      await waitFor(() => second.output().includes(pending.requestId)) // the same request, still pending
+      await waitFor(() => second.output().includes(pending.requestId), 30_000, second.output) // the same request, still pending
       await gw.operator.approve(pending.requestId)
       const r = await second.done
       expect(r.code, r.stderr).toBe(EXIT.OK)
@@ -199,7 +199,12 @@ for (const version of VERSIONS) {
       await gw.operator.call('cron.add', modelFreeJob(name, 'ran after the upgrade'))
 
       const box = sandbox(gw.token)
-      const env = { ...box.env, TEST_SIGNER_SEED_HEX: seed.toString('hex') }
+      // The exec signer passes the program only the names listed in CLAWLINK_SIGNER_ENV (docs/signers.md).
+      const env = {
+        ...box.env,
+        TEST_SIGNER_SEED_HEX: seed.toString('hex'),
+        CLAWLINK_SIGNER_ENV: 'TEST_SIGNER_SEED_HEX',
+      }
       const args = ['cron', 'run', name, '--wait', '--wait-approval', '--timeout', '170s', '--debug']
       const signerArgs = [
         '--signer',
@@ -209,7 +214,7 @@ for (const version of VERSIONS) {
       ]
       const cli = startCli([...args, ...signerArgs, '--url', gw.url, '--token-file', box.tokenFile], env)
       const notice = /scope upgrade request (\S+) is waiting/
-      await waitFor(() => notice.test(cli.output()), 90_000)
+      await waitFor(() => notice.test(cli.output()), 90_000, cli.output)
       const requestId = notice.exec(cli.output())?.[1] ?? ''
       // The operator sees one request: on 9.6 requestUpgrade's supersedes the refused connect's.
       const mine = (await gw.operator.listPending()).filter((q) => q.deviceId === deviceId)
@@ -241,10 +246,14 @@ function modelFreeJob(name: string, text: string) {
   }
 }
 
-async function waitFor(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+/** Polls until `condition`; on timeout the error carries what the CLI printed so far (`output`). */
+async function waitFor(condition: () => boolean, timeoutMs = 30_000, output?: () => string): Promise<void> {
   const until = Date.now() + timeoutMs
   while (!condition()) {
-    if (Date.now() > until) throw new Error('condition not met in time')
+    if (Date.now() > until)
+      throw new Error(
+        `condition not met in ${timeoutMs} ms${output ? `; the CLI printed:\n${output().slice(-3000)}` : ''}`,
+      )
     await new Promise((r) => setTimeout(r, 100))
   }
 }
