@@ -7,6 +7,158 @@ type Verdict =
   | { status: 'approved'; requestId: string; deviceToken: string; scopes: string[] }
   | { status: 'rejected' | 'expired'; requestId: string }
 
+type Answer = (result: { payload?: unknown; error?: FakeWireError }) => void
+
+/** The pending requests and who waits on them, shared by the functions below. */
+interface PairingState {
+  now: () => number
+  devices: Map<string, FakePairedDevice>
+  ttlMs: number
+  pending: Map<string, FakePendingRequest>
+  waiters: Map<string, Set<(v: Verdict) => void>>
+  timers: Set<NodeJS.Timeout>
+}
+
+function settle(state: PairingState, requestId: string, verdict: Verdict): void {
+  const set = state.waiters.get(requestId)
+  state.waiters.delete(requestId)
+  for (const resolve of set ?? []) resolve(verdict)
+}
+
+function sweep(state: PairingState): void {
+  for (const [id, p] of state.pending) {
+    if (state.now() - p.ts >= state.ttlMs) {
+      state.pending.delete(id)
+      settle(state, id, { status: 'expired', requestId: id })
+    }
+  }
+}
+
+/** The pending request of this device for these scopes: the same one while it lives, else a new one. */
+function requestFor(
+  state: PairingState,
+  entry: Omit<FakePendingRequest, 'requestId' | 'ts'>,
+): FakePendingRequest {
+  const { pending, timers } = state
+  sweep(state)
+  for (const [id, p] of pending) {
+    if (p.deviceId !== entry.deviceId) continue
+    if (p.scopes.join(',') === entry.scopes.join(',') && p.isRepair === entry.isRepair) return p
+    pending.delete(id) // superseded by a request with other details
+    settle(state, id, { status: 'expired', requestId: id })
+  }
+  const request: FakePendingRequest = { ...entry, requestId: randomUUID(), ts: state.now() }
+  pending.set(request.requestId, request)
+  const timer = setTimeout(() => {
+    timers.delete(timer)
+    sweep(state)
+  }, state.ttlMs + 5)
+  timers.add(timer)
+  return request
+}
+
+function approve(state: PairingState, requestId: string): FakePairedDevice {
+  sweep(state)
+  const p = state.pending.get(requestId)
+  if (!p) throw new Error(`unknown requestId ${requestId}`)
+  state.pending.delete(requestId)
+  let record = state.devices.get(p.deviceId)
+  if (!record) {
+    record = {
+      deviceId: p.deviceId,
+      publicKey: p.publicKey,
+      approvedScopes: [],
+      clientId: p.clientId,
+      platform: p.platform,
+      tokens: new Map(),
+    }
+    state.devices.set(p.deviceId, record)
+  }
+  record.approvedScopes = [...new Set([...record.approvedScopes, ...p.scopes])]
+  const token = {
+    token: randomBytes(32).toString('base64url'),
+    scopes: [...p.scopes],
+    issuedAtMs: state.now(),
+  }
+  record.tokens.set('operator', token)
+  settle(state, requestId, { status: 'approved', requestId, deviceToken: token.token, scopes: [...p.scopes] })
+  return record
+}
+
+function reject(state: PairingState, requestId: string): void {
+  sweep(state)
+  if (!state.pending.delete(requestId)) throw new Error(`unknown requestId ${requestId}`)
+  settle(state, requestId, { status: 'rejected', requestId })
+}
+
+/** `device.scopes.requestUpgrade`: a pending scope-upgrade request for a paired device. */
+function requestUpgrade(
+  state: PairingState,
+  record: FakePairedDevice,
+  params: Record<string, unknown>,
+  answer: Answer,
+): void {
+  const scopes = Array.isArray(params.scopes) ? (params.scopes as string[]) : []
+  if (scopes.length === 0) {
+    answer({
+      error: {
+        code: 'INVALID_REQUEST',
+        message: 'invalid device.scopes.requestUpgrade params: at /scopes: must not have fewer than 1 items',
+      },
+    })
+    return
+  }
+  const request = requestFor(state, {
+    deviceId: record.deviceId,
+    publicKey: record.publicKey,
+    clientId: record.clientId,
+    platform: record.platform,
+    scopes: [...scopes].sort(),
+    isRepair: true,
+    reason: 'scope-upgrade',
+  })
+  answer({ payload: { requestId: request.requestId } })
+}
+
+/** `device.scopes.waitUpgrade`: answers once the request is approved, rejected or expires. */
+function waitUpgrade(state: PairingState, params: Record<string, unknown>, answer: Answer): void {
+  const requestId = String(params.requestId ?? '')
+  sweep(state)
+  if (!state.pending.has(requestId)) {
+    answer({ error: { code: 'INVALID_REQUEST', message: 'scope upgrade expired or not found' } })
+    return
+  }
+  let set = state.waiters.get(requestId)
+  if (!set) {
+    set = new Set()
+    state.waiters.set(requestId, set)
+  }
+  set.add((verdict) => answer({ payload: verdict }))
+}
+
+/** `device.scopes.requestUpgrade` / `waitUpgrade` (9.6) for a paired device; false for other methods. */
+function handle(
+  state: PairingState,
+  method: string,
+  params: Record<string, unknown>,
+  deviceId: string | undefined,
+  answer: Answer,
+): boolean {
+  if (method !== 'device.scopes.requestUpgrade' && method !== 'device.scopes.waitUpgrade') return false
+  const record = deviceId ? state.devices.get(deviceId) : undefined
+  if (!record) {
+    answer({
+      error: {
+        code: 'INVALID_REQUEST',
+        message: 'device scope upgrade requires a paired browser identity; reopen the control UI securely',
+        details: { code: 'DEVICE_IDENTITY_REQUIRED', recommendedNextStep: 'reopen_control_ui_securely' },
+      },
+    })
+  } else if (method === 'device.scopes.requestUpgrade') requestUpgrade(state, record, params, answer)
+  else waitUpgrade(state, params, answer)
+  return true
+}
+
 /**
  * The fake's pending pairing requests, as REMOTE-FACTS.md measured them: a repeated identical connect keeps the
  * requestId; changed scopes supersede it; a request expires `ttlMs` after it was made (5.7: repeats do not
@@ -18,146 +170,26 @@ export function createFakePairing(opts: {
   devices: Map<string, FakePairedDevice>
   ttlMs: number
 }) {
-  const { now, devices, ttlMs } = opts
-  const pending = new Map<string, FakePendingRequest>()
-  const waiters = new Map<string, Set<(v: Verdict) => void>>()
-  const timers = new Set<NodeJS.Timeout>()
-
-  function settle(requestId: string, verdict: Verdict): void {
-    const set = waiters.get(requestId)
-    waiters.delete(requestId)
-    for (const resolve of set ?? []) resolve(verdict)
-  }
-
-  function sweep(): void {
-    for (const [id, p] of pending) {
-      if (now() - p.ts >= ttlMs) {
-        pending.delete(id)
-        settle(id, { status: 'expired', requestId: id })
-      }
-    }
-  }
-
-  /** The pending request of this device for these scopes: the same one while it lives, else a new one. */
-  function requestFor(entry: Omit<FakePendingRequest, 'requestId' | 'ts'>): FakePendingRequest {
-    sweep()
-    for (const [id, p] of pending) {
-      if (p.deviceId !== entry.deviceId) continue
-      if (p.scopes.join(',') === entry.scopes.join(',') && p.isRepair === entry.isRepair) return p
-      pending.delete(id) // superseded by a request with other details
-      settle(id, { status: 'expired', requestId: id })
-    }
-    const request: FakePendingRequest = { ...entry, requestId: randomUUID(), ts: now() }
-    pending.set(request.requestId, request)
-    const timer = setTimeout(() => {
-      timers.delete(timer)
-      sweep()
-    }, ttlMs + 5)
-    timers.add(timer)
-    return request
-  }
-
-  function approve(requestId: string): FakePairedDevice {
-    sweep()
-    const p = pending.get(requestId)
-    if (!p) throw new Error(`unknown requestId ${requestId}`)
-    pending.delete(requestId)
-    let record = devices.get(p.deviceId)
-    if (!record) {
-      record = {
-        deviceId: p.deviceId,
-        publicKey: p.publicKey,
-        approvedScopes: [],
-        clientId: p.clientId,
-        platform: p.platform,
-        tokens: new Map(),
-      }
-      devices.set(p.deviceId, record)
-    }
-    record.approvedScopes = [...new Set([...record.approvedScopes, ...p.scopes])]
-    const token = { token: randomBytes(32).toString('base64url'), scopes: [...p.scopes], issuedAtMs: now() }
-    record.tokens.set('operator', token)
-    settle(requestId, { status: 'approved', requestId, deviceToken: token.token, scopes: [...p.scopes] })
-    return record
-  }
-
-  function reject(requestId: string): void {
-    sweep()
-    if (!pending.delete(requestId)) throw new Error(`unknown requestId ${requestId}`)
-    settle(requestId, { status: 'rejected', requestId })
-  }
-
-  /** `device.scopes.requestUpgrade` / `waitUpgrade` (9.6) for a paired device; undefined for other methods. */
-  function handle(
-    method: string,
-    params: Record<string, unknown>,
-    deviceId: string | undefined,
-    answer: (result: { payload?: unknown; error?: FakeWireError }) => void,
-  ): boolean {
-    if (method !== 'device.scopes.requestUpgrade' && method !== 'device.scopes.waitUpgrade') return false
-    const record = deviceId ? devices.get(deviceId) : undefined
-    if (!record) {
-      answer({
-        error: {
-          code: 'INVALID_REQUEST',
-          message: 'device scope upgrade requires a paired browser identity; reopen the control UI securely',
-          details: { code: 'DEVICE_IDENTITY_REQUIRED', recommendedNextStep: 'reopen_control_ui_securely' },
-        },
-      })
-      return true
-    }
-    if (method === 'device.scopes.requestUpgrade') {
-      const scopes = Array.isArray(params.scopes) ? (params.scopes as string[]) : []
-      if (scopes.length === 0) {
-        answer({
-          error: {
-            code: 'INVALID_REQUEST',
-            message:
-              'invalid device.scopes.requestUpgrade params: at /scopes: must not have fewer than 1 items',
-          },
-        })
-        return true
-      }
-      const request = requestFor({
-        deviceId: record.deviceId,
-        publicKey: record.publicKey,
-        clientId: record.clientId,
-        platform: record.platform,
-        scopes: [...scopes].sort(),
-        isRepair: true,
-        reason: 'scope-upgrade',
-      })
-      answer({ payload: { requestId: request.requestId } })
-      return true
-    }
-    const requestId = String(params.requestId ?? '')
-    sweep()
-    if (!pending.has(requestId)) {
-      answer({ error: { code: 'INVALID_REQUEST', message: 'scope upgrade expired or not found' } })
-      return true
-    }
-    let set = waiters.get(requestId)
-    if (!set) {
-      set = new Set()
-      waiters.set(requestId, set)
-    }
-    set.add((verdict) => answer({ payload: verdict }))
-    return true
-  }
-
+  const state: PairingState = { ...opts, pending: new Map(), waiters: new Map(), timers: new Set() }
   return {
-    pending,
-    requestFor,
-    approve,
-    reject,
-    handle,
+    pending: state.pending,
+    requestFor: (entry: Omit<FakePendingRequest, 'requestId' | 'ts'>): FakePendingRequest =>
+      requestFor(state, entry),
+    approve: (requestId: string): FakePairedDevice => approve(state, requestId),
+    reject: (requestId: string): void => reject(state, requestId),
+    handle: (
+      method: string,
+      params: Record<string, unknown>,
+      deviceId: string | undefined,
+      answer: Answer,
+    ): boolean => handle(state, method, params, deviceId, answer),
     list: (): FakePendingRequest[] => {
-      sweep()
-      return [...pending.values()]
+      sweep(state)
+      return [...state.pending.values()]
     },
     close(): void {
-      for (const t of timers) clearTimeout(t)
-      timers.clear()
+      for (const t of state.timers) clearTimeout(t)
+      state.timers.clear()
     },
   }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Real-gateway harness for shell scripts: `node packages/testkit/dist/harness/cli.js <command> …`.
 import { readFileSync, writeFileSync } from 'node:fs'
-import { addModelFreeJob, type RunningGateway, startGateway, stopGateway } from './gateway.js'
+import { addModelFreeJob, type RunningGateway, startGateway } from './gateway.js'
+import { stopGateway } from './stop.js'
 import { ensureOpenClaw, GATEWAY_VERSIONS } from './install.js'
 
 const HELP = `usage: harness <command>

@@ -1,17 +1,6 @@
 import { spawn } from 'node:child_process'
-import { createHash, randomBytes } from 'node:crypto'
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import {
@@ -22,6 +11,7 @@ import {
   peerCacheDir,
 } from './install.js'
 import { createEphemeralSigner, gatewayRpc, type HarnessRpcError } from './rpc.js'
+import { alive, stopGateway } from './stop.js'
 
 /** A running real gateway, as the tests see it (the `CLAWLINK_GATEWAYS` file holds a list of these). */
 export interface RunningGateway {
@@ -169,30 +159,6 @@ export async function waitForReady(
   }
 }
 
-/** Whether `pid` runs and is not a zombie. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    // PID 1 here reaps slowly: a zombie still answers kill(0) (docs/testing.md §3).
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-    return !/^State:\s+Z/m.test(status)
-  } catch {
-    return false
-  }
-}
-
-function children(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean)
-      .map(Number)
-  } catch {
-    return []
-  }
-}
-
 /**
  * Installs (if needed) and starts a real OpenClaw gateway on loopback, isolated in its own folder, and waits
  * for a real hello-ok. Stop it with {@link stopGateway}.
@@ -272,74 +238,6 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     await stopGateway({ version: options.version, url, token, port, dir, pid })
     throw new Error(`${(error as Error).message}\n--- gateway log (last lines) ---\n${tail}`)
   }
-}
-
-/**
- * Stops a gateway by its recorded PID only (never by name): TERM, up to 30 s, then KILL; then its children;
- * then removes its own SQLite lock files (docs/testing.md §1.11).
- */
-export async function stopGateway(
-  gw: Pick<RunningGateway, 'pid' | 'dir'> & Partial<RunningGateway>,
-): Promise<void> {
-  const kids = children(gw.pid)
-  const waitGone = async (pid: number, ms: number) => {
-    const end = Date.now() + ms
-    while (alive(pid) && Date.now() < end) await new Promise((r) => setTimeout(r, 100))
-    return !alive(pid)
-  }
-  if (alive(gw.pid)) {
-    try {
-      process.kill(gw.pid, 'SIGTERM')
-    } catch {}
-    if (!(await waitGone(gw.pid, 30_000))) {
-      try {
-        process.kill(gw.pid, 'SIGKILL')
-      } catch {}
-      await waitGone(gw.pid, 5_000)
-    }
-  }
-  for (const kid of kids) {
-    if (!(await waitGone(kid, 3_000))) {
-      try {
-        process.kill(kid, 'SIGTERM')
-      } catch {}
-      if (!(await waitGone(kid, 3_000))) {
-        try {
-          process.kill(kid, 'SIGKILL')
-        } catch {}
-      }
-    }
-  }
-  removeLockFiles(gw.dir)
-}
-
-/** Deletes `/tmp/openclaw-state-locks-<uid>/*.<hash8>.lock.sqlite` for this instance's databases only. */
-export function removeLockFiles(dir: string): string[] {
-  const uid = process.getuid?.() ?? 0
-  // A hard-coded path, not os.tmpdir() (docs/testing.md §1.4).
-  const lockDir = `/tmp/openclaw-state-locks-${uid}`
-  if (!existsSync(lockDir)) return []
-  const hashes = new Set<string>()
-  const scan = (folder: string, depth: number) => {
-    if (depth > 4 || !existsSync(folder)) return
-    for (const entry of readdirSync(folder, { withFileTypes: true })) {
-      const path = join(folder, entry.name)
-      if (entry.isDirectory()) scan(path, depth + 1)
-      else if (entry.name.endsWith('.sqlite')) {
-        hashes.add(createHash('sha256').update(realpathSync(path)).digest('hex').slice(0, 8))
-      }
-    }
-  }
-  scan(join(dir, 'state'), 0)
-  const removed: string[] = []
-  for (const name of readdirSync(lockDir)) {
-    const hash = /\.([0-9a-f]{8})\.lock\.sqlite$/.exec(name)?.[1]
-    if (hash && hashes.has(hash)) {
-      rmSync(join(lockDir, name), { force: true })
-      removed.push(name)
-    }
-  }
-  return removed
 }
 
 /**

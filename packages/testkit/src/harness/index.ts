@@ -1,17 +1,14 @@
 export {
   addModelFreeJob,
-  alive,
   gatewayConfig,
   gatewayEnv,
   pickPort,
   type RunningGateway,
   readRunningGateways,
   realGatewaysOrSkip,
-  removeLockFiles,
   type GatewayBind,
   type StartGatewayOptions,
   startGateway,
-  stopGateway,
   waitForReady,
 } from './gateway.js'
 export {
@@ -23,6 +20,7 @@ export {
   peerCacheDir,
 } from './install.js'
 export { createEphemeralSigner, gatewayRpc, HarnessRpcError, type RpcCall, type RpcOptions } from './rpc.js'
+export { alive, removeLockFiles, stopGateway } from './stop.js'
 export {
   createNetns,
   deleteNetns,

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { randomBytes, randomInt } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { alive } from './gateway.js'
+import { alive } from './stop.js'
 
 /** Every namespace this harness makes is named `clawlink-<owner pid>-<3 hex>`; nothing else is ever touched. */
 export const NETNS_PREFIX = 'clawlink-'

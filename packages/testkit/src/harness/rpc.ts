@@ -72,103 +72,131 @@ export interface RpcCall {
   params?: unknown | ((results: unknown[]) => unknown)
 }
 
+type RpcResult = { hello: Record<string, unknown>; results: unknown[] }
+
+/** One {@link gatewayRpc} session: the socket, the calls and what has come back so far. */
+interface RpcSession {
+  options: RpcOptions
+  calls: RpcCall[]
+  scopes: readonly string[]
+  ws: WebSocketType
+  hello?: Record<string, unknown>
+  results: unknown[]
+  next: number
+  timer?: NodeJS.Timeout
+  resolve(result: RpcResult): void
+  reject(error: Error): void
+}
+
+/** Stops listening (a late socket error is ignored) and stops the timeout. */
+function detach(session: RpcSession): void {
+  clearTimeout(session.timer)
+  session.ws.removeAllListeners()
+  session.ws.on('error', () => {})
+}
+
+function fail(session: RpcSession, error: Error): void {
+  detach(session)
+  session.ws.terminate()
+  session.reject(error)
+}
+
+/** Sends the next call, or, after the last one, closes (after `holdOpenMs`) and resolves. */
+function sendNext(session: RpcSession): void {
+  const { calls, next, results, options, ws } = session
+  const call = calls[next]
+  if (!call) {
+    const finish = () => {
+      detach(session)
+      ws.close()
+      session.resolve({ hello: session.hello!, results })
+    }
+    if (options.holdOpenMs) setTimeout(finish, options.holdOpenMs)
+    else finish()
+    return
+  }
+  const params = typeof call.params === 'function' ? call.params(results) : call.params
+  ws.send(JSON.stringify({ type: 'req', id: `h${next + 2}`, method: call.method, params: params ?? {} }))
+}
+
+/** Answers the challenge with `connect`, signing a device block when there is a signer. */
+async function answerChallenge(session: RpcSession, challenge: unknown): Promise<void> {
+  const { options, scopes } = session
+  const { nonce, ts } = challenge as { nonce: string; ts: number }
+  const client = {
+    id: 'cli',
+    mode: 'cli',
+    version: '0.0.0-harness',
+    platform: 'linux',
+    ...options.client,
+  }
+  const auth = { token: options.token || undefined, deviceToken: options.deviceToken }
+  const device = options.signer
+    ? await createDeviceProof({
+        signer: options.signer,
+        nonce,
+        signedAtMs: ts,
+        clientId: client.id,
+        clientMode: client.mode,
+        scopes,
+        auth,
+        platform: client.platform,
+      })
+    : undefined
+  const params = buildConnectParams({ client, scopes, auth, ...(device ? { device } : {}) })
+  session.ws.send(JSON.stringify({ type: 'req', id: 'h1', method: 'connect', params }))
+}
+
+/** Handles one frame; a promise only while the challenge is being answered. */
+function onFrame(session: RpcSession, data: Buffer): Promise<void> | undefined {
+  const frame = parseServerFrame(data.toString())
+  if (frame.type === 'event' && frame.event === 'connect.challenge')
+    return answerChallenge(session, frame.payload)
+  if (frame.type === 'event') {
+    session.options.onEvent?.(frame.event, frame.payload)
+    return undefined
+  }
+  if (frame.type !== 'res') return undefined
+  if (!frame.ok) {
+    const e = frame.error!
+    fail(session, new HarnessRpcError(`${e.code}: ${e.message}`, 'gateway', e.code, undefined, e))
+    return undefined
+  }
+  if (frame.id === 'h1') session.hello = frame.payload as Record<string, unknown>
+  else {
+    if ((frame.payload as { status?: string } | undefined)?.status === 'accepted') return undefined
+    session.results.push(frame.payload)
+    session.next++
+  }
+  sendNext(session)
+  return undefined
+}
+
 /**
  * Connects (protocol 3..4, `cli`/`cli`), runs `calls` in order and closes. A deliberately small client of its
  * own, so the harness does not depend on the client under test.
  */
-export async function gatewayRpc(
-  options: RpcOptions,
-  calls: RpcCall[],
-): Promise<{ hello: Record<string, unknown>; results: unknown[] }> {
+export async function gatewayRpc(options: RpcOptions, calls: RpcCall[]): Promise<RpcResult> {
   const scopes = options.scopes ?? ['operator.admin', 'operator.read', 'operator.write']
   const ws = new WebSocket(options.url)
   const timeoutMs = options.timeoutMs ?? 20_000
   return await new Promise((resolve, reject) => {
-    let hello: Record<string, unknown> | undefined
-    const results: unknown[] = []
-    let next = 0
-    const timer = setTimeout(
-      () => fail(new HarnessRpcError(`no answer from ${options.url} in ${timeoutMs} ms`, 'timeout')),
+    const session: RpcSession = { options, calls, scopes, ws, results: [], next: 0, resolve, reject }
+    session.timer = setTimeout(
+      () => fail(session, new HarnessRpcError(`no answer from ${options.url} in ${timeoutMs} ms`, 'timeout')),
       timeoutMs,
     )
-    function fail(error: Error): void {
-      clearTimeout(timer)
-      ws.removeAllListeners()
-      ws.on('error', () => {})
-      ws.terminate()
-      reject(error)
-    }
-    function sendNext(): void {
-      const call = calls[next]
-      if (!call) {
-        const finish = () => {
-          clearTimeout(timer)
-          ws.removeAllListeners()
-          ws.on('error', () => {})
-          ws.close()
-          resolve({ hello: hello!, results })
-        }
-        if (options.holdOpenMs) setTimeout(finish, options.holdOpenMs)
-        else finish()
-        return
-      }
-      const params = typeof call.params === 'function' ? call.params(results) : call.params
-      ws.send(JSON.stringify({ type: 'req', id: `h${next + 2}`, method: call.method, params: params ?? {} }))
-    }
     ws.on('error', (error: NodeJS.ErrnoException) =>
-      fail(new HarnessRpcError(`${options.url}: ${error.code ?? error.message}`, 'refused')),
+      fail(session, new HarnessRpcError(`${options.url}: ${error.code ?? error.message}`, 'refused')),
     )
     ws.on('close', (code: number, reason: Buffer) =>
-      fail(new HarnessRpcError(`closed ${code} ${reason.toString()}`, 'closed', undefined, code)),
+      fail(session, new HarnessRpcError(`closed ${code} ${reason.toString()}`, 'closed', undefined, code)),
     )
     ws.on('message', async (data: Buffer) => {
       try {
-        const frame = parseServerFrame(data.toString())
-        if (frame.type === 'event' && frame.event === 'connect.challenge') {
-          const { nonce, ts } = frame.payload as { nonce: string; ts: number }
-          const client = {
-            id: 'cli',
-            mode: 'cli',
-            version: '0.0.0-harness',
-            platform: 'linux',
-            ...options.client,
-          }
-          const auth = { token: options.token || undefined, deviceToken: options.deviceToken }
-          const device = options.signer
-            ? await createDeviceProof({
-                signer: options.signer,
-                nonce,
-                signedAtMs: ts,
-                clientId: client.id,
-                clientMode: client.mode,
-                scopes,
-                auth,
-                platform: client.platform,
-              })
-            : undefined
-          const params = buildConnectParams({ client, scopes, auth, ...(device ? { device } : {}) })
-          ws.send(JSON.stringify({ type: 'req', id: 'h1', method: 'connect', params }))
-          return
-        }
-        if (frame.type === 'event') {
-          options.onEvent?.(frame.event, frame.payload)
-          return
-        }
-        if (frame.type !== 'res') return
-        if (!frame.ok) {
-          const e = frame.error!
-          fail(new HarnessRpcError(`${e.code}: ${e.message}`, 'gateway', e.code, undefined, e))
-          return
-        }
-        if (frame.id === 'h1') hello = frame.payload as Record<string, unknown>
-        else {
-          if ((frame.payload as { status?: string } | undefined)?.status === 'accepted') return
-          results.push(frame.payload)
-          next++
-        }
-        sendNext()
+        await onFrame(session, data)
       } catch (error) {
-        fail(error as Error)
+        fail(session, error as Error)
       }
     })
   })

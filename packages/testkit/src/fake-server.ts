@@ -1,0 +1,118 @@
+import type {
+  Conn,
+  FakeFrameRecord,
+  FakeGatewayFault,
+  FakeGatewayFlavor,
+  FakeGatewayHooks,
+  FakeGatewayOptions,
+  FakePairedDevice,
+} from './fake-types.js'
+
+/** The fake's sockets, recordings and fault, shared by the socket handlers and the control API. */
+export interface FakeState {
+  options: FakeGatewayOptions
+  flavor: FakeGatewayFlavor
+  protocol: 3 | 4
+  maxPayload: number
+  handshakeTimeoutMs: number
+  hooks: FakeGatewayHooks
+  /** The gateway's clock (with the configured offset). */
+  now: () => number
+  frames: FakeFrameRecord[]
+  devices: Map<string, FakePairedDevice>
+  conns: Set<Conn>
+  muted: Set<string>
+  timers: Set<NodeJS.Timeout>
+  fault: FakeGatewayFault | undefined
+  connCounter: number
+  globalSeq: number
+}
+
+export function createFakeState(options: FakeGatewayOptions): FakeState {
+  const flavor = options.flavor ?? '9.6'
+  const clockOffsetMs = options.clockOffsetMs ?? 0
+  return {
+    options,
+    flavor,
+    protocol: flavor === '9.6' ? 4 : 3,
+    maxPayload: options.maxPayload ?? 26_214_400,
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? 15_000,
+    hooks: options.hooks ?? {},
+    now: (): number => Date.now() + clockOffsetMs,
+    frames: [],
+    devices: new Map(),
+    conns: new Set(),
+    muted: new Set(),
+    timers: new Set(),
+    fault: options.fault,
+    connCounter: 0,
+    globalSeq: 0,
+  }
+}
+
+/** A timer that `close()` cancels. */
+export function later(state: FakeState, ms: number, fn: () => void): void {
+  const t = setTimeout(() => {
+    state.timers.delete(t)
+    fn()
+  }, ms)
+  state.timers.add(t)
+}
+
+/** The current fault when it is one of `kinds` (and for `method`, if it names one); counts down `times`. */
+export function takeFault<K extends FakeGatewayFault['kind']>(
+  state: FakeState,
+  kinds: readonly K[],
+  method?: string,
+): Extract<FakeGatewayFault, { kind: K }> | undefined {
+  const current = state.fault
+  if (!current || !(kinds as readonly string[]).includes(current.kind)) return undefined
+  const wanted = 'method' in current ? current.method : undefined
+  if (wanted !== undefined && method !== undefined && wanted !== method) return undefined
+  if (current.times !== undefined) {
+    const left = current.times - 1
+    state.fault = left > 0 ? { ...current, times: left } : undefined
+  }
+  return current as Extract<FakeGatewayFault, { kind: K }>
+}
+
+export function send(state: FakeState, conn: Conn, original: Record<string, unknown> | string): void {
+  const { hooks } = state
+  const frame =
+    typeof original === 'string' || !hooks.rewriteOut ? original : hooks.rewriteOut(original, conn)
+  const text = typeof frame === 'string' ? frame : JSON.stringify(frame)
+  state.frames.push({
+    connId: conn.id,
+    direction: 'out',
+    text,
+    frame: typeof frame === 'string' ? undefined : frame,
+  })
+  if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(text)
+}
+
+export function closeConn(conn: Conn, code: number, reason = ''): void {
+  // The server truncates close reasons to fit the 123-byte limit (docs/protocol.md §5.4).
+  const safe = Buffer.from(reason).length > 120 ? reason.slice(0, 100) : reason
+  if (conn.ws.readyState === conn.ws.OPEN || conn.ws.readyState === conn.ws.CONNECTING)
+    conn.ws.close(code, safe)
+}
+
+export function sendEvent(state: FakeState, conn: Conn, event: string, payload: unknown): void {
+  // 3.13 uses one global counter (gaps are normal), later versions count per client (docs/protocol.md §1.2).
+  const seq = state.flavor === '3.13' ? ++state.globalSeq : ++conn.seq
+  send(state, conn, { type: 'event', event, payload, seq })
+}
+
+export function broadcast(state: FakeState, event: string, payload?: unknown): void {
+  if (state.muted.has(event)) return
+  for (const conn of state.conns) if (conn.helloDone) sendEvent(state, conn, event, payload)
+}
+
+/** Terminates every socket at once (no close handshake), stopping its timers. */
+export function dropAll(state: FakeState): void {
+  for (const conn of state.conns) {
+    if (conn.tick) clearInterval(conn.tick)
+    if (conn.handshakeTimer) clearTimeout(conn.handshakeTimer)
+    conn.ws.terminate()
+  }
+}
