@@ -1,23 +1,15 @@
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { userHome } from '@clawlink/testkit/harness'
 
 export const BIN = new URL('../dist/clawlink.mjs', import.meta.url).pathname
 
 /** A private HOME with a clawlink profile dir and an OpenClaw state dir; optionally a token file. */
 export function sandbox(token?: string) {
-  const home = mkdtempSync(join(tmpdir(), 'clawlink-cli-'))
-  mkdirSync(join(home, 'openclaw'), { recursive: true })
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: home,
-    CLAWLINK_HOME: join(home, 'clawlink'),
-    OPENCLAW_STATE_DIR: join(home, 'openclaw'),
-  }
-  const tokenFile = join(home, 'token')
-  if (token !== undefined) writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 })
+  const { home, env, tokenFile } = userHome(mkdtempSync(join(tmpdir(), 'clawlink-cli-')), token)
   return {
     home,
     env,

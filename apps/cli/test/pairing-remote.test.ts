@@ -5,6 +5,7 @@ import {
   createEphemeralSigner,
   gatewayRpc,
   HarnessRpcError,
+  modelFreeJobParams,
   netnsAvailable,
   type PendingPairing,
   type RemoteGateway,
@@ -170,7 +171,7 @@ for (const version of VERSIONS) {
 
     it('cron run <name> --wait --wait-approval from a fresh profile waits for the operator, then runs', async () => {
       const name = `remote-${version}-${Date.now()}`
-      await gw.operator.call('cron.add', modelFreeJob(name, 'ran after the approval'))
+      await gw.operator.call('cron.add', modelFreeJobParams(name, 'ran after the approval'))
       const p = await freshProfile(gw)
       const cli = startCli(
         ['cron', 'run', name, '--wait', '--wait-approval', '--timeout', '150s', ...p.conn],
@@ -196,7 +197,7 @@ for (const version of VERSIONS) {
       expect(refusal).toBeInstanceOf(HarnessRpcError)
       await gw.operator.approve(String((refusal as HarnessRpcError).details?.requestId))
       const name = `upgrade-${version}-${Date.now()}`
-      await gw.operator.call('cron.add', modelFreeJob(name, 'ran after the upgrade'))
+      await gw.operator.call('cron.add', modelFreeJobParams(name, 'ran after the upgrade'))
 
       const box = sandbox(gw.token)
       // The exec signer passes the program only the names listed in CLAWLINK_SIGNER_ENV (docs/signers.md).
@@ -234,16 +235,6 @@ for (const version of VERSIONS) {
       expect((await gw.operator.listPending()).filter((q) => q.deviceId === deviceId)).toEqual([])
     })
   })
-}
-
-function modelFreeJob(name: string, text: string) {
-  return {
-    name,
-    schedule: { kind: 'every', everyMs: 3_600_000 },
-    sessionTarget: 'main',
-    wakeMode: 'next-heartbeat',
-    payload: { kind: 'systemEvent', text },
-  }
 }
 
 /** Polls until `condition`; on timeout the error carries what the CLI printed so far (`output`). */

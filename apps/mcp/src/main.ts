@@ -200,6 +200,25 @@ export async function main(
   return undefined
 }
 
+/** The one way the server stops: once, closing what `closers` opens (3 s at most), then the audit log. */
+function stopper(
+  closers: () => Promise<unknown>[],
+  audit: ReturnType<typeof openAudit>,
+): (why: string) => void {
+  let stopping = false
+  return (why) => {
+    if (stopping) return
+    stopping = true
+    log(`stopping (${why})`)
+    const hardStop = setTimeout(() => process.exit(0), 3000)
+    hardStop.unref()
+    void Promise.allSettled(closers()).then(() => {
+      audit?.close()
+      process.exit(0)
+    })
+  }
+}
+
 /** Serves one client on stdin/stdout; the server must not outlive it. */
 async function serveOverStdio(
   server: ReturnType<typeof createClawlinkMcpServer>,
@@ -209,18 +228,7 @@ async function serveOverStdio(
 ): Promise<void> {
   const transport = new StdioServerTransport()
   // The server must not outlive its client: stdin's end, the transport's close and SIGTERM/SIGINT all end it.
-  let stopping = false
-  const stop = (why: string): void => {
-    if (stopping) return
-    stopping = true
-    log(`stopping (${why})`)
-    const hardStop = setTimeout(() => process.exit(0), 3000)
-    hardStop.unref()
-    void Promise.allSettled([gateway.close(), server.close()]).then(() => {
-      audit?.close()
-      process.exit(0)
-    })
-  }
+  const stop = stopper(() => [gateway.close(), server.close()], audit)
   transport.onclose = () => stop('client closed the connection')
   process.stdin.once('end', () => stop('stdin closed'))
   process.stdin.once('close', () => stop('stdin closed'))
@@ -257,18 +265,7 @@ async function serveOverHttp(
     await closeGateway()
     return 1
   }
-  let stopping = false
-  const stop = (why: string): void => {
-    if (stopping) return
-    stopping = true
-    log(`stopping (${why})`)
-    const hardStop = setTimeout(() => process.exit(0), 3000)
-    hardStop.unref()
-    void Promise.allSettled([endpoint.close(), closeGateway()]).then(() => {
-      audit?.close()
-      process.exit(0)
-    })
-  }
+  const stop = stopper(() => [endpoint.close(), closeGateway()], audit)
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
   log(`ready on ${endpoint.url} (${readyText})`)

@@ -24,16 +24,6 @@ import { type ApprovalContext, establishApproved } from './upgrade.js'
 import { frameLog } from './transport.js'
 import { checkGatewayUrl } from './url.js'
 
-export type { AuthMethod } from './session.js'
-export type {
-  ClientIdentityOptions,
-  ClientProgressEvent,
-  ConnectionChange,
-  GatewayClientOptions,
-  GatewayClientState,
-  RequestOptions,
-} from './client-options.js'
-
 /**
  * A WebSocket client for the OpenClaw gateway, protocol v3 and v4: a thin façade over the handshake
  * (handshake.ts), the open session (session.ts) and reconnects (reconnect.ts). Every wait has a deadline and

@@ -1,14 +1,7 @@
 export type { ReconnectOptions } from './backoff.js'
 export { backoffDelayMs } from './backoff.js'
-export type {
-  AuthMethod,
-  ClientIdentityOptions,
-  ClientProgressEvent,
-  ConnectionChange,
-  GatewayClientOptions,
-  GatewayClientState,
-  RequestOptions,
-} from './client.js'
+export type * from './client-options.js'
+export type { AuthMethod } from './session.js'
 export { createGatewayClient, GatewayClient } from './client.js'
 export type { StartingRetryOptions } from './connector.js'
 export { createJobCache, type JobCache, type JobCacheOptions } from './cron-cache.js'

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type DeviceSigner, GatewayError } from '@clawlink/protocol'
 import { createFileSigner } from '@clawlink/signer-file'
-import { realGatewaysOrSkip } from '@clawlink/testkit/harness'
+import { modelFreeJobParams, realGatewaysOrSkip } from '@clawlink/testkit/harness'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
   ClientError,
@@ -56,13 +56,7 @@ describe.skipIf(skipReason !== undefined)(`real gateways ${skipReason ?? ''}`, (
         expect(hello.protocol).toBe(expectedProtocol)
         expect(c.scopes).toEqual(expect.arrayContaining(['operator.admin']))
         expect((await store.get(key(c.deviceId ?? '')))?.token).toHaveLength(43)
-        await c.request('cron.add', {
-          name,
-          schedule: { kind: 'every', everyMs: 3_600_000 },
-          sessionTarget: 'main',
-          wakeMode: 'next-heartbeat',
-          payload: { kind: 'systemEvent', text: 'hello from clawlink e2e' },
-        })
+        await c.request('cron.add', modelFreeJobParams(name, 'hello from clawlink e2e'))
         const outcome = await runJob(c, { ref: name, wait: true, timeoutMs: 30_000 })
         expect(outcome).toMatchObject({ kind: 'finished', succeeded: true, status: 'ok', job: { name } })
         if (outcome.kind === 'finished') expect(outcome.runId).toMatch(/^manual:/)
@@ -168,13 +162,7 @@ describe.skipIf(skipReason !== undefined)(`real gateways ${skipReason ?? ''}`, (
         const expected = Number.parseInt(gw.clockOffset ?? '0', 10) * 1000
         expect(Math.abs((c.clockSkewMs ?? 0) - expected)).toBeLessThan(5000)
         const name = `skew-${randomUUID().slice(0, 8)}`
-        await c.request('cron.add', {
-          name,
-          schedule: { kind: 'every', everyMs: 3_600_000 },
-          sessionTarget: 'main',
-          wakeMode: 'next-heartbeat',
-          payload: { kind: 'systemEvent', text: 'skewed' },
-        })
+        await c.request('cron.add', modelFreeJobParams(name, 'skewed'))
         const outcome = await runJob(c, { ref: name, wait: true, timeoutMs: 20_000 })
         expect(outcome).toMatchObject({ kind: 'finished', succeeded: true })
       })

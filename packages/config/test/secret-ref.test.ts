@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
-  ConfigError,
   parseJsonPointer,
   readJsonPointer,
   resolveSecretInput,
   type SecretContext,
   substituteEnv,
 } from '../src/index.js'
+import { errorOf } from './helpers.js'
 
 const SECRET = 'tok-4f9c2a-SECRET-value'
 const KEY = 'gateway.auth.token'
@@ -56,16 +56,6 @@ const providers = (extra: Record<string, unknown> = {}) => ({
     },
   },
 })
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn()
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError)
-    return e as ConfigError
-  }
-  throw new Error('expected a ConfigError')
-}
 
 type Row = [
   label: string,

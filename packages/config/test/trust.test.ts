@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process'
 import {
   chmodSync,
   chownSync,
@@ -11,8 +10,10 @@ import {
 } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { runNodeAsNobody } from '@clawlink/testkit/harness'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadProfileSettings, loadSigner, profilePaths, resolveSettings } from '../src/index.js'
+import { loadProfileSettings, loadSigner, profilePaths, resolveSettings } from '../src/index.js'
+import { errorOf } from './helpers.js'
 
 const NOBODY = 65534
 const DAEMON = 1
@@ -28,16 +29,6 @@ function profile(signer: unknown = { kind: 'keychain', account: 'work' }) {
     CLAWLINK_HOME: join(dir, 'clawlink'),
   }
   return { dir, paths, env }
-}
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn()
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError)
-    return e as ConfigError
-  }
-  throw new Error('expected a ConfigError')
 }
 
 describe("the profile's settings.json is trusted only if it is yours and not writable by others (issue 10)", () => {
@@ -87,23 +78,13 @@ describe("the profile's settings.json is trusted only if it is yours and not wri
       try { result = { signer: loadProfileSettings(paths).signer } } catch (e) { result = { code: e.code, message: e.message } }
       console.log(JSON.stringify({ uid: process.getuid(), name: clientDisplayName('default', process.env), ...result }))`
     const run = () =>
-      JSON.parse(
-        execFileSync(
-          'setpriv',
-          [
-            '--reuid',
-            'nobody',
-            '--regid',
-            'nogroup',
-            '--clear-groups',
-            process.execPath,
-            '--input-type=module',
-            '-e',
-            script,
-          ],
-          { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
-        ),
-      ) as { uid: number; name: string; signer?: unknown; code?: string; message?: string }
+      JSON.parse(runNodeAsNobody(script)) as {
+        uid: number
+        name: string
+        signer?: unknown
+        code?: string
+        message?: string
+      }
     const own = run()
     expect(own.uid).toBe(NOBODY)
     expect(own.signer).toEqual({ kind: 'keychain', account: 'work' })

@@ -1,23 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { userHome } from '@clawlink/testkit/harness'
 import { runOk } from '../src/index.js'
 
 /** A private HOME, clawlink profile dir and OpenClaw state dir for the installed bins, with a token file. */
 export function userSandbox(parent: string, token: string) {
-  const home = mkdtempSync(join(parent, 'home-'))
-  mkdirSync(join(home, 'openclaw'), { recursive: true })
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: home,
-    CLAWLINK_HOME: join(home, 'clawlink'),
-    OPENCLAW_STATE_DIR: join(home, 'openclaw'),
-  }
-  const tokenFile = join(home, 'token')
-  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 })
-  return { home, env, tokenFile }
+  return userHome(parent, token)
 }
 
 /** A real ssh-agent on a private socket holding one new Ed25519 key; `deviceId` is sha256(raw public key). */

@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process'
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto'
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { base64UrlEncode, deriveDeviceId, SignerError, seedToPkcs8Pem } from '@clawlink/protocol'
 import { runSignerConformance, vectorSeed } from '@clawlink/testkit/conformance'
+import { runNodeAsNobody } from '@clawlink/testkit/harness'
 import { describe, expect, it } from 'vitest'
 import { createFileSigner, exportSeedFromFile, importSeedToFile } from '../src/index.js'
 
@@ -128,21 +128,7 @@ describe('createFileSigner', () => {
       // root reads any file, so ask the same question as `nobody` (setpriv is in util-linux).
       const dist = new URL('../dist/index.js', import.meta.url).href
       const script = `import(${JSON.stringify(dist)}).then((m) => m.createFileSigner({ path: ${JSON.stringify(path)} })).then(() => console.log('READ'), (e) => console.log(e.code))`
-      const out = execFileSync(
-        'setpriv',
-        [
-          '--reuid',
-          'nobody',
-          '--regid',
-          'nogroup',
-          '--clear-groups',
-          process.execPath,
-          '--input-type=module',
-          '-e',
-          script,
-        ],
-        { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/nonexistent' } },
-      )
+      const out = runNodeAsNobody(script, { HOME: '/nonexistent' })
       expect(out.toString().trim()).toBe('KEY_FILE_UNREADABLE')
     }
     expect(fingerprint(path)).toBe(before)

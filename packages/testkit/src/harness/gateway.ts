@@ -241,8 +241,21 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
 }
 
 /**
- * Creates a model-free cron job (systemEvent payload: finishes `ok` on 3.13, 5.7 and 9.6, docs/testing.md §1.8)
- * and returns its id. Signs a throwaway device, since token-only sockets get no scopes on v3 gateways.
+ * `cron.add` params of a model-free job: an hourly systemEvent on the main session, which finishes `ok` without
+ * any model on 3.13, 5.7 and 9.6 (docs/testing.md §1.8).
+ */
+export function modelFreeJobParams(name: string, text = 'hello from clawlink') {
+  return {
+    name,
+    schedule: { kind: 'every', everyMs: 3_600_000 },
+    sessionTarget: 'main',
+    wakeMode: 'next-heartbeat',
+    payload: { kind: 'systemEvent', text },
+  }
+}
+
+/**
+ * Creates a model-free cron job ({@link modelFreeJobParams}) and returns its id. Signs a throwaway device, since token-only sockets get no scopes on v3 gateways.
  */
 export async function addModelFreeJob(
   gw: Pick<RunningGateway, 'url' | 'token'>,
@@ -250,16 +263,7 @@ export async function addModelFreeJob(
   text = 'hello from clawlink',
 ): Promise<string> {
   const { results } = await gatewayRpc({ url: gw.url, token: gw.token, signer: createEphemeralSigner() }, [
-    {
-      method: 'cron.add',
-      params: {
-        name,
-        schedule: { kind: 'every', everyMs: 3_600_000 },
-        sessionTarget: 'main',
-        wakeMode: 'next-heartbeat',
-        payload: { kind: 'systemEvent', text },
-      },
-    },
+    { method: 'cron.add', params: modelFreeJobParams(name, text) },
   ])
   const job = results[0] as { id?: string; job?: { id?: string } }
   const id = job.id ?? job.job?.id

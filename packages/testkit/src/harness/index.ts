@@ -1,5 +1,6 @@
 export {
   addModelFreeJob,
+  modelFreeJobParams,
   gatewayConfig,
   gatewayEnv,
   pickPort,
@@ -11,14 +12,7 @@ export {
   startGateway,
   waitForReady,
 } from './gateway.js'
-export {
-  ensureNode,
-  ensureOpenClaw,
-  GATEWAY_VERSIONS,
-  nodeMajorFor,
-  type OpenClawInstall,
-  peerCacheDir,
-} from './install.js'
+export * from './install.js'
 export { createEphemeralSigner, gatewayRpc, HarnessRpcError, type RpcCall, type RpcOptions } from './rpc.js'
 export { alive, removeLockFiles, stopGateway } from './stop.js'
 export {
@@ -41,3 +35,5 @@ export {
   type StartRemoteGatewayOptions,
   startRemoteGateway,
 } from './remote.js'
+export { userHome } from './user-home.js'
+export { runNodeAsNobody } from './as-nobody.js'
