@@ -28,7 +28,7 @@ node packages/testkit/dist/harness/cli.js install
 step "tests with real gateways, ssh-agent and keyring"
 status=0
 scripts/with-gateways.sh scripts/with-ssh-agent.sh scripts/with-keyring.sh \
-  pnpm turbo run test --force --concurrency=2 --env-mode=loose || status=$?
+  pnpm turbo run test --force --concurrency=2 --env-mode=loose --continue || status=$?
 
 step "pure packages' unit tests on Node 24"
 node24="$(node -e "import('./packages/testkit/dist/harness/index.js').then(async (h) => console.log(await h.ensureNode(24)))")"

@@ -151,6 +151,7 @@ describe.skipIf(!gw)(
           'cron_status',
           'get_cron_runs',
           'list_cron_jobs',
+          'preview_cron_job',
           'run_cron_job',
         ])
         const listed = await client.callTool({ name: 'list_cron_jobs', arguments: { query: 'release-' } })
