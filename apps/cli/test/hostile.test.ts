@@ -99,7 +99,9 @@ const RUN_CASES: Case[] = [
 ]
 
 describe('clawlink cron run against a hostile gateway', () => {
-  it.each(RUN_CASES)('$scenario → exit $exit $code', { timeout: 60_000 }, async (c) => {
+  it.each(
+    RUN_CASES.map((c) => ({ ...c, title: `${c.scenario} → exit ${c.exit}${c.code ? ` ${c.code}` : ''}` })),
+  )('$title', { timeout: 60_000 }, async (c) => {
     const timeoutS = c.timeoutS ?? 5
     const args = ['cron', 'run', 'nightly', '--timeout', `${timeoutS}s`]
     const deadline = (timeoutS + 5) * 1000

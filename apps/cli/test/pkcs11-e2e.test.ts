@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { gatewayKey } from '@clawlink/client'
 import { addModelFreeJob, realGatewaysOrSkip } from '@clawlink/testkit/harness'
 import { describe, expect, it } from 'vitest'
 import { EXIT } from '../src/exit-codes.js'
@@ -96,7 +97,10 @@ describe.skipIf(gateways.length === 0 || !hasSoftHsm)(
         expect(show.stdout).toContain('pkcs11 (token "e2e", object "device")')
         const shown = JSON.parse((await runCli(['device', 'show', '--json'], env)).stdout)
         expect(shown.deviceId).toBe(deviceId)
-        expect(shown.deviceToken.cached).toBe(true)
+        // The token the gateway issued to the pkcs11 device, cached for this gateway (its value is never shown).
+        expect(shown.deviceTokens).toEqual([
+          expect.objectContaining({ gateway: gatewayKey(gw.url), role: 'operator' }),
+        ])
         const doctor = await runCli(['doctor', '--json', '--url', gw.url], env, 60_000)
         expect(doctor.code, doctor.stdout).toBe(EXIT.OK)
         const steps = (JSON.parse(doctor.stdout) as { steps: { step: string; ok: boolean }[] }).steps

@@ -53,7 +53,13 @@ describe.skipIf(!gw)(
       const listed = await inspector(server.home, [...http, ...auth, '--method', 'tools/list'])
       expect(listed.code, listed.stderr).toBe(0)
       const tools = (JSON.parse(listed.stdout) as { tools: { name: string }[] }).tools.map((t) => t.name)
-      expect(tools.sort()).toEqual(['cron_status', 'get_cron_runs', 'list_cron_jobs', 'run_cron_job'])
+      expect(tools.sort()).toEqual([
+        'cron_status',
+        'get_cron_runs',
+        'list_cron_jobs',
+        'preview_cron_job',
+        'run_cron_job',
+      ])
 
       const called = await inspector(server.home, [
         ...http,
