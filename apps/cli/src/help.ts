@@ -111,8 +111,7 @@ export function helpText(path: string): string | undefined {
   return spec ? commandHelp(spec) : undefined
 }
 
-/** The help of every command by path (and `main`), for commands that print their own. */
-export const HELP = Object.fromEntries([
-  ['main', mainHelp()],
-  ...COMMANDS.map((c) => [c.path, commandHelp(c)]),
-]) as Record<CommandPath | 'main', string>
+/** Prints a command's own help, built when asked: no command's start-up pays for every help text. */
+export function printHelp(path: CommandPath): void {
+  process.stdout.write(`${helpText(path)}\n`)
+}

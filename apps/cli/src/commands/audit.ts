@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path'
 import { defaultProfileDir, profilePaths, resolvePath } from '@clawlink/config'
 import { parseCommand, parseDuration } from '../args.js'
 import { EXIT } from '../exit-codes.js'
-import { HELP } from '../help.js'
+import { printHelp } from '../help.js'
 import { createOutput, table } from '../output.js'
 
 /** The fields of a clawlink-mcp audit line this command shows (apps/mcp/src/audit-log.ts writes them). */
@@ -79,7 +79,7 @@ function row(e: AuditLine): string[] {
 export async function audit(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, 'audit')
   if (values.help) {
-    process.stdout.write(`${HELP.audit}\n`)
+    printHelp('audit')
     return EXIT.OK
   }
   const out = createOutput(values.json === true)

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { onePositional, parseCommand, parseDuration } from '../args.js'
 import { CliError, EXIT } from '../exit-codes.js'
-import { HELP } from '../help.js'
+import { printHelp } from '../help.js'
 import { createOutput } from '../output.js'
 import { openSession } from '../session.js'
 
@@ -35,7 +35,7 @@ function parseParams(text: string | undefined): unknown {
 export async function call(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, 'call')
   if (values.help) {
-    process.stdout.write(`${HELP.call}\n`)
+    printHelp('call')
     return EXIT.OK
   }
   const method = onePositional(positionals, 'method', 'clawlink call <method> [--params JSON]')

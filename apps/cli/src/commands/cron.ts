@@ -11,7 +11,8 @@ import {
 import { describeCronSchedule } from '@clawlink/protocol'
 import { onePositional, parseCommand, parseDuration } from '../args.js'
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js'
-import { HELP } from '../help.js'
+import { printHelp } from '../help.js'
+import type { CommandPath } from '../spec.js'
 import { createOutput, oneLine, type Output, relativeTime, table } from '../output.js'
 import { openSession } from '../session.js'
 
@@ -246,7 +247,7 @@ function iso(ms: number | undefined): string {
   return ms === undefined ? '-' : new Date(ms).toISOString()
 }
 
-function help(command: keyof typeof HELP): number {
-  process.stdout.write(`${HELP[command]}\n`)
+function help(command: CommandPath): number {
+  printHelp(command)
   return EXIT.OK
 }

@@ -4,14 +4,14 @@ import { describeSignerSpec, loadProfileSettings, loadSigner, saveProfileSetting
 import { base64UrlEncode, deriveDeviceId } from '@clawlink/protocol'
 import { parseCommand } from '../args.js'
 import { CliError, EXIT } from '../exit-codes.js'
-import { HELP } from '../help.js'
+import { printHelp } from '../help.js'
 import { createOutput } from '../output.js'
 import { settingsFrom } from '../session.js'
 
 export async function deviceShow(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, 'device show')
   if (values.help) {
-    process.stdout.write(`${HELP['device show']}\n`)
+    printHelp('device show')
     return EXIT.OK
   }
   const out = createOutput(values.json === true)
@@ -67,7 +67,7 @@ export async function deviceShow(argv: string[]): Promise<number> {
 export async function deviceInit(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, 'device init')
   if (values.help) {
-    process.stdout.write(`${HELP['device init']}\n`)
+    printHelp('device init')
     return EXIT.OK
   }
   const out = createOutput(values.json === true)

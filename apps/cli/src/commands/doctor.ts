@@ -24,7 +24,7 @@ import {
 } from '@clawlink/protocol'
 import { parseCommand } from '../args.js'
 import { EXIT, exitCodeFor } from '../exit-codes.js'
-import { HELP } from '../help.js'
+import { printHelp } from '../help.js'
 import { createOutput, describeError, jsonText, oneLine } from '../output.js'
 import { openSession, settingsFrom } from '../session.js'
 
@@ -304,7 +304,7 @@ function scopesStep(
 export async function doctor(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, 'doctor')
   if (values.help) {
-    process.stdout.write(`${HELP.doctor}\n`)
+    printHelp('doctor')
     return EXIT.OK
   }
   const out = createOutput(values.json === true)

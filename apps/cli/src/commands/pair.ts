@@ -2,7 +2,7 @@ import { type ApprovalProgress, ClientError, isApprovalError } from '@clawlink/c
 import { approveCommand, CLAWLINK_SCOPES, type GatewayError } from '@clawlink/protocol'
 import { parseCommand, parseDuration } from '../args.js'
 import { CliError, EXIT } from '../exit-codes.js'
-import { HELP } from '../help.js'
+import { printHelp } from '../help.js'
 import { createOutput, type Output, sanitizeForTerminal } from '../output.js'
 import { approvalNotice, openSession } from '../session.js'
 
@@ -76,7 +76,7 @@ function notPaired(out: Output, error: GatewayError, deviceId: string | undefine
 export async function devicePair(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, 'device pair')
   if (values.help) {
-    process.stdout.write(`${HELP['device pair']}\n`)
+    printHelp('device pair')
     return EXIT.OK
   }
   const out = createOutput(values.json === true)
