@@ -9,12 +9,11 @@ import {
   settingsFlagsFromValues,
 } from '@clawlink/config'
 import { approveCommand } from '@clawlink/protocol'
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { auditTransport } from './audit.js'
 import { HttpSetupError } from './http-guard.js'
-import { serveHttp } from './http.js'
 import { httpSetup, openAudit, type ServeFlags } from './serve-options.js'
-import { createClawlinkMcpServer } from './server.js'
+// The MCP SDK (with zod and ajv, most of the bundle) loads with server.js, after the gateway connect has begun.
+import type { createClawlinkMcpServer } from './server.js'
 
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version
 
@@ -180,6 +179,10 @@ export async function main(
   }
   const audit = openAudit(values, env, settings.paths.dir)
   const gateway = sessionOpener(settings, settings.url, values['wait-approval'] === true)
+  // On stdio, connect while the MCP SDK loads and the client initialises: the first tool call finds it ready.
+  if (values.http === undefined)
+    gateway.get().catch((error: unknown) => log(`gateway not ready yet: ${(error as Error).message}`))
+  const { createClawlinkMcpServer } = await import('./server.js')
   const newServer = () =>
     createClawlinkMcpServer({
       getClient: gateway.get,
@@ -226,6 +229,7 @@ async function serveOverStdio(
   audit: ReturnType<typeof openAudit>,
   readyText: string,
 ): Promise<void> {
+  const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js')
   const transport = new StdioServerTransport()
   // The server must not outlive its client: stdin's end, the transport's close and SIGTERM/SIGINT all end it.
   const stop = stopper(() => [gateway.close(), server.close()], audit)
@@ -235,8 +239,6 @@ async function serveOverStdio(
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
   await server.connect(audit ? auditTransport(transport, { log: audit, transport: 'stdio' }) : transport)
-  // Open the gateway session while the MCP client initialises: the first tool call then finds it ready.
-  gateway.get().catch((error: unknown) => log(`gateway not ready yet: ${(error as Error).message}`))
   log(`ready on stdio (${readyText})`)
 }
 
@@ -257,6 +259,7 @@ async function serveOverHttp(
     log(`${error.message} [${error.code}]\nfix: ${error.remedy}`)
     return error.code === 'HTTP_TOKEN_MISSING' || error.code === 'HTTP_TOKEN_FILE' ? 3 : 2
   }
+  const { serveHttp } = await import('./http.js')
   let endpoint: Awaited<ReturnType<typeof serveHttp>>
   try {
     endpoint = await serveHttp({ ...setup, createServer: newServer, audit, log })
