@@ -114,14 +114,16 @@ async function measure(version) {
 const results = []
 for (const version of values.versions.split(',')) results.push(await measure(version))
 const rows = []
-for (const { version, samples } of results) {
-  for (const how of ['name', 'id']) {
-    const a = summarise(samples.small[how])
-    const b = summarise(samples.big[how])
-    rows.push(
-      `| ${version} | by ${how} | ${a.p50.toFixed(0)} | ${b.p50.toFixed(0)} | ${(b.p50 / a.p50).toFixed(2)} × |`,
-    )
-  }
+const row = (version, what, small, big, digits) => {
+  const a = summarise(small)
+  const b = summarise(big)
+  return `| ${version} | ${what} | ${a.p50.toFixed(digits)} | ${b.p50.toFixed(digits)} | ${(b.p50 / a.p50).toFixed(2)} × |`
+}
+for (const { version, samples, bare } of results) {
+  for (const how of ['name', 'id'])
+    rows.push(row(version, `\`clawlink cron run\` by ${how}`, samples.small[how], samples.big[how], 0))
+  rows.push(row(version, 'bare `cron.list` with `query`', bare.small.list, bare.big.list, 1))
+  rows.push(row(version, 'bare `cron.run` by id', bare.small.run, bare.big.run, 1))
 }
 const body = [
   `\`clawlink cron run <job>\` against two real gateways of the same version, one with a handful of jobs and one`,
