@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util'
 import { Client } from '../apps/mcp/node_modules/@modelcontextprotocol/sdk/dist/esm/client/index.js'
 import { StdioClientTransport } from '../apps/mcp/node_modules/@modelcontextprotocol/sdk/dist/esm/client/stdio.js'
 import { createGatewayClient } from '../packages/client/dist/index.js'
+import { startFakeGateway } from '../packages/testkit/dist/fake-gateway.js'
 import {
   addModelFreeJob,
   createEphemeralSigner,
@@ -20,7 +21,11 @@ import {
 import { gitRev, machine, root, sleep, summarise, timed, writeSection } from './bench-lib.mjs'
 
 const { values } = parseArgs({
-  options: { calls: { type: 'string', default: '20' }, version: { type: 'string', default: '2026.9.6' } },
+  options: {
+    calls: { type: 'string', default: '30' },
+    cold: { type: 'string', default: '20' },
+    version: { type: 'string', default: '2026.9.6' },
+  },
 })
 const calls = Number(values.calls)
 const gw = await startGateway({ version: values.version })
@@ -67,7 +72,7 @@ try {
   }
   const cold = []
   const cliList = []
-  for (let i = 0; i < 10; i++) {
+  for (let i = 0; i < Number(values.cold); i++) {
     const { ms, c } = await coldStart()
     cold.push(ms)
     await c.close()
@@ -82,15 +87,23 @@ try {
   await sleep(2100)
   const warm = []
   const bareRuns = []
-  for (let i = 0; i < calls; i++) {
-    let t = process.hrtime.bigint()
+  const mcpRun = async () => {
+    const t = process.hrtime.bigint()
     const r = await client.callTool({ name: 'run_cron_job', arguments: { job: name } })
     warm.push(Number(process.hrtime.bigint() - t) / 1e6)
     if (r.isError) throw new Error(JSON.stringify(r.content))
-    await sleep(1000) // let the run finish before the bare one (already-running otherwise)
-    t = process.hrtime.bigint()
+  }
+  const bareRun = async () => {
+    const t = process.hrtime.bigint()
     await bare.request('cron.run', { id, mode: 'force' })
     bareRuns.push(Number(process.hrtime.bigint() - t) / 1e6)
+  }
+  for (let i = 0; i < calls; i++) {
+    // Alternate which goes first, so neither always follows the other's run (the gateway is busy after one).
+    const [first, second] = i % 2 === 0 ? [mcpRun, bareRun] : [bareRun, mcpRun]
+    await first()
+    await sleep(1000) // let the run finish before the next one (already-running otherwise)
+    await second()
     await sleep(1100) // 9.x allows 30 cron.run per minute per device (docs/protocol.md §7.5)
   }
   await bare.close()
@@ -104,12 +117,13 @@ try {
   const b = summarise(bareRuns)
   const c = summarise(cold)
   const l = summarise(cliList)
+  const own = await ownCost(env, work)
   const body = [
     `clawlink-mcp over stdio (the SDK's own Client spawning the built one-file server), one persistent gateway session,`,
     `against a real OpenClaw ${values.version} gateway on loopback, the profile already paired. Cold starts and`,
-    `\`clawlink cron list\` interleaved (10 each); warm calls and bare \`cron.run\` requests (an in-process`,
+    `\`clawlink cron list\` interleaved (${values.cold} each); warm calls and bare \`cron.run\` requests (an in-process`,
     `@clawlink/client session of its own) interleaved (${calls} each). Run ${new Date().toISOString()} on ${machine()},`,
-    `commit ${gitRev()}. Produced by \`node scripts/bench-mcp.mjs --calls ${calls}\`.`,
+    `commit ${gitRev()}. Produced by \`node scripts/bench-mcp.mjs --calls ${calls} --cold ${values.cold}\`.`,
     '',
     '| Measure | p50 | min–max | Target |',
     '|---|---|---|---|',
@@ -117,10 +131,44 @@ try {
     `| \`clawlink cron list\` (same gateway and profile) | ${l.p50.toFixed(0)} ms | ${l.min.toFixed(0)}–${l.max.toFixed(0)} ms | |`,
     `| warm \`run_cron_job\` by name (no wait) | ${w.p50.toFixed(1)} ms | ${w.min.toFixed(1)}–${w.max.toFixed(1)} ms | ≤ 1.2 × bare: **${(w.p50 / b.p50).toFixed(2)} ×** |`,
     `| bare \`cron.run\` on a session | ${b.p50.toFixed(1)} ms | ${b.min.toFixed(1)}–${b.max.toFixed(1)} ms | |`,
+    `| the same two against the in-process fake gateway (${own.n} each): what MCP itself adds | ${own.mcp.toFixed(2)} vs ${own.bare.toFixed(2)} ms | | ${(own.mcp - own.bare).toFixed(2)} ms a call |`,
     `| idle RSS after the calls | ${rss.toFixed(1)} MiB (VmRSS) | peak ${hwm.toFixed(1)} MiB (VmHWM) | |`,
   ].join('\n')
   process.stdout.write(`${body}\n`)
   writeSection('MCP', body)
 } finally {
   await stopGateway(gw)
+}
+
+/**
+ * MCP's own share of a warm call: the same two calls against the testkit's in-process fake gateway, which answers
+ * cron.run in well under a millisecond, so the difference is the stdio round trip, the SDK and the tool itself.
+ */
+async function ownCost(env, work) {
+  const fake = await startFakeGateway({ flavor: '9.6', jobs: [{ name: 'own-cost', runDurationMs: 1 }] })
+  writeFileSync(join(work, 'fake-token'), fake.token, { mode: 0o600 })
+  const bin = join(root, 'apps/mcp/dist/clawlink-mcp.mjs')
+  const args = [bin, '--url', fake.url, '--token-file', join(work, 'fake-token')]
+  const transport = new StdioClientTransport({ command: process.execPath, args, env, stderr: 'pipe' })
+  const client = new Client({ name: 'bench', version: '0' })
+  await client.connect(transport)
+  const bare = createGatewayClient({ url: fake.url, token: fake.token, signer: createEphemeralSigner() })
+  const { id } = (await bare.request('cron.list', {})).jobs[0]
+  await client.callTool({ name: 'run_cron_job', arguments: { job: 'own-cost' } })
+  const mcp = []
+  const direct = []
+  for (let i = 0; i < 300; i++) {
+    let t = process.hrtime.bigint()
+    const r = await client.callTool({ name: 'run_cron_job', arguments: { job: 'own-cost' } })
+    if (r.isError) throw new Error(JSON.stringify(r.content))
+    mcp.push(Number(process.hrtime.bigint() - t) / 1e6)
+    t = process.hrtime.bigint()
+    await bare.request('cron.run', { id, mode: 'force' })
+    direct.push(Number(process.hrtime.bigint() - t) / 1e6)
+    await sleep(5)
+  }
+  await client.close()
+  await bare.close()
+  await fake.close()
+  return { n: mcp.length, mcp: summarise(mcp).p50, bare: summarise(direct).p50 }
 }

@@ -1,5 +1,6 @@
 import { createJobCache, type GatewayClient, type JobCache } from '@clawlink/client'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import { elicitationValidator } from './elicit-schema.js'
 import type { McpPolicy } from './policy.js'
 import { CancellableTaskStore } from './tasks.js'
 import { registerPreviewTool } from './tools/preview.js'
@@ -30,6 +31,8 @@ export function createClawlinkMcpServer(options: ClawlinkMcpOptions): McpServer 
     {
       capabilities: { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } },
       taskStore: tasks,
+      // Checks --confirm answers without ajv, which bundle.mjs leaves out (elicit-schema.ts).
+      jsonSchemaValidator: elicitationValidator,
     },
   )
   const policy: McpPolicy = { allowJobs: options.allowJobs, readOnly: options.readOnly }

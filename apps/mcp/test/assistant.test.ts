@@ -167,6 +167,11 @@ describe('run_cron_job for assistants', () => {
     expect(
       (await unchecked.client.callTool({ name: 'run_cron_job', arguments: { job: 'ask-first' } })).isError,
     ).toBe(true)
+    // An answer that does not fit the question (a string for the yes/no box) is refused by the server's check.
+    const garbled = await elicitingClient(gw, { action: 'accept', content: { run: 'yes' } })
+    const bad = await garbled.client.callTool({ name: 'run_cron_job', arguments: { job: 'ask-first' } })
+    expect(bad.isError).toBe(true)
+    expect(text(bad)).toContain('"run" must be a boolean')
     expect(gw.requests('cron.run')).toHaveLength(1)
   })
 
