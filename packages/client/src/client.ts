@@ -21,7 +21,6 @@ import { abortedError, ClientError } from './errors.js'
 import { Reconnector } from './reconnect.js'
 import { type AuthMethod, Session } from './session.js'
 import { type ApprovalContext, establishApproved } from './upgrade.js'
-import { frameLog } from './transport.js'
 import { checkGatewayUrl } from './url.js'
 
 /**
@@ -165,8 +164,8 @@ export class GatewayClient {
     const deadline = deadlineSignal(timeoutMs, method, () =>
       requestTimeout(method, timeoutMs, this.currentState),
     )
+    // The deadline covers any wait for a connection and the answer: the session needs no timer of its own.
     const signal = anySignal(options.signal, deadline.signal) as AbortSignal
-    const started = Date.now()
     try {
       const session = await this.sessionFor(method, signal)
       this.preflight(session, method)
@@ -174,7 +173,6 @@ export class GatewayClient {
         id: String(++this.nextId),
         method,
         params,
-        timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)),
         signal,
         expectFinal: options.expectFinal ?? true,
         onResponseBytes: options.onResponseBytes,
@@ -257,7 +255,7 @@ export class GatewayClient {
         skewMs,
       },
       {
-        log: frameLog(this.options.debugLog),
+        log: this.connectorOptions.handshake.log,
         onEvent: (frame) => this.dispatch(frame),
         onEnd: (error) => this.onSessionEnd(session, error),
       },

@@ -4,6 +4,7 @@ import { abortedError, ClientError } from './errors.js'
 import { type HandshakeOptions, type HandshakeResult, performHandshake } from './handshake.js'
 import type { AuthMethod } from './session.js'
 import type { DeviceTokenKey, DeviceTokenStore, StoredDeviceToken } from './token-store.js'
+import { displayUrl } from './url.js'
 
 /** Bounded retry while the gateway answers "gateway starting" (1013, docs/protocol.md §2.5 step 3). */
 export type StartingRetryOptions = {
@@ -139,7 +140,7 @@ export async function establish(o: ConnectorOptions, signal: AbortSignal): Promi
   const tried = new Set<string>()
   for (;;) {
     const plan = await planAuth(o, force)
-    o.onProgress({ kind: 'connecting', url: o.handshake.url.href.replace(/\/$/, '') })
+    o.onProgress({ kind: 'connecting', url: displayUrl(o.handshake.url) })
     try {
       const result = await performHandshake({ ...o.handshake, auth: plan.auth, signal })
       await keepIssuedToken(o, result)
@@ -165,13 +166,24 @@ export async function establish(o: ConnectorOptions, signal: AbortSignal): Promi
 
 async function keepIssuedToken(o: ConnectorOptions, result: HandshakeResult): Promise<void> {
   const auth = result.hello.auth
+  if (!auth?.deviceToken) return
+  await saveDeviceToken(o, auth.deviceToken, [...auth.scopes], auth.issuedAtMs)
+}
+
+/** Stores a device token the gateway issued, bound to this gateway; a failing store only warns. */
+export async function saveDeviceToken(
+  o: ConnectorOptions,
+  token: string,
+  scopes: string[],
+  issuedAtMs?: number,
+): Promise<void> {
   const t = o.tokens
-  if (!t || !auth?.deviceToken) return
-  const token: StoredDeviceToken = {
-    token: auth.deviceToken,
-    scopes: [...auth.scopes],
-    url: o.handshake.url.href.replace(/\/$/, ''),
-    ...(auth.issuedAtMs !== undefined ? { issuedAtMs: auth.issuedAtMs } : {}),
+  if (!t) return
+  const entry: StoredDeviceToken = {
+    token,
+    scopes,
+    url: displayUrl(o.handshake.url),
+    ...(issuedAtMs !== undefined ? { issuedAtMs } : {}),
   }
-  await storeCall(o, 'write', () => t.store.set(t.key, token))
+  await storeCall(o, 'write', () => t.store.set(t.key, entry))
 }

@@ -1,6 +1,6 @@
 import { type CronJob, matchCronJob, parseCronEvent, parseCronJob } from '@clawlink/protocol'
 import type { GatewayClient } from './client.js'
-import { jobAmbiguous, jobNotFound, type ListBudget, listCronJobs, type ResolvedJob } from './cron-jobs.js'
+import { type ListBudget, listCronJobs, type ResolvedJob, resolvedFromMatch } from './cron-jobs.js'
 
 /** Options of {@link createJobCache}. */
 export type JobCacheOptions = ListBudget & {
@@ -66,9 +66,7 @@ export function createJobCache(client: GatewayClient, options: JobCacheOptions =
         jobs = undefined
         match = matchCronJob([...(await current(resolveOptions.signal)).values()], ref)
       }
-      if (match.kind === 'found') return { id: match.job.id, name: match.job.name, job: match.job }
-      if (match.kind === 'ambiguous') throw jobAmbiguous(ref, match.matches)
-      throw jobNotFound(ref, match.suggestions)
+      return resolvedFromMatch(ref, match)
     },
     invalidate() {
       jobs = undefined

@@ -3,6 +3,7 @@ import {
   buildCronListParams,
   buildCronRunsParams,
   type CronJob,
+  type CronJobMatch,
   type CronRunEntry,
   type CronStatus,
   GatewayError,
@@ -113,6 +114,14 @@ export async function resolveJob(
 ): Promise<ResolvedJob> {
   let match = matchCronJob(await listCronJobs(client, { ...options, query: ref }), ref)
   if (match.kind === 'none') match = matchCronJob(await listCronJobs(client, options), ref)
+  return resolvedFromMatch(ref, match)
+}
+
+/**
+ * The job a match found, or the error a user sees for none or several.
+ * @throws ClientError JOB_NOT_FOUND (with the closest names) or JOB_AMBIGUOUS (with the candidates)
+ */
+export function resolvedFromMatch(ref: string, match: CronJobMatch): ResolvedJob {
   if (match.kind === 'found') return resolved(match.job)
   if (match.kind === 'ambiguous') throw jobAmbiguous(ref, match.matches)
   throw jobNotFound(ref, match.suggestions)

@@ -24,6 +24,7 @@ import {
   signerTimeoutError,
 } from './handshake-errors.js'
 import { checkUpgradePin, decodeFrame, type FrameLog, loadWebSocket, socketOptions } from './transport.js'
+import { displayUrl } from './url.js'
 
 /** Client identity sent in `connect.params.client` (docs/protocol.md §2.2; id and mode are closed enums, §2.3). */
 export interface HandshakeIdentity {
@@ -105,7 +106,7 @@ class Handshake {
   }
 
   private get href(): string {
-    return this.o.url.href.replace(/\/$/, '')
+    return displayUrl(this.o.url)
   }
 
   private readonly onAbort = (): void => {

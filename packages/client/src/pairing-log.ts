@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto'
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { readFile } from 'node:fs/promises'
 import type { PairingRequestLog } from './pairing.js'
+import { writeJsonFile } from './token-store.js'
 
 // Entries older than this cannot matter (a request lives 5 minutes, a little longer on 9.6 when repeated).
 const KEEP_MS = 3_600_000
@@ -33,15 +32,7 @@ export function createFilePairingLog(path: string): PairingRequestLog {
       const kept: Record<string, number> = { [requestId]: nowMs }
       for (const [id, ms] of Object.entries(requests))
         if (nowMs - ms < KEEP_MS && id !== requestId) kept[id] = ms
-      await mkdir(dirname(path), { recursive: true, mode: 0o700 })
-      const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
-      try {
-        await writeFile(temp, `${JSON.stringify({ version: 1, requests: kept }, null, 2)}\n`, { mode: 0o600 })
-        await rename(temp, path)
-      } catch (error) {
-        await rm(temp, { force: true })
-        throw error
-      }
+      await writeJsonFile(path, { version: 1, requests: kept })
       return nowMs
     },
   }

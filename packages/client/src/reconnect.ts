@@ -15,10 +15,8 @@ export type ReconnectProgress =
  */
 export class Reconnector {
   private running = false
-  private paused = false
   private inflight: Promise<void> | undefined
   private wake: AbortController | undefined
-  private last: Error | undefined
 
   constructor(
     private readonly o: {
@@ -29,20 +27,8 @@ export class Reconnector {
     },
   ) {}
 
-  /** True after a terminal error stopped the loop (until a kick succeeds). */
-  get isPaused(): boolean {
-    return this.paused
-  }
-
-  /** The error of the last failed attempt. */
-  get lastError(): Error | undefined {
-    return this.last
-  }
-
   /** Starts the loop after the connection ended with `cause` (no-op when it already runs). */
   start(cause: Error): void {
-    this.last = cause
-    this.paused = false
     if (this.running) return
     this.running = true
     void this.loop(cause).finally(() => {
@@ -65,13 +51,10 @@ export class Reconnector {
     this.inflight ??= this.o.connect().then(
       () => {
         this.inflight = undefined
-        this.paused = false
-        this.last = undefined
       },
       (error: unknown) => {
         this.inflight = undefined
-        this.last = error instanceof Error ? error : new Error(String(error))
-        throw this.last
+        throw error instanceof Error ? error : new Error(String(error))
       },
     )
     return this.inflight
@@ -104,8 +87,6 @@ export class Reconnector {
   }
 
   private pause(error: Error): void {
-    this.paused = true
-    this.last = error
     this.o.onProgress({ kind: 'reconnect-paused', error })
   }
 }

@@ -8,7 +8,8 @@ import {
   type WireError,
 } from '@clawlink/protocol'
 import type WebSocket from 'ws'
-import { clampMs, formatMs } from './deadline.js'
+import { requestTimeout } from './client-setup.js'
+import { clampMs, formatMs, MAX_TIMER_MS } from './deadline.js'
 import { abortedError, ClientError } from './errors.js'
 import { decodeFrame, type FrameLog, messageBytes, raiseFrameLimit } from './transport.js'
 
@@ -32,7 +33,8 @@ export interface SessionRequest {
   id: string
   method: string
   params: unknown
-  timeoutMs: number
+  /** A limit of the session's own; callers whose `signal` already carries their deadline leave it out. */
+  timeoutMs?: number | undefined
   signal?: AbortSignal | undefined
   /** Skip interim `{status:"accepted"}` responses (docs/protocol.md §1.2). */
   expectFinal: boolean
@@ -126,13 +128,17 @@ export class Session {
       )
     }
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => {
-          settle()
-          reject(requestTimeoutError(req.method, req.timeoutMs))
-        },
-        clampMs(req.timeoutMs, 1, 2_147_483_647, 30_000),
-      )
+      const limitMs = req.timeoutMs
+      const timer =
+        limitMs === undefined
+          ? undefined
+          : setTimeout(
+              () => {
+                settle()
+                reject(requestTimeout(req.method, limitMs, 'open'))
+              },
+              clampMs(limitMs, 1, MAX_TIMER_MS, 30_000),
+            )
       const onAbort = (): void => {
         settle()
         reject(abortedError(req.signal, req.method))
@@ -216,10 +222,14 @@ export class Session {
     entry.reject(classifyGatewayError(wire, { method: entry.request.method, params: entry.request.params }))
   }
 
+  /** Restarts the tick watchdog (on every frame): one timer per session, refreshed. */
   private armTickWatchdog(): void {
     if (this.endedWith) return
+    if (this.tickTimer) {
+      this.tickTimer.refresh()
+      return
+    }
     const interval = clampMs(this.info.hello.policy.tickIntervalMs, MIN_TICK_MS, MAX_TICK_MS, 30_000)
-    if (this.tickTimer) clearTimeout(this.tickTimer)
     // docs/protocol.md §8: no tick (or any frame) within 2 × tickIntervalMs → close 4000 "tick timeout".
     this.tickTimer = setTimeout(() => this.onTickTimeout(interval), 2 * interval)
     this.tickTimer.unref()
@@ -255,14 +265,6 @@ export class Session {
     }
     this.hooks.onEnd(error)
   }
-}
-
-function requestTimeoutError(method: string, timeoutMs: number): ClientError {
-  return new ClientError('REQUEST_TIMEOUT', `${method} got no response within ${formatMs(timeoutMs)}`, {
-    remedy:
-      'The gateway may be overloaded or the request still running; for side effects (cron.run) check the result (cron runs) before retrying.',
-    retryable: true,
-  })
 }
 
 /** A frame beyond the limit (policy.maxPayload, capped): `ws` refused it unread and closed the socket (1009). */

@@ -106,7 +106,8 @@ async function readStore(path: string): Promise<StoreFile> {
   return { version: 2, tokens: {} }
 }
 
-async function writeStore(path: string, data: StoreFile): Promise<void> {
+/** Writes `data` as JSON to a 0600 file in a 0700 folder, atomically (temp file + rename). */
+export async function writeJsonFile(path: string, data: unknown): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 })
   const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
   try {
@@ -150,7 +151,7 @@ export function createFileDeviceTokenStore(path: string): DeviceTokenStore {
       return serial(async () => {
         const data = await readStore(path)
         data.tokens[keyOf(key)] = { ...token, updatedAtMs: Date.now() }
-        await writeStore(path, data)
+        await writeJsonFile(path, data)
       })
     },
     delete(key) {
@@ -158,7 +159,7 @@ export function createFileDeviceTokenStore(path: string): DeviceTokenStore {
         const data = await readStore(path)
         if (!(keyOf(key) in data.tokens)) return
         delete data.tokens[keyOf(key)]
-        await writeStore(path, data)
+        await writeJsonFile(path, data)
       })
     },
     async list(deviceId) {

@@ -93,9 +93,12 @@ export function decodeFrame(
     log.note?.('← [binary frame ignored]')
     return undefined
   }
-  const text = Array.isArray(data)
-    ? Buffer.concat(data).toString('utf8')
-    : Buffer.from(data as ArrayBuffer).toString('utf8')
+  // `ws` hands text frames over as a Buffer (binaryType 'nodebuffer'): decode it in place, no copy.
+  const text = Buffer.isBuffer(data)
+    ? data.toString('utf8')
+    : Array.isArray(data)
+      ? Buffer.concat(data).toString('utf8')
+      : Buffer.from(data).toString('utf8')
   try {
     const frame = parseServerFrame(text)
     log.frame?.('in', frame)

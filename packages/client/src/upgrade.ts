@@ -1,5 +1,5 @@
 import { GatewayError, type HelloOk, scopeSatisfies } from '@clawlink/protocol'
-import { type Connected, type ConnectorOptions, establish } from './connector.js'
+import { type Connected, type ConnectorOptions, establish, saveDeviceToken } from './connector.js'
 import { ClientError } from './errors.js'
 import {
   type ApprovalProgress,
@@ -70,15 +70,8 @@ export async function establishApproved(
     const connected = await establish(o, signal)
     const short = shortOf(connected.hello, o.handshake.scopes).length > 0
     if (!o.handshake.signer || !short || !hasUpgradeMethods(connected.hello)) return connected
-    let requestId: string | undefined
-    const upgraded = await upgradeOnConnection(o, connected, signal, {
-      ...ctx,
-      onProgress: (event) => {
-        if (event.kind === 'approval-pending') requestId = event.requestId
-        ctx.onProgress(event)
-      },
-    })
-    return granted(upgraded, requestId)
+    const upgraded = await upgradeOnConnection(o, connected, signal, ctx)
+    return granted(upgraded.connected, upgraded.requestId)
   } catch (error) {
     if (!isApprovalError(error)) throw error
     first = error
@@ -121,28 +114,21 @@ async function upgradeFromRefusal(
     reduced.ws.close(1000)
     return undefined
   }
-  let requestId = ''
-  const connected = await upgradeOnConnection(o, reduced, signal, {
-    ...ctx,
-    onProgress: (event) => {
-      if (event.kind === 'approval-pending' && event.requestId) requestId = event.requestId
-      ctx.onProgress(event)
-    },
-  })
-  return { connected, requestId }
+  return upgradeOnConnection(o, reduced, signal, ctx)
 }
 
 /**
  * On a session holding fewer scopes than requested: one `requestUpgrade`, then `waitUpgrade` until approved
  * (a new request when one expires; PAIRING_REJECTED when turned down); stores the new device token and
- * reconnects with the full scopes. The caller checked that the gateway has the methods.
+ * reconnects with the full scopes, returning that connection and the request that was approved. The caller
+ * checked that the gateway has the methods.
  */
 async function upgradeOnConnection(
   o: ConnectorOptions,
   connected: Connected,
   signal: AbortSignal,
   ctx: ApprovalContext,
-): Promise<Connected> {
+): Promise<{ connected: Connected; requestId: string }> {
   const started = Date.now()
   const held = grantedScopes(connected.hello, o.handshake.scopes)
   const wanted = [...new Set([...o.handshake.scopes, ...held])].slice(0, 8)
@@ -185,7 +171,10 @@ async function upgradeOnConnection(
         } else throw error
       }
       if (answer.status === 'approved') {
-        await keepUpgradeToken(o, answer.deviceToken, stringList(answer.scopes))
+        // The approved token replaces the old one (which the gateway no longer accepts).
+        const token = answer.deviceToken
+        if (typeof token === 'string' && token !== '')
+          await saveDeviceToken(o, token, stringList(answer.scopes))
         break
       }
       if (answer.status === 'rejected') throw pairingRejected(requestId, undefined)
@@ -201,10 +190,11 @@ async function upgradeOnConnection(
       new ClientError('CONNECTION_CLOSED', 'scope upgrade session closed', { remedy: 'none' }),
     )
   }
-  if (!resolvedEarly) return establish(o, signal)
-  return establish(o, signal).catch((error: unknown) => {
-    throw isApprovalError(error) ? pairingRejected(requestId ?? '', error.requestId) : error
+  const approvedId = requestId ?? ''
+  const reconnected = await establish(o, signal).catch((error: unknown) => {
+    throw resolvedEarly && isApprovalError(error) ? pairingRejected(approvedId, error.requestId) : error
   })
+  return { connected: reconnected, requestId: approvedId }
 }
 
 /** Sends `requestUpgrade` and reports the new request (and the expired one it replaces). */
@@ -240,20 +230,6 @@ function openSession(o: ConnectorOptions, connected: Connected): Session {
     },
     { log: o.handshake.log, onEvent: () => undefined, onEnd: () => undefined },
   )
-}
-
-/** The approved token replaces the old one (which the gateway no longer accepts), bound to this gateway. */
-async function keepUpgradeToken(o: ConnectorOptions, token: unknown, scopes: string[]): Promise<void> {
-  const t = o.tokens
-  if (!t || typeof token !== 'string' || token === '') return
-  try {
-    await t.store.set(t.key, { token, scopes, url: o.handshake.url.href.replace(/\/$/, '') })
-  } catch (error) {
-    o.onProgress({
-      kind: 'token-store-warning',
-      message: `could not write the device token store: ${(error as Error).message}`,
-    })
-  }
 }
 
 function badAnswer(method: string): ClientError {

@@ -7,6 +7,11 @@ function ipv4Parts(host: string): number[] | undefined {
 }
 
 /** True when the host is loopback, private or link-local (the token stays on a network the user controls). */
+/** The URL as shown to people and kept with a stored token: its href without the trailing slash. */
+export function displayUrl(url: URL): string {
+  return url.href.replace(/\/$/, '')
+}
+
 export function isPrivateHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
   if (host === 'localhost' || host.endsWith('.localhost')) return true
