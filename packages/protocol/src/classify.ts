@@ -205,24 +205,25 @@ const identityRule: Rule = ({ detailCode, message, make }) => {
   return undefined
 }
 
+/** `table[key]` for the table's own keys only: a gateway's "constructor" or "__proto__" is no entry. */
+function own<T>(table: Record<string, T>, key: string | undefined): T | undefined {
+  return key !== undefined && Object.hasOwn(table, key) ? table[key] : undefined
+}
+
 const deviceProofRule: Rule = ({ detailCode, make }) => {
-  if (!detailCode || !(detailCode in DEVICE_CODES)) return undefined
-  const [code, remedy] = DEVICE_CODES[detailCode]!
+  const entry = own(DEVICE_CODES, detailCode)
+  if (!entry) return undefined
+  const [code, remedy] = entry
   // A nonce problem is cured by the fresh challenge of the next connect; the others need a fix.
   return make(code, remedy, { retryable: code === 'DEVICE_NONCE_MISMATCH' })
 }
 
 const authRule: Rule = ({ details, detailCode, message, make }) => {
-  const step = str(details.recommendedNextStep)
-  if (detailCode && detailCode in AUTH_CODES) {
-    const code = AUTH_CODES[detailCode]!
-    return make(
-      code,
-      AUTH_REMEDY[code] ?? (step && NEXT_STEP_REMEDY[step]) ?? 'check the gateway credentials',
-    )
-  }
+  const stepRemedy = own(NEXT_STEP_REMEDY, str(details.recommendedNextStep))
+  const code = own(AUTH_CODES, detailCode)
+  if (code) return make(code, AUTH_REMEDY[code] ?? stepRemedy ?? 'check the gateway credentials')
   if (message.startsWith('unauthorized'))
-    return make('AUTH_FAILED', (step && NEXT_STEP_REMEDY[step]) ?? 'check the gateway token or password')
+    return make('AUTH_FAILED', stepRemedy ?? 'check the gateway token or password')
   if (detailCode === 'CONTROL_UI_ORIGIN_NOT_ALLOWED')
     return make(
       'FORBIDDEN',

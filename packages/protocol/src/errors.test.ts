@@ -259,6 +259,20 @@ describe('classifyGatewayError', () => {
     })
   }
 
+  it("a hostile gateway's detail codes that name built-in object properties are no table entries", () => {
+    for (const key of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      for (const details of [{ code: key }, { code: key, recommendedNextStep: key }]) {
+        const wire: WireError = { code: 'INVALID_REQUEST', message: 'unauthorized: nope', details }
+        const error = classifyGatewayError(wire, { method: 'connect' })
+        expect(error.code).toBe('AUTH_FAILED')
+        expect(error.remedy).toBe('check the gateway token or password')
+      }
+      const other = classifyGatewayError({ code: 'INVALID_REQUEST', message: 'bad', details: { code: key } })
+      expect(typeof other.code).toBe('string')
+      expect(typeof other.remedy).toBe('string')
+    }
+  })
+
   it('names the approve command with the requestId', () => {
     const error = classifyGatewayError({
       code: 'NOT_PAIRED',
