@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from 'node:fs'
+import { GATEWAY_SECRET_ENV } from '@clawlink/protocol'
 import { ConfigError } from './errors.js'
 import { pick } from './openclaw-config.js'
 import { isSecretConfigured, resolveSecretInput, type SecretContext } from './secret-ref.js'
@@ -18,11 +19,6 @@ export interface Secret {
   value: string
   source: string
 }
-
-const ENV_NAMES = {
-  token: ['OPENCLAW_GATEWAY_TOKEN', 'CLAWDBOT_GATEWAY_TOKEN'],
-  password: ['OPENCLAW_GATEWAY_PASSWORD', 'CLAWDBOT_GATEWAY_PASSWORD'],
-} as const
 
 /** Reads a `--token-file`/`--password-file` (path already expanded). @throws ConfigError */
 export function readSecretFile(path: string, what: string): string {
@@ -106,7 +102,7 @@ export async function resolveCredential(
   let secret: Secret | undefined
   for (const c of allowed) {
     if (c.kind === 'env') {
-      const name = ENV_NAMES[kind].find((n) => env[n])
+      const name = GATEWAY_SECRET_ENV[kind].find((n) => env[n])
       if (name) {
         secret = { value: env[name] as string, source: name }
         break
@@ -131,7 +127,7 @@ function ignoredFor(input: CredentialInput, allowed: Candidate[]): IgnoredSecret
   const fix = `pass --${kind}-file (or --${kind}-stdin) for that gateway`
   const target = origin === 'flag' ? `--url ${url}` : `OPENCLAW_GATEWAY_URL ${url}`
   const envAllowed = allowed.some((c) => c.kind === 'env')
-  for (const name of ENV_NAMES[kind]) {
+  for (const name of GATEWAY_SECRET_ENV[kind]) {
     if (input.ctx.env[name] && !envAllowed)
       ignored.push({ kind, source: name, reason: `${name} is not sent to ${target}; ${fix}` })
   }
@@ -140,7 +136,7 @@ function ignoredFor(input: CredentialInput, allowed: Candidate[]): IgnoredSecret
       ignored.push({
         kind,
         source: `${key} in openclaw.json`,
-        reason: `${key} from openclaw.json is not sent to ${target}; ${origin === 'env' ? `set ${ENV_NAMES[kind][0]} or ` : ''}${fix}`,
+        reason: `${key} from openclaw.json is not sent to ${target}; ${origin === 'env' ? `set ${GATEWAY_SECRET_ENV[kind][0]} or ` : ''}${fix}`,
       })
   }
   return ignored

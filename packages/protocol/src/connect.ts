@@ -81,7 +81,17 @@ export interface ConnectParams {
   userAgent?: string
 }
 
-function requireText(value: unknown, field: string): string {
+/**
+ * The environment variables that carry the gateway's shared secret, as OpenClaw reads them (the CLAWDBOT_ names
+ * are its old ones). Config reads them; the exec signer never passes them to its program.
+ */
+export const GATEWAY_SECRET_ENV = {
+  token: ['OPENCLAW_GATEWAY_TOKEN', 'CLAWDBOT_GATEWAY_TOKEN'],
+  password: ['OPENCLAW_GATEWAY_PASSWORD', 'CLAWDBOT_GATEWAY_PASSWORD'],
+} as const
+
+/** `value` as a non-empty connect field, else INVALID_PARAMS naming `connect <field>`. */
+export function requireText(value: unknown, field: string): string {
   if (typeof value !== 'string' || value.trim().length === 0) {
     throw new ProtocolError('INVALID_PARAMS', `connect ${field} must be a non-empty string`)
   }

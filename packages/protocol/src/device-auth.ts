@@ -1,4 +1,4 @@
-import type { ConnectAuth } from './connect.js'
+import { type ConnectAuth, requireText } from './connect.js'
 import { base64UrlEncode, deriveDeviceId, utf8Encode } from './encoding.js'
 import { ProtocolError } from './errors.js'
 import { assertSignature, type DeviceSigner } from './signer.js'
@@ -88,10 +88,7 @@ export async function createDeviceProof(options: DeviceProofOptions): Promise<De
   if (!Number.isInteger(options.signedAtMs) || options.signedAtMs < 0) {
     throw new ProtocolError('INVALID_PARAMS', 'signedAtMs must be an integer ≥ 0')
   }
-  if (typeof options.nonce !== 'string' || options.nonce.trim().length === 0) {
-    throw new ProtocolError('INVALID_PARAMS', 'connect device.nonce must be a non-empty string')
-  }
-  const nonce = options.nonce
+  const nonce = requireText(options.nonce, 'device.nonce')
   const deviceId = deriveDeviceId(options.signer.publicKey)
   const payload = buildDeviceAuthPayload(
     {

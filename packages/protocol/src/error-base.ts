@@ -33,11 +33,6 @@ export class ClawlinkError<C extends string = string> extends Error {
   }
 }
 
-/** True for any clawlink error, optionally one of the given codes. */
-export function isClawlinkError(error: unknown, ...codes: string[]): error is ClawlinkError {
-  return error instanceof ClawlinkError && (codes.length === 0 || codes.includes(error.code))
-}
-
 /** `shouldRetry()` of a clawlink error; anything else (a bug, a TypeError) is not retried. */
 export function shouldRetry(error: unknown): boolean {
   return error instanceof ClawlinkError && error.shouldRetry()

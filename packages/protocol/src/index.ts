@@ -12,6 +12,7 @@ export {
   type ConnectParamsOptions,
   DEFAULT_MAX_PROTOCOL,
   DEFAULT_MIN_PROTOCOL,
+  GATEWAY_SECRET_ENV,
 } from './connect.js'
 export {
   buildCronGetParams,
@@ -76,7 +77,7 @@ export {
   seedToPkcs8Pem,
   utf8Encode,
 } from './encoding.js'
-export { ClawlinkError, type ClawlinkErrorOptions, isClawlinkError, shouldRetry } from './error-base.js'
+export { ClawlinkError, type ClawlinkErrorOptions, shouldRetry } from './error-base.js'
 export {
   GatewayError,
   type GatewayErrorCode,

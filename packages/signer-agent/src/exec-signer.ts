@@ -1,5 +1,11 @@
 import { spawn } from 'node:child_process'
-import { base64Decode, type DeviceSigner, publicKeyFrom, SignerError } from '@clawlink/protocol'
+import {
+  base64Decode,
+  type DeviceSigner,
+  GATEWAY_SECRET_ENV,
+  publicKeyFrom,
+  SignerError,
+} from '@clawlink/protocol'
 import { verifyOrThrow } from './verify.js'
 
 /** Options of {@link createExecSigner}. */
@@ -14,22 +20,25 @@ export interface ExecSignerOptions {
   env?: Record<string, string>
   /**
    * Names of further variables to pass on from this process (`AWS_*` for a prefix), besides
-   * {@link BASE_ENV_NAMES} and `CLAWLINK_SIGNER_ENV`. Gateway secrets are never passed.
+   * the base names (PATH, HOME, locale, TMPDIR) and `CLAWLINK_SIGNER_ENV`. Gateway secrets are never passed.
    */
   passEnv?: readonly string[]
 }
 
 /** What the program always gets from this process, when set: where programs are, home, locale, temp dir. */
-export const BASE_ENV_NAMES = ['PATH', 'HOME', 'LANG', 'LANGUAGE', 'LC_*', 'TMPDIR'] as const
+const BASE_ENV_NAMES = ['PATH', 'HOME', 'LANG', 'LANGUAGE', 'LC_*', 'TMPDIR'] as const
 /** Never passed on, whatever the allow-list says: the gateway's shared secrets. */
-const NEVER_PASSED = /^(OPENCLAW|CLAWDBOT)_GATEWAY_(TOKEN|PASSWORD)$/
+const NEVER_PASSED: ReadonlySet<string> = new Set([
+  ...GATEWAY_SECRET_ENV.token,
+  ...GATEWAY_SECRET_ENV.password,
+])
 
 /**
  * The environment the signer program runs with: {@link BASE_ENV_NAMES}, the names in `CLAWLINK_SIGNER_ENV`
  * (comma-separated, `PREFIX_*` allowed) and `passEnv` taken from `parent`, then `extra` — and never a gateway
  * token or password (docs/signers.md). A program in front of an HSM sees nothing else of clawlink's environment.
  */
-export function signerEnvironment(
+function signerEnvironment(
   parent: NodeJS.ProcessEnv,
   passEnv: readonly string[] = [],
   extra: Record<string, string> = {},
@@ -40,12 +49,12 @@ export function signerEnvironment(
     .filter(Boolean)
   const patterns = [...BASE_ENV_NAMES, ...listed, ...passEnv]
   const allowed = (name: string): boolean =>
-    !NEVER_PASSED.test(name) &&
+    !NEVER_PASSED.has(name) &&
     patterns.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p))
   const env: Record<string, string> = {}
   for (const [name, value] of Object.entries(parent))
     if (value !== undefined && allowed(name)) env[name] = value
-  for (const [name, value] of Object.entries(extra)) if (!NEVER_PASSED.test(name)) env[name] = value
+  for (const [name, value] of Object.entries(extra)) if (!NEVER_PASSED.has(name)) env[name] = value
   return env
 }
 

@@ -1,4 +1,4 @@
-export { BASE_ENV_NAMES, createExecSigner, type ExecSignerOptions, signerEnvironment } from './exec-signer.js'
+export { createExecSigner, type ExecSignerOptions } from './exec-signer.js'
 export {
   type AgentIdentity,
   createSshAgentSigner,
