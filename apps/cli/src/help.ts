@@ -110,8 +110,3 @@ export function helpText(path: string): string | undefined {
   const spec = findCommand(path)
   return spec ? commandHelp(spec) : undefined
 }
-
-/** Prints a command's own help, built when asked: no command's start-up pays for every help text. */
-export function printHelp(path: CommandPath): void {
-  process.stdout.write(`${helpText(path)}\n`)
-}

@@ -311,11 +311,14 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
 ]
 
-/** The command groups (first words that need a second one). */
-export const GROUPS: Readonly<Record<string, string>> = {
+/**
+ * The command groups (first words that need a second one). No prototype: a word the user typed, such as
+ * `constructor`, is looked up here (`in`, `GROUPS[word]`) and must find only these.
+ */
+export const GROUPS: Readonly<Record<string, string>> = Object.assign(Object.create(null), {
   cron: 'trigger and inspect cron jobs',
   device: "this profile's device key and where it lives (its signer)",
-}
+})
 
 /** The command of a path or alias (`cron ls` → `cron list`). */
 export function findCommand(path: string): CommandSpec | undefined {

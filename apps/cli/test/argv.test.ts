@@ -57,6 +57,10 @@ const USAGE_CASES: Case[] = [
   [['nightly', 'cron', 'run'], EXIT.USAGE, 'stderr', 'unknown command "nightly"'],
   [['nightly', 'cron', 'run'], EXIT.USAGE, 'stderr', 'fix: command words come first'],
   [['help', 'nightly', 'cron', 'run'], EXIT.USAGE, 'stderr', 'unknown command "nightly"'],
+  // Words that name built-in object properties are no command group (they once reached an internal error).
+  [['help', 'constructor'], EXIT.USAGE, 'stderr', 'unknown command "constructor"'],
+  [['toString'], EXIT.USAGE, 'stderr', 'unknown command "toString"'],
+  [['__proto__', '--help'], EXIT.USAGE, 'stderr', 'unknown command "__proto__"'],
   [
     ['help', 'cron', 'run', 'nightly'],
     EXIT.USAGE,
