@@ -1,3 +1,4 @@
+import { ClientError } from '@clawlink/client'
 import { type SettingsFlags, settingsFlagsFromValues } from '@clawlink/config'
 import { CliError, EXIT } from './exit-codes.js'
 import { strictParse } from './grammar.js'
@@ -15,6 +16,29 @@ export function parseCommand<K extends CommandPath>(
 
 /** The settings flags of {@link CONNECTION_OPTIONS} values. */
 export const settingsFlags: (values: Record<string, unknown>) => SettingsFlags = settingsFlagsFromValues
+
+/** A command's limit when `--timeout` is not given (spec.ts documents both). */
+export const DEFAULT_TIMEOUT_MS = 30_000
+/** …and when it waits (`--wait`, `--wait-approval`). */
+export const DEFAULT_WAIT_MS = 600_000
+
+/** The command's limit: `--timeout`, else the default for a command that waits or one that does not. */
+export function commandTimeout(timeout: string | undefined, wait: boolean): number {
+  if (timeout) return parseDuration(timeout, '--timeout')
+  return wait ? DEFAULT_WAIT_MS : DEFAULT_TIMEOUT_MS
+}
+
+/**
+ * Ctrl-C for a command that waits: the returned signal aborts (ABORTED) instead of the process dying, so the
+ * command can say what goes on without it. Call `dispose` when done.
+ */
+export function onCtrlC(): { signal: AbortSignal; dispose: () => void } {
+  const interrupt = new AbortController()
+  const onSigint = (): void =>
+    interrupt.abort(new ClientError('ABORTED', 'interrupted (Ctrl-C)', { remedy: 'none' }))
+  process.once('SIGINT', onSigint)
+  return { signal: interrupt.signal, dispose: () => process.off('SIGINT', onSigint) }
+}
 
 /** `30s`, `10m`, `1h`, `7d`, `1500ms` or plain seconds → milliseconds. */
 export function parseDuration(text: string, flag: string): number {

@@ -79,9 +79,11 @@ export async function openSession(
     waitApproval?: boolean
     /** Renders approval progress instead of the default lines. */
     onApproval?: (event: ApprovalProgress) => void
+    /** Settings the command already resolved: resolving again would read a `--token-stdin` secret twice. */
+    settings?: ResolvedSettings
   },
 ): Promise<Session> {
-  const settings = await settingsFrom(values)
+  const settings = options.settings ?? (await settingsFrom(values))
   for (const held of settings.ignoredSecrets) noteForAuthFailure(held.reason)
   const flag = values['wait-approval'] === true
   const waitApproval = options.waitApproval ?? flag

@@ -88,6 +88,13 @@ describe('clawlink audit', () => {
       box.env,
     )
     expect(file.stdout.trim().split('\n')).toHaveLength(3)
+    // The same profile and file clawlink-mcp writes to when the environment names them.
+    const byEnv = await runCli(['audit', '--json'], { ...box.env, CLAWLINK_PROFILE: 'ci' })
+    expect((JSON.parse(byEnv.stdout) as { entries: unknown[] }).entries).toHaveLength(4)
+    const moved = { ...box.env, CLAWLINK_MCP_AUDIT_LOG: join(box.home, 'clawlink', 'ci', 'audit.jsonl.1') }
+    expect((await runCli(['audit'], moved)).stdout.trim().split('\n')).toHaveLength(3)
+    const off = await runCli(['audit', '--json'], { ...box.env, CLAWLINK_MCP_AUDIT_LOG: 'off' })
+    expect(JSON.parse(off.stdout)).toEqual({ ok: true, file: null, entries: [] })
     const bad = await runCli(['audit', '--since', 'yesterday'], box.env)
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('not a duration')

@@ -83,6 +83,23 @@ describe('settings through the CLI', () => {
   })
 })
 
+describe('doctor', () => {
+  it('--token-stdin: the secret read once serves every step, the connect included', async () => {
+    const gw = await startFakeGateway({ jobs: [{ name: 'x' }] })
+    try {
+      const box = sandbox()
+      expect((await runCli(['device', 'init'], box.env)).code).toBe(EXIT.OK)
+      const r = await runCli(['doctor', '--url', gw.url, '--token-stdin'], box.env, 60_000, `${gw.token}\n`)
+      expect(r.stdout).toContain('token set (from stdin')
+      expect(r.stdout).toMatch(/✓ auth +by token/)
+      expect(r.stdout).not.toContain('no token on stdin')
+      expect(r.code, r.stdout + r.stderr).toBe(EXIT.OK)
+    } finally {
+      await gw.close()
+    }
+  })
+})
+
 describe('device init and show', () => {
   it('creates a file key once, then reports it as already initialised', async () => {
     const box = sandbox()

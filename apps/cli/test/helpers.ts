@@ -26,18 +26,29 @@ export interface CliResult {
   ms: number
 }
 
-/** Runs the built `clawlink` bin as a user would. */
-export function runCli(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<CliResult> {
+/** Runs the built `clawlink` bin as a user would; `stdin` is piped in (else stdin is empty). */
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+  stdin = '',
+): Promise<CliResult> {
   const started = Date.now()
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env, timeout: timeoutMs }, (error, stdout, stderr) => {
-      const code = error
-        ? typeof (error as { code?: unknown }).code === 'number'
-          ? (error as { code: number }).code
-          : -1
-        : 0
-      resolve({ code, stdout, stderr, ms: Date.now() - started })
-    })
+    const child = execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env, timeout: timeoutMs },
+      (error, stdout, stderr) => {
+        const code = error
+          ? typeof (error as { code?: unknown }).code === 'number'
+            ? (error as { code: number }).code
+            : -1
+          : 0
+        resolve({ code, stdout, stderr, ms: Date.now() - started })
+      },
+    )
+    child.stdin?.end(stdin)
   })
 }
 

@@ -177,7 +177,7 @@ export async function main(
     log('--call-timeout must be a number of seconds from 1 to 86400')
     return 2
   }
-  const audit = openAudit(values, env, settings.paths.dir)
+  const audit = openAudit(values, env, settings.paths)
   const gateway = sessionOpener(settings, settings.url, values['wait-approval'] === true)
   // On stdio, connect while the MCP SDK loads and the client initialises: the first tool call finds it ready.
   if (values.http === undefined)

@@ -1,5 +1,4 @@
-import { join } from 'node:path'
-import { resolvePath } from '@clawlink/config'
+import { auditLogPath, type ProfilePaths, resolvePath } from '@clawlink/config'
 import { type AuditLog, createAuditLog } from './audit.js'
 import {
   HttpSetupError,
@@ -22,12 +21,10 @@ export interface ServeFlags {
 export function openAudit(
   flags: ServeFlags,
   env: NodeJS.ProcessEnv,
-  profileDir: string,
+  paths: ProfilePaths,
 ): AuditLog | undefined {
-  const chosen = flags['audit-log'] ?? env.CLAWLINK_MCP_AUDIT_LOG
-  if (chosen === 'off') return undefined
-  const path = chosen ? resolvePath(chosen, env, process.cwd()) : join(profileDir, 'audit.jsonl')
-  return createAuditLog({ path })
+  const path = auditLogPath(flags['audit-log'], paths, env, process.cwd())
+  return path === undefined ? undefined : createAuditLog({ path })
 }
 
 /** What `--http` serves, checked before anything listens. */

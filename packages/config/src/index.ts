@@ -6,11 +6,13 @@ export { expandHome, homeDir, resolvePath } from './home.js'
 export { checkPkcs11Signer, loadPluginSigner, loadSigner, type Pkcs11CheckStep } from './load-signer.js'
 export { openclawConfigPath, openclawStateDir, readOpenClawConfig } from './openclaw-config.js'
 export {
+  auditLogPath,
   defaultProfileDir,
   loadProfileSettings,
   type ProfilePaths,
   type ProfileSettings,
   profilePaths,
+  resolveProfile,
   saveProfileSettings,
 } from './profile.js'
 export {

@@ -14,7 +14,7 @@ import {
 } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { ConfigError } from './errors.js'
-import { expandHome, homeDir } from './home.js'
+import { expandHome, homeDir, resolvePath } from './home.js'
 import { type SignerSpec, validateSignerSpec } from './signer-spec.js'
 import { assertTrusted } from './trust.js'
 
@@ -33,6 +33,34 @@ export function defaultProfileDir(env: Env): string {
   if (env.CLAWLINK_HOME) return expandHome(env.CLAWLINK_HOME, env)
   const base = env.XDG_CONFIG_HOME ? expandHome(env.XDG_CONFIG_HOME, env) : join(homeDir(env), '.config')
   return join(base, 'clawlink')
+}
+
+/**
+ * The profile a command means: `--profile-dir` (already resolved) else {@link defaultProfileDir}, and
+ * `--profile` else `CLAWLINK_PROFILE` else "default". @throws ConfigError INVALID_PROFILE
+ */
+export function resolveProfile(
+  flags: { profileDir?: string | undefined; profile?: string | undefined },
+  env: Env,
+): { profile: string; profileDir: string; paths: ProfilePaths } {
+  const profileDir = flags.profileDir ?? defaultProfileDir(env)
+  const profile = flags.profile ?? env.CLAWLINK_PROFILE ?? 'default'
+  return { profile, profileDir, paths: profilePaths(profileDir, profile) }
+}
+
+/**
+ * Where clawlink-mcp keeps its audit log, as both it and `clawlink audit` find it: `flag` (`--audit-log`), else
+ * `CLAWLINK_MCP_AUDIT_LOG`, else `<profile dir>/audit.jsonl`; undefined when either says `off`.
+ */
+export function auditLogPath(
+  flag: string | undefined,
+  paths: ProfilePaths,
+  env: Env,
+  cwd: string,
+): string | undefined {
+  const chosen = flag ?? env.CLAWLINK_MCP_AUDIT_LOG
+  if (chosen === 'off') return undefined
+  return chosen ? resolvePath(chosen, env, cwd) : join(paths.dir, 'audit.jsonl')
 }
 
 /** The paths of profile `profile` under `profileDir`. @throws ConfigError INVALID_PROFILE */

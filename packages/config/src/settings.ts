@@ -6,7 +6,7 @@ import { type IgnoredSecret, resolveCredential, type UrlOrigin } from './credent
 import { ConfigError } from './errors.js'
 import { resolvePath } from './home.js'
 import { openclawConfigPath, openclawStateDir, readOpenClawConfig } from './openclaw-config.js'
-import { defaultProfileDir, loadProfileSettings, type ProfilePaths, profilePaths } from './profile.js'
+import { loadProfileSettings, type ProfilePaths, resolveProfile } from './profile.js'
 import { configValue, type SecretContext } from './secret-ref.js'
 import { type SignerFlags, type SignerSpec, signerSpecFromFlags } from './signer-spec.js'
 
@@ -182,9 +182,7 @@ export async function resolveSettings(input: ResolveInput): Promise<ResolvedSett
   })
   const { tlsFingerprints, tlsSource } = resolvePins(flags, target, ctx, remote, tls)
 
-  const profileDir = flags.profileDir ?? defaultProfileDir(env)
-  const profile = flags.profile ?? env.CLAWLINK_PROFILE ?? 'default'
-  const paths = profilePaths(profileDir, profile)
+  const { profile, profileDir, paths } = resolveProfile(flags, env)
   const fromFlags = signerSpecFromFlags(flags, cwd, env)
   let signer: SignerSpec
   let signerSource: string

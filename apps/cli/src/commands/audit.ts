@@ -1,9 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { defaultProfileDir, profilePaths, resolvePath } from '@clawlink/config'
+import { auditLogPath, resolvePath, resolveProfile } from '@clawlink/config'
 import { parseCommand, parseDuration } from '../args.js'
 import { EXIT } from '../exit-codes.js'
-import { printHelp } from '../help.js'
 import { createOutput, table } from '../output.js'
 
 /** The fields of a clawlink-mcp audit line this command shows (apps/mcp/src/audit-log.ts writes them). */
@@ -78,18 +77,20 @@ function row(e: AuditLine): string[] {
 /** `clawlink audit`: reads the profile's clawlink-mcp audit log; gateway-supplied text is sanitised. */
 export async function audit(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, 'audit')
-  if (values.help) {
-    printHelp('audit')
-    return EXIT.OK
-  }
   const out = createOutput(values.json === true)
   const env = process.env
-  const profileDir = values['profile-dir']
-    ? resolvePath(values['profile-dir'], env, process.cwd())
-    : defaultProfileDir(env)
-  const path = values['audit-log']
-    ? resolvePath(values['audit-log'], env, process.cwd())
-    : join(profilePaths(profileDir, values.profile).dir, 'audit.jsonl')
+  const cwd = process.cwd()
+  const profileDir = values['profile-dir'] ? resolvePath(values['profile-dir'], env, cwd) : undefined
+  const { paths } = resolveProfile({ profileDir, profile: values.profile }, env)
+  const path = auditLogPath(values['audit-log'], paths, env, cwd)
+  if (path === undefined) {
+    out.result('no audit log: it is turned off (--audit-log off or CLAWLINK_MCP_AUDIT_LOG=off)', {
+      ok: true,
+      file: null,
+      entries: [],
+    })
+    return EXIT.OK
+  }
   const sinceMs = values.since === undefined ? undefined : Date.now() - parseDuration(values.since, '--since')
   const files = logFiles(path)
   const bad = { count: 0 }

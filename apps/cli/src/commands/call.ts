@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs'
-import { onePositional, parseCommand, parseDuration } from '../args.js'
+import { commandTimeout, onePositional, parseCommand } from '../args.js'
 import { CliError, EXIT } from '../exit-codes.js'
-import { printHelp } from '../help.js'
 import { createOutput } from '../output.js'
 import { openSession } from '../session.js'
 
@@ -34,14 +33,10 @@ function parseParams(text: string | undefined): unknown {
 
 export async function call(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, 'call')
-  if (values.help) {
-    printHelp('call')
-    return EXIT.OK
-  }
   const method = onePositional(positionals, 'method', 'clawlink call <method> [--params JSON]')
   const params = parseParams(values.params)
   const out = createOutput(true)
-  const timeoutMs = values.timeout ? parseDuration(values.timeout, '--timeout') : 30_000
+  const timeoutMs = commandTimeout(values.timeout, false)
   const session = await openSession(values, out, { deadlineMs: timeoutMs })
   try {
     const result = await session.client.request(method, params)

@@ -9,15 +9,10 @@ import {
   runJob,
 } from '@clawlink/client'
 import { describeCronSchedule } from '@clawlink/protocol'
-import { onePositional, parseCommand, parseDuration } from '../args.js'
+import { commandTimeout, DEFAULT_TIMEOUT_MS, onCtrlC, onePositional, parseCommand } from '../args.js'
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js'
-import { printHelp } from '../help.js'
-import type { CommandPath } from '../spec.js'
 import { createOutput, oneLine, type Output, relativeTime, table } from '../output.js'
 import { openSession } from '../session.js'
-
-const DEFAULT_TIMEOUT_MS = 30_000
-const DEFAULT_WAIT_MS = 600_000
 
 const VERDICT_EXIT: Record<'RUN_FAILED' | 'ALREADY_RUNNING' | 'NOT_RUN', ExitCode> = {
   RUN_FAILED: EXIT.RUN_FAILED,
@@ -74,23 +69,15 @@ function progressText(event: RunProgress, waitMs: number): string | undefined {
 
 export async function cronRun(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, 'cron run')
-  if (values.help) return help('cron run')
   const out = createOutput(values.json === true)
   const ref = onePositional(positionals, 'job (id or name)', 'clawlink cron run <job> [--wait]')
-  const waitMs = values.timeout
-    ? parseDuration(values.timeout, '--timeout')
-    : values.wait
-      ? DEFAULT_WAIT_MS
-      : DEFAULT_TIMEOUT_MS
+  const waitMs = commandTimeout(values.timeout, values.wait === true)
   // The client's own deadline is a little later, so the run's clearer WAIT_TIMEOUT wins the race.
   const session = await openSession(values, out, {
     deadlineMs: waitMs + 2000,
     requestTimeoutMs: Math.min(waitMs, 60_000),
   })
-  const interrupt = new AbortController()
-  const onSigint = (): void =>
-    interrupt.abort(new ClientError('ABORTED', 'interrupted (Ctrl-C)', { remedy: 'none' }))
-  process.once('SIGINT', onSigint)
+  const interrupt = onCtrlC()
   const seen: { runId?: string | undefined; name?: string | undefined; id?: string } = {}
   try {
     const outcome = await runJob(session.client, {
@@ -110,7 +97,7 @@ export async function cronRun(argv: string[]): Promise<number> {
   } catch (error) {
     throw explainRunError(error, interrupt.signal.aborted, seen, ref)
   } finally {
-    process.off('SIGINT', onSigint)
+    interrupt.dispose()
     await session.close()
   }
 }
@@ -166,7 +153,6 @@ function explainRunError(
 
 export async function cronList(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, 'cron list')
-  if (values.help) return help('cron list')
   const out = createOutput(values.json === true)
   const session = await openSession(values, out, { deadlineMs: DEFAULT_TIMEOUT_MS })
   try {
@@ -190,7 +176,6 @@ export async function cronList(argv: string[]): Promise<number> {
 
 export async function cronStatus(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, 'cron status')
-  if (values.help) return help('cron status')
   const out = createOutput(values.json === true)
   const session = await openSession(values, out, { deadlineMs: DEFAULT_TIMEOUT_MS })
   try {
@@ -211,7 +196,6 @@ export async function cronStatus(argv: string[]): Promise<number> {
 
 export async function cronRuns(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, 'cron runs')
-  if (values.help) return help('cron runs')
   const out = createOutput(values.json === true)
   const ref = onePositional(positionals, 'job (id or name)', 'clawlink cron runs <job> [--limit N]')
   const limit = values.limit === undefined ? 20 : Number(values.limit)
@@ -245,9 +229,4 @@ export async function cronRuns(argv: string[]): Promise<number> {
 /** A time for a table; a missing or impossible time is shown as `-`. */
 function iso(ms: number | undefined): string {
   return ms === undefined ? '-' : new Date(ms).toISOString()
-}
-
-function help(command: CommandPath): number {
-  printHelp(command)
-  return EXIT.OK
 }

@@ -4,16 +4,11 @@ import { describeSignerSpec, loadProfileSettings, loadSigner, saveProfileSetting
 import { base64UrlEncode, deriveDeviceId } from '@clawlink/protocol'
 import { parseCommand } from '../args.js'
 import { CliError, EXIT } from '../exit-codes.js'
-import { printHelp } from '../help.js'
 import { createOutput } from '../output.js'
 import { settingsFrom } from '../session.js'
 
 export async function deviceShow(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, 'device show')
-  if (values.help) {
-    printHelp('device show')
-    return EXIT.OK
-  }
   const out = createOutput(values.json === true)
   const settings = await settingsFrom(values)
   const signerText = describeSignerSpec(settings.signer, settings.paths.identityFile, settings.profile)
@@ -66,10 +61,6 @@ export async function deviceShow(argv: string[]): Promise<number> {
 
 export async function deviceInit(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, 'device init')
-  if (values.help) {
-    printHelp('device init')
-    return EXIT.OK
-  }
   const out = createOutput(values.json === true)
   const settings = await settingsFrom(values)
   const saved = loadProfileSettings(settings.paths)

@@ -22,9 +22,8 @@ import {
   missingScope,
   scopeSatisfies,
 } from '@clawlink/protocol'
-import { parseCommand } from '../args.js'
+import { DEFAULT_TIMEOUT_MS, DEFAULT_WAIT_MS, parseCommand } from '../args.js'
 import { EXIT, exitCodeFor } from '../exit-codes.js'
-import { printHelp } from '../help.js'
 import { createOutput, describeError, jsonText, oneLine } from '../output.js'
 import { openSession, settingsFrom } from '../session.js'
 
@@ -226,7 +225,11 @@ async function gatewaySteps(
   let session: Awaited<ReturnType<typeof openSession>> | undefined
   try {
     const wait = values['wait-approval'] === true
-    session = await openSession(values, out, { deadlineMs: wait ? 600_000 : 30_000, waitApproval: wait })
+    session = await openSession(values, out, {
+      deadlineMs: wait ? DEFAULT_WAIT_MS : DEFAULT_TIMEOUT_MS,
+      waitApproval: wait,
+      settings,
+    })
     const client = session.client
     const hello = await client.connect()
     // The TLS step is only marked once the handshake proved it (the pin matched, or the CA chain validated).
@@ -303,10 +306,6 @@ function scopesStep(
 
 export async function doctor(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, 'doctor')
-  if (values.help) {
-    printHelp('doctor')
-    return EXIT.OK
-  }
   const out = createOutput(values.json === true)
   const steps: Step[] = []
   const report: Report = {

@@ -1,13 +1,9 @@
-import { type ApprovalProgress, ClientError, isApprovalError } from '@clawlink/client'
+import { type ApprovalProgress, isApprovalError } from '@clawlink/client'
 import { approveCommand, CLAWLINK_SCOPES, type GatewayError } from '@clawlink/protocol'
-import { parseCommand, parseDuration } from '../args.js'
+import { commandTimeout, onCtrlC, parseCommand } from '../args.js'
 import { CliError, EXIT } from '../exit-codes.js'
-import { printHelp } from '../help.js'
-import { createOutput, type Output, sanitizeForTerminal } from '../output.js'
+import { createOutput, jsonText, type Output, sanitizeForTerminal } from '../output.js'
 import { approvalNotice, openSession } from '../session.js'
-
-const DEFAULT_TIMEOUT_MS = 30_000
-const DEFAULT_WAIT_MS = 600_000
 
 /**
  * Where the wait is shown: on a terminal one status line rewritten in place; otherwise plain lines, one per
@@ -57,7 +53,7 @@ function notPaired(out: Output, error: GatewayError, deviceId: string | undefine
     approveCommand: approveCommand(error.requestId),
     device: { deviceId: deviceId ?? null, platform: process.platform, client: 'cli', scopes },
   }
-  if (out.json) process.stdout.write(`${JSON.stringify(data, null, 2)}\n`)
+  if (out.json) process.stdout.write(`${jsonText(data)}\n`)
   else {
     const notice = approvalNotice({
       kind: 'approval-pending',
@@ -75,27 +71,16 @@ function notPaired(out: Output, error: GatewayError, deviceId: string | undefine
 
 export async function devicePair(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, 'device pair')
-  if (values.help) {
-    printHelp('device pair')
-    return EXIT.OK
-  }
   const out = createOutput(values.json === true)
   const wait = values.wait === true || values['wait-approval'] === true
-  const timeoutMs = values.timeout
-    ? parseDuration(values.timeout, '--timeout')
-    : wait
-      ? DEFAULT_WAIT_MS
-      : DEFAULT_TIMEOUT_MS
+  const timeoutMs = commandTimeout(values.timeout, wait)
   const view = approvalView(out)
   const session = await openSession(values, out, {
     deadlineMs: timeoutMs,
     waitApproval: wait,
     onApproval: view.onApproval,
   })
-  const interrupt = new AbortController()
-  const onSigint = (): void =>
-    interrupt.abort(new ClientError('ABORTED', 'interrupted (Ctrl-C)', { remedy: 'none' }))
-  process.once('SIGINT', onSigint)
+  const interrupt = onCtrlC()
   const started = Date.now()
   try {
     const hello = await session.client.connect({ signal: interrupt.signal })
@@ -128,7 +113,7 @@ export async function devicePair(argv: string[]): Promise<number> {
     }
     throw error
   } finally {
-    process.off('SIGINT', onSigint)
+    interrupt.dispose()
     await session.close()
   }
 }
