@@ -1,1 +1,1 @@
-export { type ClawlinkMcpOptions, createClawlinkMcpServer } from './server.js'
+export { type ClawlinkMcpOptions, createClawlinkMcpServer, JobLists } from './server.js'

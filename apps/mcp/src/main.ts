@@ -182,10 +182,12 @@ export async function main(
   // On stdio, connect while the MCP SDK loads and the client initialises: the first tool call finds it ready.
   if (values.http === undefined)
     gateway.get().catch((error: unknown) => log(`gateway not ready yet: ${(error as Error).message}`))
-  const { createClawlinkMcpServer } = await import('./server.js')
+  const { createClawlinkMcpServer, JobLists } = await import('./server.js')
+  const jobLists = new JobLists() // one warm job list for every MCP session (HTTP serves many)
   const newServer = () =>
     createClawlinkMcpServer({
       getClient: gateway.get,
+      jobLists,
       allowJobs,
       readOnly,
       confirm: values.confirm === true || env.CLAWLINK_MCP_CONFIRM === '1',

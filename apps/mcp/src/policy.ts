@@ -22,6 +22,15 @@ export function isAllowed(policy: McpPolicy, job: { id: string; name: string | u
   )
 }
 
+/** Why this server would not run `job` (read-only, or not in the allow-list), or null when it would. */
+export function whyNotRunnable(
+  policy: McpPolicy,
+  job: { id: string; name: string | undefined },
+): string | null {
+  if (policy.readOnly) return 'this server is read-only'
+  return isAllowed(policy, job) ? null : "the job is not in this server's allow-list"
+}
+
 /** Throws the refusal the assistant sees when the allow-list does not admit `job`. */
 export function assertAllowed(policy: McpPolicy, job: ResolvedJob): void {
   noteAuditJob(job)

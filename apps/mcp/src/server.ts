@@ -7,6 +7,28 @@ import { registerPreviewTool } from './tools/preview.js'
 import { registerReadTools } from './tools/read.js'
 import { registerRunTool } from './tools/run.js'
 
+/**
+ * One job list per gateway client, kept fresh by cron events, so a warm run by name costs one cron.run. Shared by
+ * every MCP session of a process (HTTP serves many on one gateway client): one listing, one set of listeners.
+ */
+export class JobLists {
+  private current: { client: GatewayClient; cache: JobCache } | undefined
+
+  /** The list of `client`, made on first use (a new client, after a reconnect from scratch, gets a new one). */
+  of(client: GatewayClient): JobCache {
+    if (this.current?.client !== client) {
+      this.current?.cache.close()
+      this.current = { client, cache: createJobCache(client) }
+    }
+    return this.current.cache
+  }
+
+  close(): void {
+    this.current?.cache.close()
+    this.current = undefined
+  }
+}
+
 /** Options of {@link createClawlinkMcpServer}. */
 export interface ClawlinkMcpOptions extends McpPolicy {
   /** Opens (once) and returns the persistent gateway session; connecting is bounded by `signal`. */
@@ -15,6 +37,8 @@ export interface ClawlinkMcpOptions extends McpPolicy {
   callTimeoutMs: number
   /** Ask the user (MCP elicitation) before every run_cron_job. */
   confirm?: boolean
+  /** Job lists shared with the process's other MCP sessions; else the server keeps its own. */
+  jobLists?: JobLists
   version: string
 }
 
@@ -37,23 +61,16 @@ export function createClawlinkMcpServer(options: ClawlinkMcpOptions): McpServer 
   )
   const policy: McpPolicy = { allowJobs: options.allowJobs, readOnly: options.readOnly }
   const deps = { getClient: options.getClient, policy, callTimeoutMs: options.callTimeoutMs }
-  // One job list per gateway client, kept fresh by cron events: a warm run by name costs one cron.run.
-  let jobs: { client: GatewayClient; cache: JobCache } | undefined
-  const getJobs = async (): Promise<JobCache> => {
-    const client = await options.getClient()
-    if (jobs?.client !== client) {
-      jobs?.cache.close()
-      jobs = { client, cache: createJobCache(client) }
-    }
-    return jobs.cache
-  }
+  const own = options.jobLists === undefined
+  const jobLists = options.jobLists ?? new JobLists()
+  const getJobs = (client: GatewayClient): JobCache => jobLists.of(client)
   if (!options.readOnly)
     registerRunTool(server, { ...deps, getJobs, confirm: options.confirm === true, tasks })
   registerPreviewTool(server, deps)
   registerReadTools(server, deps)
   const close = server.close.bind(server)
   server.close = async () => {
-    jobs?.cache.close()
+    if (own) jobLists.close()
     tasks.cleanup()
     await close()
   }

@@ -134,8 +134,11 @@ describe('run_cron_job for assistants', () => {
     })
     const s = await server(gw, ['--allow-job', 'other'])
     await s.client.callTool({ name: 'run_cron_job', arguments: { job: 'other', wait: true } })
+    const listsBefore = gw.requests('cron.list').length
     const r = await s.client.callTool({ name: 'preview_cron_job', arguments: { job: 'preview-me' } })
     expect(r.isError).toBeFalsy()
+    // The name is resolved once (one filtered cron.list); the runs are asked for by the id it gave.
+    expect(gw.requests('cron.list').length - listsBefore).toBe(1)
     expect(r.structuredContent).toMatchObject({
       job: { name: 'preview-me', enabled: true },
       schedule: 'every 1h',

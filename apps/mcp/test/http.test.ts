@@ -73,6 +73,11 @@ describe('clawlink-mcp --http (Streamable HTTP)', () => {
     expect(gw.connectionCount).toBe(1)
     expect(gw.openConnections).toBe(1)
     expect(server.stderr()).toMatch(/2 open/)
+    // …and one job list: a run by name from the other session resolves from the list b's run made.
+    const lists = gw.requests('cron.list').length
+    const again = await a.callTool({ name: 'run_cron_job', arguments: { job: 'purge' } })
+    expect(again.isError, text(again)).toBeFalsy()
+    expect(gw.requests('cron.list')).toHaveLength(lists)
   })
 
   it('answers 401 without or with a wrong token, and runs nothing', async () => {

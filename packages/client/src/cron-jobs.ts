@@ -179,11 +179,19 @@ export async function getJobRuns(
   options: { limit?: number; signal?: AbortSignal } = {},
 ): Promise<{ job: ResolvedJob; runs: CronRunEntry[] }> {
   const job = await resolveJob(client, ref, options.signal ? { signal: options.signal } : {})
-  const params = buildCronRunsParams({ id: job.id, limit: options.limit ?? 20, sortDir: 'desc' })
-  const runs = parseCronRuns(
+  return { job, runs: await getRunsOf(client, job.id, options) }
+}
+
+/** The most recent runs of the job with this id (already resolved), newest first: one `cron.runs`. */
+export async function getRunsOf(
+  client: GatewayClient,
+  jobId: string,
+  options: { limit?: number; signal?: AbortSignal } = {},
+): Promise<CronRunEntry[]> {
+  const params = buildCronRunsParams({ id: jobId, limit: options.limit ?? 20, sortDir: 'desc' })
+  return parseCronRuns(
     await client.request('cron.runs', params, options.signal ? { signal: options.signal } : {}),
   )
-  return { job, runs }
 }
 
 /** The scheduler's status, without inventing what the gateway did not say (docs/protocol.md §7.2). */

@@ -9,6 +9,7 @@ export {
   getCronStatus,
   getJob,
   getJobRuns,
+  getRunsOf,
   jobAmbiguous,
   jobNotFound,
   type ListBudget,

@@ -1,9 +1,10 @@
-import { deadlineSignal, type GatewayClient, getJob, getJobRuns } from '@clawlink/client'
+import { getJob, getRunsOf } from '@clawlink/client'
 import { describeCronSchedule } from '@clawlink/protocol'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { z } from 'zod'
-import { isAllowed, type McpPolicy } from '../policy.js'
+import { whyNotRunnable } from '../policy.js'
 import { guarded, iso } from '../present.js'
+import { bounded, READ_ONLY, type ReadToolDeps } from './read.js'
 
 const EXCERPT = 500
 
@@ -31,14 +32,7 @@ function payloadOf(raw: Record<string, unknown>): {
 }
 
 /** Registers `preview_cron_job`: what a job will do, before anyone runs it (read-only). */
-export function registerPreviewTool(
-  server: McpServer,
-  deps: {
-    getClient: (signal?: AbortSignal) => Promise<GatewayClient>
-    policy: McpPolicy
-    callTimeoutMs: number
-  },
-): void {
+export function registerPreviewTool(server: McpServer, deps: ReadToolDeps): void {
   server.registerTool(
     'preview_cron_job',
     {
@@ -68,23 +62,16 @@ export function registerPreviewTool(
         runnable: z.boolean(),
         whyNot: z.string().nullable(),
       },
-      annotations: { readOnlyHint: true, openWorldHint: false },
+      annotations: READ_ONLY,
     },
     ({ job }, extra) =>
-      guarded(async () => {
-        const deadline = deadlineSignal(deps.callTimeoutMs, 'preview_cron_job')
-        const signal = AbortSignal.any([extra.signal, deadline.signal])
-        try {
+      guarded(() =>
+        bounded(deps, 'preview_cron_job', extra.signal, async (signal) => {
           const client = await deps.getClient(signal)
           // cron.get where the gateway has it (9.x), else the cron.list entry.
           const found = await getJob(client, job, { signal })
-          const { runs } = await getJobRuns(client, found.id, { limit: 5, signal })
-          const allowed = isAllowed(deps.policy, found)
-          const whyNot = deps.policy.readOnly
-            ? 'this server is read-only'
-            : allowed
-              ? null
-              : "the job is not in this server's allow-list"
+          const runs = await getRunsOf(client, found.id, { limit: 5, signal })
+          const whyNot = whyNotRunnable(deps.policy, found)
           return {
             job: { id: found.job.id, name: found.job.name, enabled: found.job.enabled },
             schedule: describeCronSchedule(found.job.schedule),
@@ -100,9 +87,7 @@ export function registerPreviewTool(
             runnable: whyNot === null,
             whyNot,
           }
-        } finally {
-          deadline.clear()
-        }
-      }),
+        }),
+      ),
   )
 }

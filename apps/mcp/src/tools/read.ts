@@ -2,7 +2,7 @@ import { deadlineSignal, type GatewayClient, getCronStatus, getJobRuns, listCron
 import { describeCronSchedule } from '@clawlink/protocol'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { z } from 'zod'
-import { isAllowed, type McpPolicy } from '../policy.js'
+import { type McpPolicy, whyNotRunnable } from '../policy.js'
 import { guarded, iso } from '../present.js'
 
 /** Dependencies of the read-only tools. */
@@ -13,11 +13,13 @@ export interface ReadToolDeps {
   callTimeoutMs: number
 }
 
-const jobShape = { id: z.string(), name: z.string().nullable() }
-const READ_ONLY = { readOnlyHint: true, openWorldHint: false } as const
+/** A job as tool results name it. */
+export const jobShape = { id: z.string(), name: z.string().nullable() }
+/** Annotations of the tools that only read. */
+export const READ_ONLY = { readOnlyHint: true, openWorldHint: false } as const
 
 /** Runs `fn` with a signal that ends at the per-call limit or when the MCP client cancels. */
-async function bounded<T>(
+export async function bounded<T>(
   deps: ReadToolDeps,
   what: string,
   outer: AbortSignal,
@@ -81,7 +83,7 @@ function registerListTool(server: McpServer, deps: ReadToolDeps): void {
               schedule: describeCronSchedule(j.schedule),
               nextRunAt: iso(j.nextRunAtMs),
               lastStatus: j.lastStatus ?? null,
-              runnable: !deps.policy.readOnly && isAllowed(deps.policy, j),
+              runnable: whyNotRunnable(deps.policy, j) === null,
             })),
           }
         }),

@@ -11,24 +11,20 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
 import { confirmRun } from '../confirm.js'
-import { assertAllowed, type McpPolicy } from '../policy.js'
+import { assertAllowed } from '../policy.js'
 import { failure, resultOf, ToolRefusal } from '../present.js'
 import { progressNotifier } from '../progress.js'
 import { type CancellableTaskStore, runOptionalTaskToolsDirectly, startTask } from '../tasks.js'
+import { jobShape, type ReadToolDeps } from './read.js'
 
-/** Dependencies of the run tool. */
-export interface RunToolDeps {
-  /** The connected session; connecting is bounded by `signal` (the call's limit). */
-  getClient: (signal?: AbortSignal) => Promise<GatewayClient>
-  getJobs: () => Promise<JobCache>
-  policy: McpPolicy
-  callTimeoutMs: number
+/** Dependencies of the run tool: those of the read tools, and more. */
+export interface RunToolDeps extends ReadToolDeps {
+  /** The job list of the gateway client the call uses. */
+  getJobs: (client: GatewayClient) => JobCache
   /** Ask the user (MCP elicitation) before every run. */
   confirm: boolean
   tasks: CancellableTaskStore
 }
-
-const jobShape = { id: z.string(), name: z.string().nullable() }
 
 const INPUT = {
   job: z.string().min(1).max(512).describe('job id or exact job name (see list_cron_jobs)'),
@@ -105,7 +101,7 @@ async function runBody(
       wait: args.wait === true,
       timeoutMs,
       signal,
-      jobs: await deps.getJobs(),
+      jobs: deps.getJobs(client),
       onProgress: report.report,
       authorize: async (job) => {
         assertAllowed(deps.policy, job)
