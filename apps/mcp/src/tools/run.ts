@@ -109,7 +109,7 @@ async function runBody(
       },
     })
     const verdict = judgeRun(outcome)
-    await report.done(verdict.ok ? `${outcome.kind}` : verdict.message)
+    report.done(verdict.ok ? `${outcome.kind}` : verdict.message)
     if (verdict.ok) return resultOf(outcomeContent(outcome))
     const facts = JSON.stringify(outcomeContent(outcome))
     return failure(new ToolRefusal(`${verdict.message}. ${verdict.remedy} Details: ${facts}`, verdict.code))
@@ -167,7 +167,7 @@ export function registerRunTool(server: McpServer, deps: RunToolDeps): void {
                   status(`run ${event.runId ?? ''} enqueued`)
                 } else if (event.kind === 'started') status('run started')
               },
-              done: async () => undefined,
+              done: () => undefined,
             }),
           () => stage,
         )
