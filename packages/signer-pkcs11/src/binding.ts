@@ -199,4 +199,12 @@ export function mechanismUnsupported(where: string, cause?: unknown): SignerErro
 }
 
 /** CK_TOKEN_INFO/CK_INFO strings are blank-padded (some modules pad with NULs): strip either. */
-export const BLANKS = /[ \0]+$/
+const BLANKS = /[ \0]+$/
+
+/** A CK_INFO, CK_SLOT_INFO or CK_TOKEN_INFO with its string fields unpadded: read once, compared and shown as is. */
+export function unpadded<T extends object>(info: T): T {
+  const out = { ...info } as Record<string, unknown>
+  for (const [key, value] of Object.entries(out))
+    if (typeof value === 'string') out[key] = value.replace(BLANKS, '')
+  return out as T
+}

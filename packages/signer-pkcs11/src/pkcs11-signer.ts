@@ -1,6 +1,6 @@
 import { createPublicKey, verify } from 'node:crypto'
 import { type DeviceSigner, publicKeyToSpkiPem, SignerError } from '@clawlink/protocol'
-import { BLANKS, CK, mapPkcs11Error, mechanismUnsupported } from './binding.js'
+import { CK, mapPkcs11Error, mechanismUnsupported, unpadded } from './binding.js'
 import {
   assertEd25519,
   findPrivateKeys,
@@ -196,12 +196,12 @@ export async function describePkcs11Key(
   let modulePath: string
   try {
     modulePath = resolveModulePath(uri)
-    const info = openModule(modulePath).C_GetInfo()
+    const info = unpadded(openModule(modulePath).C_GetInfo())
     const v = info.cryptokiVersion
     checks.push({
       step: 'module',
       ok: true,
-      detail: `${modulePath} loaded (${info.manufacturerID.replace(BLANKS, '')}, Cryptoki ${v.major}.${v.minor})`,
+      detail: `${modulePath} loaded (${info.manufacturerID}, Cryptoki ${v.major}.${v.minor})`,
     })
   } catch (error) {
     return [...checks, failed('module', error)]
@@ -212,7 +212,7 @@ export async function describePkcs11Key(
     checks.push({
       step: 'slot',
       ok: true,
-      detail: `token "${info.label.replace(BLANKS, '')}" (serial ${info.serialNumber.replace(BLANKS, '')}, ${info.model.replace(BLANKS, '')}) in slot ${slotNumber(slot)}`,
+      detail: `token "${info.label}" (serial ${info.serialNumber}, ${info.model}) in slot ${slotNumber(slot)}`,
     })
     ts = await tokenSession(uri, { pin: options.pin, pinSource: uri.pinSource, signal: options.signal })
     checks.push({ step: 'login', ok: true, detail: `logged in (PIN: ${ts.pinOrigin})` })

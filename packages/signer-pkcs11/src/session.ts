@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { SignerError } from '@clawlink/protocol'
 import {
-  BLANKS,
   CK,
   CKR,
   ckrName,
@@ -13,6 +12,7 @@ import {
   type Pkcs11Module,
   pinLocked,
   type TokenInfo,
+  unpadded,
 } from './binding.js'
 import { type PinOrigin, resolvePin } from './pin.js'
 import type { Pkcs11Uri } from './uri.js'
@@ -135,13 +135,17 @@ export function slotNumber(slot: Handle): number {
   return Number(slot.length >= 8 ? slot.readBigUInt64LE(0) : slot.readUInt32LE(0))
 }
 
+/** An attribute the URI names (or leaves open) against the module's unpadded value. */
+function eq(want: string | undefined, got: string): boolean {
+  return want === undefined || want === got
+}
+
 function tokenMatches(lib: Pkcs11Module, slot: Handle, info: TokenInfo, uri: Pkcs11Uri): boolean {
-  const eq = (want: string | undefined, got: string) => want === undefined || want === got.replace(BLANKS, '')
   if (!eq(uri.token, info.label) || !eq(uri.manufacturer, info.manufacturerID)) return false
   if (!eq(uri.serial, info.serialNumber) || !eq(uri.model, info.model)) return false
   if (uri.slotId !== undefined && uri.slotId !== slotNumber(slot)) return false
   if (uri.slotDescription !== undefined || uri.slotManufacturer !== undefined) {
-    const s = lib.C_GetSlotInfo(slot)
+    const s = unpadded(lib.C_GetSlotInfo(slot))
     if (!eq(uri.slotDescription, s.slotDescription) || !eq(uri.slotManufacturer, s.manufacturerID))
       return false
   }
@@ -157,17 +161,12 @@ export function findSlot(
   modulePath: string,
   uri: Pkcs11Uri,
 ): { slot: Handle; info: TokenInfo } {
-  const lib0 = lib.C_GetInfo()
+  const lib0 = unpadded(lib.C_GetInfo())
   const libOk =
-    (uri.libraryManufacturer === undefined ||
-      uri.libraryManufacturer === lib0.manufacturerID.replace(BLANKS, '')) &&
-    (uri.libraryDescription === undefined ||
-      uri.libraryDescription === lib0.libraryDescription.replace(BLANKS, ''))
-  const present = lib.C_GetSlotList(true).map((slot) => ({ slot, info: lib.C_GetTokenInfo(slot) }))
+    eq(uri.libraryManufacturer, lib0.manufacturerID) && eq(uri.libraryDescription, lib0.libraryDescription)
+  const present = lib.C_GetSlotList(true).map((slot) => ({ slot, info: unpadded(lib.C_GetTokenInfo(slot)) }))
   const matches = libOk ? present.filter((p) => tokenMatches(lib, p.slot, p.info, uri)) : []
-  const names = present.map(
-    (p) => `"${p.info.label.replace(BLANKS, '')}" (serial ${p.info.serialNumber.replace(BLANKS, '')})`,
-  )
+  const names = present.map((p) => `"${p.info.label}" (serial ${p.info.serialNumber})`)
   if (matches.length === 0) {
     throw new SignerError(
       'PKCS11_TOKEN_NOT_FOUND',
@@ -240,7 +239,7 @@ export async function tokenSession(uri: Pkcs11Uri, options: LoginOptions): Promi
   const key = slot.toString('hex')
   const existing = loaded.tokens.get(key)
   if (existing) return existing
-  const label = info.label.replace(BLANKS, '')
+  const label = info.label
   const where = `token "${label}" (${modulePath})`
   let session: Handle
   try {
