@@ -4,6 +4,7 @@ export type * from './client-options.js'
 export type { AuthMethod } from './session.js'
 export { createGatewayClient, GatewayClient } from './client.js'
 export type { StartingRetryOptions } from './connector.js'
+export { type DevicePairing, getDevicePairing, parseDevicePairing } from './device-pairing.js'
 export { createJobCache, type JobCache, type JobCacheOptions } from './cron-cache.js'
 export {
   getCronStatus,

@@ -4,6 +4,7 @@ import {
   createFileDeviceTokenStore,
   type GatewayClient,
   gatewayKey,
+  getDevicePairing,
   isApprovalError,
   isLoopbackHost,
   isPrivateHost,
@@ -131,12 +132,9 @@ async function pairedDetail(client: GatewayClient): Promise<string> {
   const base = `device ${id.slice(0, 16)}… is paired`
   if (!scopeSatisfies(client.scopes, 'operator.pairing')) return base
   try {
-    const list = (await client.request('device.pair.list', {}, { timeoutMs: 10_000 })) as {
-      pending?: Array<{ deviceId?: string; requestId?: string }>
-      paired?: Array<{ deviceId?: string; remoteIp?: string; approvedVia?: string; scopes?: string[] }>
-    }
-    const me = list.paired?.find((d) => d.deviceId === id)
-    const pending = list.pending?.filter((p) => p.deviceId === id).map((p) => p.requestId) ?? []
+    const pairing = await getDevicePairing(client, { timeoutMs: 10_000 })
+    const me = pairing?.paired
+    const pending = pairing?.pendingRequestIds ?? []
     const parts = [
       me?.remoteIp ? `the gateway saw it from ${me.remoteIp}` : undefined,
       me?.approvedVia ? `approved via ${me.approvedVia}` : undefined,
