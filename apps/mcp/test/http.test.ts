@@ -73,9 +73,10 @@ describe('clawlink-mcp --http (Streamable HTTP)', () => {
     expect(gw.connectionCount).toBe(1)
     expect(gw.openConnections).toBe(1)
     expect(server.stderr()).toMatch(/2 open/)
-    // …and one job list: a run by name from the other session resolves from the list b's run made.
+    // …and one job list: a run by name from the other session resolves from the list b's run made (another
+    // job, so it cannot find b's run still going).
     const lists = gw.requests('cron.list').length
-    const again = await a.callTool({ name: 'run_cron_job', arguments: { job: 'purge' } })
+    const again = await a.callTool({ name: 'run_cron_job', arguments: { job: 'nightly' } })
     expect(again.isError, text(again)).toBeFalsy()
     expect(gw.requests('cron.list')).toHaveLength(lists)
   })
