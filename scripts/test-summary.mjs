@@ -22,7 +22,12 @@ for (const group of ['packages', 'apps']) {
     for (const file of reports.sort()) {
       const r = JSON.parse(readFileSync(join(dir, file), 'utf8'))
       const passed = r.numPassedTests ?? 0
-      const failed = (r.numFailedTests ?? 0) + (r.numFailedTestSuites ?? 0)
+      // numFailedTestSuites counts every describe above a failed test too; a file that failed with no failed
+      // test in it (it did not load, a hook threw) is counted once instead.
+      const brokenFiles = (r.testResults ?? []).filter(
+        (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
+      ).length
+      const failed = (r.numFailedTests ?? 0) + brokenFiles
       const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0)
       totals.passed += passed
       totals.failed += failed

@@ -5,6 +5,7 @@ import {
   type Deadline,
   deadlineSignal,
   type GatewayClient,
+  strayNote,
 } from '@clawlink/client'
 import { openGatewayClient, type ResolvedSettings, resolveSettings } from '@clawlink/config'
 import { approveCommand, type DeviceSigner } from '@clawlink/protocol'
@@ -99,7 +100,10 @@ export async function openSession(
       : {}),
     onProgress: (event) => {
       if (event.kind === 'warning') out.warn(event.message)
-      else if (options.onApproval && event.kind.startsWith('approval-')) {
+      else if (event.kind === 'approval-stray') {
+        const note = strayNote(event)
+        if (note) event.outcome === 'left' ? out.warn(note) : out.progress(note)
+      } else if (options.onApproval && event.kind.startsWith('approval-')) {
         options.onApproval(event as ApprovalProgress)
       } else if (event.kind === 'approval-pending') {
         process.stderr.write(`clawlink: ${sanitizeForTerminal(approvalNotice(event))}\n`)

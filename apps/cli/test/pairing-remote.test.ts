@@ -21,6 +21,7 @@ import { BIN, type CliResult, runCli, sandbox } from './helpers.js'
 const VERSIONS = ['2026.9.6', '2026.5.7'] as const
 const required = process.env.CLAWLINK_REQUIRE_REAL === '1'
 const runnable = required || netnsAvailable()
+const ADMIN = ['operator.admin', 'operator.read', 'operator.write']
 const EXEC_SIGNER = new URL('../../../packages/signer-agent/test/fixtures/test-signer.mjs', import.meta.url)
   .pathname
 
@@ -233,6 +234,35 @@ for (const version of VERSIONS) {
         expect.arrayContaining(['operator.admin', 'operator.read', 'operator.write']),
       )
       expect((await gw.operator.listPending()).filter((q) => q.deviceId === deviceId)).toEqual([])
+    })
+
+    // What the client's stray-request cleanup relies on: a connect that crosses the approval leaves a request
+    // behind (measured on 5.7), which the now-paired device withdraws with device.pair.reject.
+    it('a paired admin device withdraws its own pending request; its pairing stays', async () => {
+      const signer = createEphemeralSigner()
+      const deviceId = deriveDeviceId(signer.publicKey)
+      const conn = { url: gw.url, token: gw.token, signer, scopes: ADMIN }
+      const refusal = await gatewayRpc(conn, []).catch((e: unknown) => e)
+      expect(refusal).toBeInstanceOf(HarnessRpcError)
+      await gw.operator.approve(String((refusal as HarnessRpcError).details?.requestId))
+      // Changed device details (another platform) open a new request for the paired device.
+      const changed = await gatewayRpc({ ...conn, client: { platform: 'darwin' } }, []).catch(
+        (e: unknown) => e,
+      )
+      expect(changed).toBeInstanceOf(HarnessRpcError)
+      const mine = (await gw.operator.listPending()).filter((q) => q.deviceId === deviceId)
+      expect(mine).toHaveLength(1)
+      const requestId = mine[0]!.requestId
+      const withdraw = { method: 'device.pair.reject', params: { requestId } }
+      const done = await gatewayRpc(conn, [withdraw])
+      expect(done.results[0]).toMatchObject({ requestId, deviceId })
+      expect((await gw.operator.listPending()).filter((q) => q.deviceId === deviceId)).toEqual([])
+      const paired = (await gw.operator.listPaired()).find((d) => d.deviceId === deviceId)
+      expect(paired?.scopes).toEqual(expect.arrayContaining(ADMIN))
+      // A second withdrawal: the wording the client reads as "already gone".
+      const again = await gatewayRpc(conn, [withdraw]).catch((e: unknown) => e)
+      expect(again).toBeInstanceOf(HarnessRpcError)
+      expect((again as HarnessRpcError).message).toMatch(/unknown requestId/i)
     })
   })
 }

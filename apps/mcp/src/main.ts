@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
 import { parseArgs } from 'node:util'
-import { escapeControlChars, type GatewayClient } from '@clawlink/client'
+import { escapeControlChars, type GatewayClient, strayNote } from '@clawlink/client'
 import {
   ConfigError,
   openGatewayClient,
@@ -116,7 +116,10 @@ function sessionOpener(
           log(
             `waiting for approval: on the gateway host run: ${approveCommand(event.requestId)}${event.replaces ? ` (request ${event.replaces} expired)` : ''}`,
           )
-        else if (event.kind === 'connected') log(`connected to ${url}: protocol ${event.protocol}`)
+        else if (event.kind === 'approval-stray') {
+          const note = strayNote(event)
+          if (note) log(note)
+        } else if (event.kind === 'connected') log(`connected to ${url}: protocol ${event.protocol}`)
         else if (event.kind === 'reconnect-scheduled')
           log(`connection lost; reconnecting in ${event.delayMs} ms`)
         else if (event.kind === 'reconnect-paused') log(`reconnect paused: ${event.error.message}`)

@@ -41,6 +41,7 @@ export {
   isApprovalError,
   PAIRING_REQUEST_TTL_MS,
   type PairingRequestLog,
+  strayNote,
   waitForApproval,
 } from './pairing.js'
 export { createFilePairingLog } from './pairing-log.js'

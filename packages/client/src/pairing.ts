@@ -1,4 +1,4 @@
-import { approveCommand, ClawlinkError, GatewayError } from '@clawlink/protocol'
+import { approveCommand, ClawlinkError, GatewayError, isSafeGatewayId } from '@clawlink/protocol'
 import { backoffDelayMs } from './backoff.js'
 import { formatMs, sleep } from './deadline.js'
 import { abortedError, ClientError } from './errors.js'
@@ -51,6 +51,13 @@ export type ApprovalProgress =
     }
   | { kind: 'approval-retry'; requestId: string | undefined; attempt: number; inMs: number; waitedMs: number }
   | { kind: 'approval-granted'; requestId: string | undefined; scopes: readonly string[]; waitedMs: number }
+  | {
+      kind: 'approval-stray'
+      /** A request opened by a connect that crossed the approval: nobody needs it. */
+      requestId: string
+      /** Withdrawn by this device, already gone, or left pending (this session may not withdraw it). */
+      outcome: 'withdrawn' | 'gone' | 'left'
+    }
 
 /** What {@link waitForApproval} needs: one connect attempt, and the error of a first one when already made. */
 export interface ApprovalInputs<T> {
@@ -64,6 +71,8 @@ export interface ApprovalInputs<T> {
 export interface ApprovalControl {
   signal: AbortSignal
   onProgress?: (event: ApprovalProgress) => void
+  /** Called when the wait ends approved although a connect that crossed the approval opened `requestId`. */
+  onStray?: (requestId: string) => void
 }
 
 /** True for the refusals an operator's approval cures. */
@@ -102,6 +111,20 @@ export function pairingRejected(requestId: string, next: string | undefined): Cl
       details: { requestId, ...(next ? { newRequestId: next } : {}) },
     },
   )
+}
+
+/**
+ * What the user should know about a stray request: nothing when it is gone, a line when this device withdrew it,
+ * and what the operator can do when it is still pending (it expires on its own).
+ */
+export function strayNote(event: Extract<ApprovalProgress, { kind: 'approval-stray' }>): string | undefined {
+  const what = `request ${event.requestId}, opened by a connect that crossed the approval`
+  if (event.outcome === 'withdrawn') return `withdrew ${what}`
+  if (event.outcome === 'gone') return undefined
+  const reject = isSafeGatewayId(event.requestId)
+    ? `openclaw devices reject ${event.requestId}`
+    : 'openclaw devices list, then openclaw devices reject <requestId>'
+  return `${what}, is still pending and not needed: reject it (${reject}) or let it expire in 5 minutes`
 }
 
 /**
@@ -165,6 +188,11 @@ class RequestTracker {
     return undefined
   }
 
+  /** The request a connect opened while the approval landed, once the next connect succeeded. */
+  get stray(): string | undefined {
+    return this.suspect?.next
+  }
+
   private emitPending(replaces: string | undefined, error: GatewayError): void {
     this.emit({
       kind: 'approval-pending',
@@ -223,7 +251,9 @@ export async function waitForApproval<T>(inputs: ApprovalInputs<T>, control: App
       emit({ kind: 'approval-retry', requestId: requests.current?.id, attempt: attempt + 1, inMs, waitedMs })
       await sleep(inMs, signal)
       try {
-        return await inputs.attempt(signal)
+        const connected = await inputs.attempt(signal)
+        if (requests.stray) control.onStray?.(requests.stray)
+        return connected
       } catch (e) {
         error = e
       }

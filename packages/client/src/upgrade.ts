@@ -1,4 +1,4 @@
-import { GatewayError, type HelloOk, scopeSatisfies } from '@clawlink/protocol'
+import { canCall, GatewayError, type HelloOk, scopeSatisfies } from '@clawlink/protocol'
 import { type Connected, type ConnectorOptions, establish, saveDeviceToken } from './connector.js'
 import { ClientError } from './errors.js'
 import {
@@ -20,6 +20,7 @@ import { Session } from './session.js'
 
 const REQUEST_UPGRADE = 'device.scopes.requestUpgrade'
 const WAIT_UPGRADE = 'device.scopes.waitUpgrade'
+const REJECT = 'device.pair.reject'
 /** One `waitUpgrade` long-poll; the caller's signal bounds the whole wait. */
 const WAIT_CALL_MS = 600_000
 
@@ -81,6 +82,7 @@ export async function establishApproved(
     if (upgraded) return granted(upgraded.connected, upgraded.requestId)
   }
   let lastId = first instanceof GatewayError ? first.requestId : undefined
+  let stray: string | undefined
   const connected = await waitForApproval(
     { attempt: (s) => establish(o, s), first, subject: ctx.subject, options: ctx.options },
     {
@@ -89,9 +91,54 @@ export async function establishApproved(
         if (event.kind === 'approval-pending') lastId = event.requestId
         ctx.onProgress(event)
       },
+      onStray: (requestId) => {
+        stray = requestId
+      },
     },
   )
-  return granted(connected, lastId)
+  const approved = granted(connected, lastId)
+  return stray ? withdrawStray(o, approved, stray, signal, ctx) : approved
+}
+
+/**
+ * A connect that crossed the operator's approval opens a new request nobody needs (measured on 2026.5.7); it
+ * would sit in the operator's list for minutes. The device withdraws it where its scopes allow (a gateway lets
+ * a device reject its own request), on a session of its own, then connects again for the caller.
+ */
+async function withdrawStray(
+  o: ConnectorOptions,
+  connected: Connected,
+  requestId: string,
+  signal: AbortSignal,
+  ctx: ApprovalContext,
+): Promise<Connected> {
+  const scopes = grantedScopes(connected.hello, o.handshake.scopes)
+  if (!canCall(scopes, REJECT) || !connected.hello.methods.includes(REJECT)) {
+    ctx.onProgress({ kind: 'approval-stray', requestId, outcome: 'left' })
+    return connected
+  }
+  const session = openSession(o, connected)
+  let outcome: 'withdrawn' | 'gone' | 'left' = 'left'
+  try {
+    await session.request({
+      id: o.handshake.nextId(),
+      method: REJECT,
+      params: { requestId },
+      timeoutMs: 10_000,
+      signal,
+      expectFinal: true,
+    })
+    outcome = 'withdrawn'
+  } catch (error) {
+    if (signal.aborted) throw error
+    if (error instanceof GatewayError && /unknown requestId/i.test(error.message)) outcome = 'gone'
+  } finally {
+    await session.close(
+      new ClientError('CONNECTION_CLOSED', 'stray request session closed', { remedy: 'none' }),
+    )
+  }
+  ctx.onProgress({ kind: 'approval-stray', requestId, outcome })
+  return establish(o, signal)
 }
 
 /** The refused connect told us what is approved: reconnect with that, and ask for the rest on the session. */

@@ -7,6 +7,7 @@ import {
   type ClientProgressEvent,
   createFilePairingLog,
   createMemoryDeviceTokenStore,
+  strayNote,
 } from '../src/index.js'
 import { cleanupAfterEach, client, gateway, tempDir, tokenKey } from './fixture.js'
 import { createTestSigner, rejectionOf, until } from './helpers.js'
@@ -100,16 +101,53 @@ describe('waiting for pairing approval (reconnect-poll)', { timeout: 30_000 }, (
     expect(pendingEvents(events)).toHaveLength(1)
   })
 
-  it('an approval racing a connect (a new requestId, then paired) is an approval, not a rejection', async () => {
+  it('an approval racing a connect (a new requestId, then paired) is an approval, and the stray request is withdrawn', async () => {
     const gw = await gateway({ flavor: '5.7', autoPair: false })
     const { c, events } = waiting(gw)
     const connecting = c.connect()
     const id = await pendingId(gw)
     // Measured on 5.7: a connect in flight while the operator approves opens a new request; the next is paired.
+    gw.setFault({ kind: 'stale-pairing', times: 1 })
     gw.approve(id)
-    gw.setFault({ kind: 'pairing-required', times: 1 })
     await expect(connecting).resolves.toMatchObject({ protocol: 3 })
     expect(pendingEvents(events)).toHaveLength(1)
+    const stray = approvalEvents(events).filter((e) => e.kind === 'approval-stray')
+    expect(stray).toHaveLength(1)
+    expect(stray[0]).toMatchObject({ outcome: 'withdrawn' })
+    expect(stray[0]!.kind === 'approval-stray' && stray[0]!.requestId).not.toBe(id)
+    expect(gw.pendingRequests()).toEqual([]) // nothing stale left in the operator's list
+    await expect(c.request('echo', { after: 'the withdrawal' })).resolves.toEqual({ after: 'the withdrawal' })
+  })
+
+  it('a stray request this device may not withdraw (read-only) is named as left pending', async () => {
+    const gw = await gateway({ flavor: '5.7', autoPair: false })
+    const { c, events } = waiting(gw, { scopes: ['operator.read'] })
+    const connecting = c.connect()
+    const id = await pendingId(gw)
+    gw.setFault({ kind: 'stale-pairing', times: 1 })
+    gw.approve(id)
+    await expect(connecting).resolves.toMatchObject({ protocol: 3 })
+    const left = gw.pendingRequests().map((p) => p.requestId)
+    expect(left).toHaveLength(1)
+    expect(approvalEvents(events).filter((e) => e.kind === 'approval-stray')).toEqual([
+      { kind: 'approval-stray', requestId: left[0], outcome: 'left' },
+    ])
+    expect(strayNote({ kind: 'approval-stray', requestId: left[0]!, outcome: 'left' })).toContain(
+      `reject it (openclaw devices reject ${left[0]})`,
+    )
+  })
+
+  it('strayNote: a line for a withdrawal, nothing when gone, never a pasteable command with an odd id', () => {
+    const note = (requestId: string, outcome: 'withdrawn' | 'gone' | 'left') =>
+      strayNote({ kind: 'approval-stray', requestId, outcome })
+    expect(note('r-1', 'withdrawn')).toBe(
+      'withdrew request r-1, opened by a connect that crossed the approval',
+    )
+    expect(note('r-1', 'gone')).toBeUndefined()
+    expect(note('x; rm -rf ~', 'left')).toContain(
+      'openclaw devices list, then openclaw devices reject <requestId>',
+    )
+    expect(note('x; rm -rf ~', 'left')).not.toContain('reject x;')
   })
 
   it('an expired request is replaced: the new requestId is reported, and its approval ends the wait', async () => {

@@ -240,8 +240,9 @@ function pairedRecord(
 ): HandshakeFailure | FakePairedDevice {
   const { client, scopes } = req
   const { ctx } = hs
-  if (!paired) {
-    if (!hs.autoPair) {
+  const stale = paired !== undefined && ctx.takeFault(['stale-pairing']) !== undefined
+  if (!paired || stale) {
+    if (!hs.autoPair || stale) {
       const request = ctx.pairingRequest({
         deviceId: String(device.id),
         publicKey: String(device.publicKey),

@@ -137,6 +137,19 @@ function waitUpgrade(state: PairingState, params: Record<string, unknown>, answe
 }
 
 /** `device.scopes.requestUpgrade` / `waitUpgrade` (9.6) for a paired device; false for other methods. */
+/** `device.pair.reject` (the scope check ran before): drops a pending request, answered as 5.7 does. */
+function rejectRequest(state: PairingState, params: Record<string, unknown>, answer: Answer): void {
+  sweep(state)
+  const requestId = typeof params.requestId === 'string' ? params.requestId : ''
+  const pending = state.pending.get(requestId)
+  if (!pending) {
+    answer({ error: { code: 'INVALID_REQUEST', message: 'unknown requestId' } })
+    return
+  }
+  reject(state, requestId)
+  answer({ payload: { requestId, deviceId: pending.deviceId } })
+}
+
 function handle(
   state: PairingState,
   method: string,
@@ -144,6 +157,10 @@ function handle(
   deviceId: string | undefined,
   answer: Answer,
 ): boolean {
+  if (method === 'device.pair.reject') {
+    rejectRequest(state, params, answer)
+    return true
+  }
   if (method !== 'device.scopes.requestUpgrade' && method !== 'device.scopes.waitUpgrade') return false
   const record = deviceId ? state.devices.get(deviceId) : undefined
   if (!record) {

@@ -22,6 +22,7 @@ const METHOD_SCOPES: Record<string, string | null> = {
   'cron.remove': 'operator.admin',
   'cron.run': 'operator.admin',
   'device.pair.list': 'operator.pairing',
+  'device.pair.reject': 'operator.pairing',
   // 9.6 only (REMOTE-FACTS.md): no scope, but a paired device.
   'device.scopes.requestUpgrade': null,
   'device.scopes.waitUpgrade': null,

@@ -18,6 +18,11 @@ export type FakeGatewayFault = (
       kind: 'pairing-required'
       reason?: 'not-paired' | 'scope-upgrade' | 'metadata-upgrade' | 'role-upgrade'
     }
+  /**
+   * The next device connect is judged on the pairing state from before its approval, as a connect crossing the
+   * operator's approval is on 2026.5.7: refused, with a NEW pending request (the real gateway leaves it behind).
+   */
+  | { kind: 'stale-pairing' }
   | { kind: 'auth-token-mismatch' }
   | { kind: 'device-token-mismatch' }
   | { kind: 'signature-expired' }
