@@ -117,25 +117,16 @@ async function withdrawStray(
     ctx.onProgress({ kind: 'approval-stray', requestId, outcome: 'left' })
     return connected
   }
-  const session = openSession(o, connected)
+  const side = sideSession(o, connected, signal)
   let outcome: 'withdrawn' | 'gone' | 'left' = 'left'
   try {
-    await session.request({
-      id: o.handshake.nextId(),
-      method: REJECT,
-      params: { requestId },
-      timeoutMs: 10_000,
-      signal,
-      expectFinal: true,
-    })
+    await side.call(REJECT, { requestId }, 10_000)
     outcome = 'withdrawn'
   } catch (error) {
     if (signal.aborted) throw error
     if (error instanceof GatewayError && /unknown requestId/i.test(error.message)) outcome = 'gone'
   } finally {
-    await session.close(
-      new ClientError('CONNECTION_CLOSED', 'stray request session closed', { remedy: 'none' }),
-    )
+    await side.close()
   }
   ctx.onProgress({ kind: 'approval-stray', requestId, outcome })
   return establish(o, signal)
@@ -179,16 +170,8 @@ async function upgradeOnConnection(
   const started = Date.now()
   const held = grantedScopes(connected.hello, o.handshake.scopes)
   const wanted = [...new Set([...o.handshake.scopes, ...held])].slice(0, 8)
-  let session = openSession(o, connected)
-  const call = (method: string, params: unknown): Promise<unknown> =>
-    session.request({
-      id: o.handshake.nextId(),
-      method,
-      params,
-      timeoutMs: WAIT_CALL_MS,
-      signal,
-      expectFinal: true,
-    })
+  let side = sideSession(o, connected, signal)
+  const call = (method: string, params: unknown): Promise<unknown> => side.call(method, params, WAIT_CALL_MS)
   const ask = (replaces?: string): Promise<string> => askUpgrade(call, wanted, ctx, replaces)
   let requestId: string | undefined
   let askedAt = Date.now()
@@ -209,11 +192,9 @@ async function upgradeOnConnection(
           answer = { status: 'expired' }
         } else if (error instanceof ClientError && error.shouldRetry()) {
           // The long-poll's socket dropped: wait on the same request from a new session (works on 9.6).
-          await session.close(error)
-          session = openSession(
-            o,
-            await establish({ ...o, handshake: { ...o.handshake, scopes: held } }, signal),
-          )
+          await side.close(error)
+          const again = await establish({ ...o, handshake: { ...o.handshake, scopes: held } }, signal)
+          side = sideSession(o, again, signal)
           continue
         } else throw error
       }
@@ -233,9 +214,7 @@ async function upgradeOnConnection(
     if (signal.aborted) throw approvalAborted(signal, requestId, Date.now() - started)
     throw error
   } finally {
-    await session.close(
-      new ClientError('CONNECTION_CLOSED', 'scope upgrade session closed', { remedy: 'none' }),
-    )
+    await side.close()
   }
   const approvedId = requestId ?? ''
   const reconnected = await establish(o, signal).catch((error: unknown) => {
@@ -265,8 +244,9 @@ async function askUpgrade(
   return id
 }
 
-function openSession(o: ConnectorOptions, connected: Connected): Session {
-  return new Session(
+/** A session of this module's own on a connection (a scope upgrade, a withdrawal): final answers, then closed. */
+function sideSession(o: ConnectorOptions, connected: Connected, signal: AbortSignal) {
+  const session = new Session(
     connected.ws,
     {
       hello: connected.hello,
@@ -277,6 +257,14 @@ function openSession(o: ConnectorOptions, connected: Connected): Session {
     },
     { log: o.handshake.log, onEvent: () => undefined, onEnd: () => undefined },
   )
+  return {
+    call: (method: string, params: unknown, timeoutMs: number): Promise<unknown> =>
+      session.request({ id: o.handshake.nextId(), method, params, timeoutMs, signal, expectFinal: true }),
+    close: (reason?: Error): Promise<void> =>
+      session.close(
+        reason ?? new ClientError('CONNECTION_CLOSED', 'approval side session closed', { remedy: 'none' }),
+      ),
+  }
 }
 
 function badAnswer(method: string): ClientError {

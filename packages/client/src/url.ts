@@ -6,14 +6,19 @@ function ipv4Parts(host: string): number[] | undefined {
   return host.split('.').map((p) => Number(p))
 }
 
-/** True when the host is loopback, private or link-local (the token stays on a network the user controls). */
 /** The URL as shown to people and kept with a stored token: its href without the trailing slash. */
 export function displayUrl(url: URL): string {
   return url.href.replace(/\/$/, '')
 }
 
+/** A URL's hostname without the brackets of an IPv6 literal (`[::1]` → `::1`). */
+export function bareHost(hostname: string): string {
+  return hostname.replace(/^\[|\]$/g, '')
+}
+
+/** True when the host is loopback, private or link-local (the token stays on a network the user controls). */
 export function isPrivateHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
+  const host = bareHost(hostname).toLowerCase()
   if (host === 'localhost' || host.endsWith('.localhost')) return true
   // docs/protocol.md §6.3: 9.6 accepts loopback, private IP literals, `.local` and `*.ts.net` for plaintext ws://.
   if (host.endsWith('.local') || host.endsWith('.ts.net')) return true
@@ -41,7 +46,7 @@ export function isPrivateHost(hostname: string): boolean {
 
 /** True for 127.0.0.0/8, ::1 and localhost. */
 export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
+  const host = bareHost(hostname).toLowerCase()
   if (host === 'localhost' || host === '::1') return true
   return ipv4Parts(host)?.[0] === 127
 }

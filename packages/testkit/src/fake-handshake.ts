@@ -240,20 +240,21 @@ function pairedRecord(
 ): HandshakeFailure | FakePairedDevice {
   const { client, scopes } = req
   const { ctx } = hs
+  // A stale judgement sees the device as it was before its approval: not paired.
   const stale = paired !== undefined && ctx.takeFault(['stale-pairing']) !== undefined
-  if (!paired || stale) {
-    if (!hs.autoPair || stale) {
-      const request = ctx.pairingRequest({
-        deviceId: String(device.id),
-        publicKey: String(device.publicKey),
-        clientId: String(client.id),
-        platform: String(client.platform),
-        scopes: [...scopes].sort(),
-        isRepair: false,
-        reason: 'not-paired',
-      })
-      return pairingFailure(ctx.flavor, 'not-paired', String(device.id), scopes, request)
-    }
+  if (stale || (!paired && !hs.autoPair)) {
+    const request = ctx.pairingRequest({
+      deviceId: String(device.id),
+      publicKey: String(device.publicKey),
+      clientId: String(client.id),
+      platform: String(client.platform),
+      scopes: [...scopes].sort(),
+      isRepair: false,
+      reason: 'not-paired',
+    })
+    return pairingFailure(ctx.flavor, 'not-paired', String(device.id), scopes, request)
+  }
+  if (!paired) {
     const record: FakePairedDevice = {
       deviceId: String(device.id),
       publicKey: String(device.publicKey),

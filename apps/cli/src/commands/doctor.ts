@@ -1,5 +1,6 @@
 import { connect as tcpConnect } from 'node:net'
 import {
+  bareHost,
   ClientError,
   createFileDeviceTokenStore,
   type GatewayClient,
@@ -40,7 +41,7 @@ interface Step {
 function reachable(url: string, timeoutMs: number): Promise<string | undefined> {
   const u = new URL(url)
   const port = Number(u.port || (u.protocol === 'wss:' ? 443 : 80))
-  const host = u.hostname.replace(/^\[|\]$/g, '')
+  const host = bareHost(u.hostname)
   return new Promise((resolve) => {
     const socket = tcpConnect({ host, port })
     const done = (error?: string) => {
@@ -96,7 +97,7 @@ async function credentialsStep(settings: ResolvedSettings, deviceId: string | un
 /** Where the gateway is, seen from here: loopback pairs silently; plaintext to another host is visible on the way. */
 function remoteStep(url: string): Step {
   const u = new URL(url)
-  const host = u.hostname.replace(/^\[|\]$/g, '')
+  const host = bareHost(u.hostname)
   if (isLoopbackHost(host))
     return { step: 'remote', ok: true, detail: `loopback (${host}): the gateway pairs this device silently` }
   if (u.protocol === 'wss:')
