@@ -10,8 +10,8 @@ import {
 } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { runNodeAsNobody } from '@clawlink/testkit/harness'
-import { describe, expect, it } from 'vitest'
+import { moduleForNobody, runNodeAsNobody } from '@clawlink/testkit/harness'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { loadProfileSettings, loadSigner, profilePaths, resolveSettings } from '../src/index.js'
 import { errorOf } from './helpers.js'
 
@@ -65,14 +65,16 @@ describe("the profile's settings.json is trusted only if it is yours and not wri
     symlinkSync(join(dir, 'elsewhere.json'), paths.settingsFile)
     expect(errorOf(() => loadProfileSettings(paths)).message).toContain('symlink')
   })
-  it('as a non-root user (nobody): own files pass, a file of another user (daemon) is refused', () => {
+  it('as a non-root user (nobody): own files pass, a file of another user (daemon) is refused', async () => {
     expect(process.getuid?.(), 'this test switches to nobody with setpriv: run it as root (CI does)').toBe(0)
-    const dist = new URL('../dist/index.js', import.meta.url).pathname
-    expect(existsSync(dist), 'build @clawlink/config first (pnpm turbo run build)').toBe(true)
+    const built = new URL('../dist/index.js', import.meta.url).pathname
+    expect(existsSync(built), 'build @clawlink/config first (pnpm turbo run build)').toBe(true)
+    const dist = await moduleForNobody(built)
+    onTestFinished(() => dist.remove())
     const { dir, paths } = profile()
     for (const p of [dir, join(dir, 'clawlink'), paths.dir, paths.settingsFile]) chownSync(p, NOBODY, NOBODY)
     const script = `
-      const { loadProfileSettings, profilePaths, clientDisplayName } = await import(${JSON.stringify(dist)})
+      const { loadProfileSettings, profilePaths, clientDisplayName } = await import(${JSON.stringify(dist.path)})
       const paths = profilePaths(${JSON.stringify(join(dir, 'clawlink'))}, 'default')
       let result
       try { result = { signer: loadProfileSettings(paths).signer } } catch (e) { result = { code: e.code, message: e.message } }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { base64UrlEncode, deriveDeviceId, SignerError, seedToPkcs8Pem } from '@clawlink/protocol'
 import { runSignerConformance, vectorSeed } from '@clawlink/testkit/conformance'
-import { runNodeAsNobody } from '@clawlink/testkit/harness'
+import { moduleForNobody, runNodeAsNobody } from '@clawlink/testkit/harness'
 import { describe, expect, it } from 'vitest'
 import { createFileSigner, exportSeedFromFile, importSeedToFile } from '../src/index.js'
 
@@ -126,10 +126,14 @@ describe('createFileSigner', () => {
       expect((await errorOf(createFileSigner({ path }))).code).toBe('KEY_FILE_UNREADABLE')
     } else {
       // root reads any file, so ask the same question as `nobody` (setpriv is in util-linux).
-      const dist = new URL('../dist/index.js', import.meta.url).href
-      const script = `import(${JSON.stringify(dist)}).then((m) => m.createFileSigner({ path: ${JSON.stringify(path)} })).then(() => console.log('READ'), (e) => console.log(e.code))`
-      const out = runNodeAsNobody(script, { HOME: '/nonexistent' })
-      expect(out.toString().trim()).toBe('KEY_FILE_UNREADABLE')
+      const dist = await moduleForNobody(new URL('../dist/index.js', import.meta.url).pathname)
+      const script = `import(${JSON.stringify(dist.path)}).then((m) => m.createFileSigner({ path: ${JSON.stringify(path)} })).then(() => console.log('READ'), (e) => console.log(e.code))`
+      try {
+        const out = runNodeAsNobody(script, { HOME: '/nonexistent' })
+        expect(out.toString().trim()).toBe('KEY_FILE_UNREADABLE')
+      } finally {
+        dist.remove()
+      }
     }
     expect(fingerprint(path)).toBe(before)
     rmSync(dir, { recursive: true, force: true })

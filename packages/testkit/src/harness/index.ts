@@ -36,4 +36,4 @@ export {
   startRemoteGateway,
 } from './remote.js'
 export { userHome } from './user-home.js'
-export { runNodeAsNobody } from './as-nobody.js'
+export { moduleForNobody, runNodeAsNobody } from './as-nobody.js'
