@@ -28,6 +28,8 @@ export type FinishedRun = {
   /** When the run started, on the gateway's clock. */
   runAtMs: number | undefined
   observedBy: 'event' | 'poll'
+  /** The run's agent session, when the gateway named it. */
+  sessionKey: string | undefined
 }
 
 /** Options of {@link waitForRun}. */
@@ -56,6 +58,7 @@ function finished(run: CronEvent | CronRunEntry, observedBy: 'event' | 'poll'): 
     durationMs: run.durationMs,
     runAtMs: run.runAtMs,
     observedBy,
+    sessionKey: run.sessionKey,
   }
 }
 

@@ -23,11 +23,13 @@ export {
   judgeRun,
   type RunJobOptions,
   type RunOutcome,
+  type RunPhase,
   type RunProgress,
   type RunVerdict,
   runJob,
 } from './cron-run.js'
 export type { FinishedRun } from './cron-wait.js'
+export { describeOutcome, describeStop, type RunRecord, type RunReport } from './run-describe.js'
 export { anySignal, type Deadline, deadlineSignal, formatMs, sleep } from './deadline.js'
 export type { ClientErrorCode, ClientErrorOptions } from './errors.js'
 export { CLIENT_ERROR_CODES, ClientError, isClientError } from './errors.js'

@@ -53,6 +53,8 @@ export interface CronEvent {
   nextRunAtMs: number | undefined
   /** v4: `succeeded` | `failed`. */
   completionStatus: string | undefined
+  /** The run's agent session (finished events of agent-turn runs). */
+  sessionKey: string | undefined
 }
 
 /** Parses a `cron` event payload; undefined when it lacks a jobId or action. */
@@ -72,6 +74,7 @@ export function parseCronEvent(payload: unknown): CronEvent | undefined {
     runAtMs: optTimeMs(payload.runAtMs),
     nextRunAtMs: optTimeMs(payload.nextRunAtMs),
     completionStatus: optString(payload.completionStatus),
+    sessionKey: optString(payload.sessionKey),
   }
 }
 
@@ -158,6 +161,8 @@ export interface CronRunEntry {
   summary: string | undefined
   runAtMs: number | undefined
   durationMs: number | undefined
+  /** The run's agent session (agent-turn runs). */
+  sessionKey: string | undefined
   raw: Record<string, unknown>
 }
 
@@ -174,6 +179,7 @@ export function parseCronRuns(payload: unknown): CronRunEntry[] {
     summary: optString(e.summary),
     runAtMs: optTimeMs(e.runAtMs),
     durationMs: optNumber(e.durationMs),
+    sessionKey: optString(e.sessionKey),
     raw: e,
   }))
 }
