@@ -7,8 +7,14 @@ import { errorFrame } from './fake-types.js'
 
 /** A line a gateway could try to make look like our own success report. */
 export const FAKE_SUCCESS = '✓ run succeeded'
-/** Gateway text with OSC (retitle), BEL, CSI (clear screen), C1 CSI and NEL, a fake line and a bidi override. */
-export const EVIL_TEXT = `ok\u001b]0;owned\u0007\u001b[2J\u009b1;1H\u0085\n${FAKE_SUCCESS}\r${FAKE_SUCCESS}\u202e`
+/**
+ * Gateway text with OSC (retitle), BEL, CSI (clear screen), C1 CSI and NEL, a fake line, and one of every other
+ * kind docs/security.md promises to show escaped: NUL and US (C0), DEL, the ends of C1, the line and paragraph
+ * separators (each starting a fake line), every bidi embedding/override (U+202A–202E) and isolate (U+2066–2069).
+ */
+export const EVIL_TEXT =
+  `ok\u001b]0;owned\u0007\u001b[2J\u009b1;1H\u0085\n${FAKE_SUCCESS}\r${FAKE_SUCCESS}\u202e` +
+  `\u2028${FAKE_SUCCESS}\u2029${FAKE_SUCCESS}\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069\u0000\u001f\u007f\u0080\u009f`
 /** A close reason that fits the 123-byte limit and still carries ESC, BEL and C1. */
 export const EVIL_REASON = `\u001b[2J\u0007bye\u009b31m\n${FAKE_SUCCESS}`
 /** A pairing requestId that would run a command if pasted into a shell unquoted. */
