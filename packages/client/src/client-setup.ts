@@ -1,7 +1,6 @@
 import { DEFAULT_MAX_PROTOCOL, DEFAULT_MIN_PROTOCOL, normalizeFingerprint } from '@clawlink/protocol'
-import type { ClientProgressEvent, GatewayClientOptions, GatewayClientState } from './client-options.js'
+import type { ClientProgressEvent, GatewayClientOptions } from './client-options.js'
 import type { ConnectorOptions } from './connector.js'
-import { formatMs } from './deadline.js'
 import { ClientError } from './errors.js'
 import { gatewayKey } from './token-store.js'
 import { frameLog } from './transport.js'
@@ -66,21 +65,6 @@ export function connectorOptions(
       } else hooks.progress(event)
     },
   }
-}
-
-/** The error for a request that got no answer in time (or no connection to send it on). */
-export function requestTimeout(method: string, timeoutMs: number, state: GatewayClientState): ClientError {
-  const connecting = state !== 'open'
-  return new ClientError(
-    'REQUEST_TIMEOUT',
-    `${method} got no response within ${formatMs(timeoutMs)}${connecting ? ` (client ${state})` : ''}`,
-    {
-      remedy: connecting
-        ? 'The gateway could not be reached in time; check that it is running and reachable (`openclaw gateway status`).'
-        : 'The gateway may be overloaded or the request still running; for side effects (cron.run) check the result (cron runs) before retrying.',
-      retryable: true,
-    },
-  )
 }
 
 /** A SHA-256 certificate pin, normalised; anything else is refused rather than silently dropped. */

@@ -14,9 +14,9 @@ import type {
   GatewayClientState,
   RequestOptions,
 } from './client-options.js'
-import { checkPin, connectorOptions, requestTimeout } from './client-setup.js'
+import { checkPin, connectorOptions } from './client-setup.js'
 import { type Connected, type ConnectorOptions, establish } from './connector.js'
-import { anySignal, deadlineSignal, raceSignal } from './deadline.js'
+import { anySignal, deadlineSignal, raceSignal, requestTimeout } from './deadline.js'
 import { abortedError, ClientError } from './errors.js'
 import { Reconnector } from './reconnect.js'
 import { type AuthMethod, Session } from './session.js'

@@ -95,3 +95,18 @@ export function clampMs(value: unknown, min: number, max: number, fallback: numb
   if (typeof value !== 'number' || !Number.isFinite(value)) return fallback
   return Math.min(Math.max(value, min), max)
 }
+
+/** The error for a request that got no answer in time (or no connection to send it on). */
+export function requestTimeout(method: string, timeoutMs: number, state: string): ClientError {
+  const connecting = state !== 'open'
+  return new ClientError(
+    'REQUEST_TIMEOUT',
+    `${method} got no response within ${formatMs(timeoutMs)}${connecting ? ` (client ${state})` : ''}`,
+    {
+      remedy: connecting
+        ? 'The gateway could not be reached in time; check that it is running and reachable (`openclaw gateway status`).'
+        : 'The gateway may be overloaded or the request still running; for side effects (cron.run) check the result (cron runs) before retrying.',
+      retryable: true,
+    },
+  )
+}

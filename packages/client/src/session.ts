@@ -8,8 +8,7 @@ import {
   type WireError,
 } from '@clawlink/protocol'
 import type WebSocket from 'ws'
-import { requestTimeout } from './client-setup.js'
-import { clampMs, formatMs, MAX_TIMER_MS } from './deadline.js'
+import { clampMs, formatMs, MAX_TIMER_MS, requestTimeout } from './deadline.js'
 import { abortedError, ClientError } from './errors.js'
 import { decodeFrame, type FrameLog, messageBytes, raiseFrameLimit } from './transport.js'
 

@@ -1,5 +1,13 @@
-import type { DeviceProof } from './device-auth.js'
 import { ProtocolError } from './errors.js'
+
+/** The signed `device` block of connect params (docs/protocol.md §2.2, §4.1); built by createDeviceProof. */
+export interface DeviceProof {
+  id: string
+  publicKey: string
+  signature: string
+  signedAt: number
+  nonce: string
+}
 
 /** `client.id` values, union over 2026.3.13 … 2026.9.6; the gateway rejects anything else (docs/protocol.md §2.3). */
 export const CLIENT_IDS = [

@@ -1,19 +1,12 @@
-import { type ConnectAuth, requireText } from './connect.js'
+import { type ConnectAuth, type DeviceProof, requireText } from './connect.js'
 import { base64UrlEncode, deriveDeviceId, utf8Encode } from './encoding.js'
 import { ProtocolError } from './errors.js'
 import { assertSignature, type DeviceSigner } from './signer.js'
 
+export type { DeviceProof }
+
 // The signed device proof of `connect` (docs/protocol.md §4): payload strings, normalisation and the device block. Its golden
 // vectors are in ../vectors/device-auth.json.
-
-/** The signed `device` block of connect params (docs/protocol.md §2.2, §4.1). */
-export interface DeviceProof {
-  id: string
-  publicKey: string
-  signature: string
-  signedAt: number
-  nonce: string
-}
 
 /** Fields of the device-auth payload (docs/protocol.md §4.2). */
 export interface DeviceAuthFields {
