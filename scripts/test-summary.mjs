@@ -6,6 +6,10 @@ import { join } from 'node:path'
 
 const root = new URL('..', import.meta.url).pathname
 const totals = { passed: 0, failed: 0, skipped: 0 }
+// The fewest tests each report may pass (scripts/test-minimums.json): a suite that shrinks — a narrowed
+// CLAWLINK_GATEWAY_VERSIONS, a deleted file, a describe that no longer collects — fails CI instead of passing quietly.
+const minimums = JSON.parse(readFileSync(join(root, 'scripts', 'test-minimums.json'), 'utf8'))
+const shrunk = []
 let problems = 0
 const rows = []
 for (const group of ['packages', 'apps']) {
@@ -33,6 +37,10 @@ for (const group of ['packages', 'apps']) {
       totals.failed += failed
       totals.skipped += skipped
       const label = file === 'test-results.json' ? '' : ` (${file.replace(/^test-results-?|\.json$/g, '')})`
+      const key = pkg.name + label
+      const floor = minimums[key]
+      if (typeof floor !== 'number') shrunk.push(`${key}: no minimum in scripts/test-minimums.json`)
+      else if (passed < floor) shrunk.push(`${key}: ${passed} passed, fewer than its minimum ${floor}`)
       rows.push(
         `  ${(pkg.name + label).padEnd(36)} ${String(passed).padStart(4)} passed ${String(failed).padStart(3)} failed ${String(skipped).padStart(3)} skipped`,
       )
@@ -44,5 +52,8 @@ console.log(`Tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.s
 // In CI (CLAWLINK_REQUIRE_REAL=1) a skipped test is a test that did not run: the suite fails.
 const skipsFail = process.env.CLAWLINK_REQUIRE_REAL === '1' && totals.skipped > 0
 if (skipsFail) console.log('FAILED: tests were skipped; with CLAWLINK_REQUIRE_REAL=1 every test must run')
-process.exitCode = totals.failed > 0 || problems > 0 || totals.passed === 0 || skipsFail ? 1 : 0
+// Locally (a narrowed run, one package) a shrunk count is only reported; in CI it fails the suite.
+for (const line of shrunk) console.log(`${process.env.CLAWLINK_REQUIRE_REAL === '1' ? 'FAILED' : 'note'}: ${line}`)
+const shrunkFails = process.env.CLAWLINK_REQUIRE_REAL === '1' && shrunk.length > 0
+process.exitCode = totals.failed > 0 || problems > 0 || totals.passed === 0 || skipsFail || shrunkFails ? 1 : 0
 if (!existsSync(root)) process.exitCode = 1

@@ -21,6 +21,8 @@ step "typecheck"
 pnpm turbo run typecheck --output-logs=errors-only
 step "package checks (publint, attw, tarball contents)"
 bash scripts/check-packages.sh
+step "import circles"
+node scripts/check-cycles.mjs
 
 step "real gateways: install (cached in ~/.cache/clawlink)"
 node packages/testkit/dist/harness/cli.js install
