@@ -206,11 +206,13 @@ function checkDeviceToken(
   const { auth, scopes } = req
   const { sharedToken } = hs.ctx
   const deviceTokenCandidate = auth.deviceToken ?? auth.token
+  // Real 9.6 in password mode: a wrong password with a signed device is a mismatch, not a missing secret.
+  if (auth.password !== undefined && hs.password !== undefined && auth.deviceToken === undefined)
+    return authFailure('AUTH_PASSWORD_MISMATCH', 'unauthorized: gateway password mismatch')
   if (deviceTokenCandidate === undefined) {
-    return authFailure(
-      sharedToken !== undefined ? 'AUTH_TOKEN_MISSING' : 'AUTH_PASSWORD_MISSING',
-      'unauthorized: gateway token missing (provide gateway auth token)',
-    )
+    return sharedToken !== undefined
+      ? authFailure('AUTH_TOKEN_MISSING', 'unauthorized: gateway token missing (provide gateway auth token)')
+      : authFailure('AUTH_PASSWORD_MISSING', 'unauthorized: gateway password missing')
   }
   const stored = paired?.tokens.get(String(req.role))
   if (!stored || stored.token !== deviceTokenCandidate) {

@@ -170,7 +170,7 @@ async function localSteps(
   print({
     step: 'settings',
     ok: true,
-    detail: `url ${shown.url}; token ${shown.token}; config ${shown.openclawConfig}`,
+    detail: `url ${shown.url}; token ${shown.token}${settings.password ? `; password ${shown.password}` : ''}; config ${shown.openclawConfig}`,
   })
   if (settings.signer.kind === 'pkcs11') {
     // Module load, slot, login, key type: each its own line, so the failing one carries its fix.
