@@ -102,6 +102,63 @@ describe('fake gateway', () => {
     expect(close).toEqual({ code: 1008, reason: 'device signature invalid' })
   })
 
+  it('refuses a proof signed for another nonce, as the real server does (1008, DEVICE_AUTH_NONCE_MISMATCH)', async () => {
+    const gw = await startFakeGateway({ flavor: '9.6' })
+    gateways.push(gw)
+    const proof = device('v3')
+    const { res, close } = await handshake(gw, (_nonce, ts) =>
+      connectFrame({ auth: { token: gw.token }, device: proof('another-nonce', ts, gw.token ?? '') }),
+    )
+    expect(res.error).toMatchObject({ message: 'device nonce mismatch' })
+    expect((res.error as Frame).details).toMatchObject({ code: 'DEVICE_AUTH_NONCE_MISMATCH' })
+    expect(close?.code).toBe(1008)
+  })
+
+  it('refuses a device id that is not sha256 of its public key (DEVICE_AUTH_DEVICE_ID_MISMATCH)', async () => {
+    const gw = await startFakeGateway({ flavor: '5.7' })
+    gateways.push(gw)
+    const proof = device('v3')
+    const { res, close } = await handshake(gw, (nonce, ts) => {
+      const d = proof(nonce, ts, gw.token ?? '')
+      return connectFrame({ auth: { token: gw.token }, device: { ...d, id: 'f'.repeat(64) } })
+    })
+    expect(res.error).toMatchObject({ message: 'device identity mismatch' })
+    expect((res.error as Frame).details).toMatchObject({ code: 'DEVICE_AUTH_DEVICE_ID_MISMATCH' })
+    expect(close?.code).toBe(1008)
+  })
+
+  it.each([
+    ['3.13', 'closes', 1000],
+    ['9.6', 'answers', undefined],
+  ] as const)(
+    '%s: a connect sent 4 s after the challenge — the fake %s like the real one (3 s vs 15 s deadline)',
+    async (flavor, _, closeCode) => {
+      const gw = await startFakeGateway({ flavor })
+      gateways.push(gw)
+      const ws = new WebSocket(gw.url)
+      const outcome = await new Promise<{ code?: number; ok?: boolean }>((resolve) => {
+        ws.on('message', (data) => {
+          const frame = JSON.parse(data.toString()) as Frame
+          if (frame.event === 'connect.challenge')
+            setTimeout(
+              () =>
+                ws.readyState === WebSocket.OPEN &&
+                ws.send(JSON.stringify(connectFrame({ auth: { token: gw.token } }))),
+              4000,
+            )
+          else if (frame.type === 'res') {
+            ws.close()
+            resolve({ ok: frame.ok === true })
+          }
+        })
+        ws.on('close', (code) => resolve({ code }))
+      })
+      if (closeCode === undefined) expect(outcome.ok).toBe(true)
+      else expect(outcome.code).toBe(closeCode)
+    },
+    15_000,
+  )
+
   it('answers a v3-only range on a v4 gateway with PROTOCOL_MISMATCH and 1002', async () => {
     const gw = await startFakeGateway({ flavor: '9.6' })
     gateways.push(gw)

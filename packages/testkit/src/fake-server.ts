@@ -36,7 +36,8 @@ export function createFakeState(options: FakeGatewayOptions): FakeState {
     flavor,
     protocol: flavor === '9.6' ? 4 : 3,
     maxPayload: options.maxPayload ?? 26_214_400,
-    handshakeTimeoutMs: options.handshakeTimeoutMs ?? 15_000,
+    // The pre-auth deadline: 3 s fixed on 2026.3.13, 15 s (configurable) since 2026.5 (docs/testing.md §1.1).
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? (flavor === '3.13' ? 3000 : 15_000),
     hooks: options.hooks ?? {},
     now: (): number => Date.now() + clockOffsetMs,
     frames: [],
