@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import type { RunningGateway } from './gateway.js'
+/** What stopping a gateway needs to know of it (any RunningGateway has these). */
+type StoppableGateway = { pid: number; dir: string; [other: string]: unknown }
 
 /** Whether `pid` runs and is not a zombie. */
 export function alive(pid: number): boolean {
@@ -31,9 +32,7 @@ function children(pid: number): number[] {
  * Stops a gateway by its recorded PID only (never by name): TERM, up to 30 s, then KILL; then its children;
  * then removes its own SQLite lock files (docs/testing.md §1.11).
  */
-export async function stopGateway(
-  gw: Pick<RunningGateway, 'pid' | 'dir'> & Partial<RunningGateway>,
-): Promise<void> {
+export async function stopGateway(gw: StoppableGateway): Promise<void> {
   const kids = children(gw.pid)
   const waitGone = async (pid: number, ms: number) => {
     const end = Date.now() + ms
