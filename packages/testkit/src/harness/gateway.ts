@@ -244,7 +244,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       .split('\n')
       .slice(-15)
       .join('\n')
-    await stopGateway({ version: options.version, url, token, port, dir, pid })
+    await stopGateway({ dir, pid })
     throw new Error(`${(error as Error).message}\n--- gateway log (last lines) ---\n${tail}`)
   }
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 /** What stopping a gateway needs to know of it (any RunningGateway has these). */
-type StoppableGateway = { pid: number; dir: string; [other: string]: unknown }
+type StoppableGateway = { pid: number; dir: string }
 
 /** Whether `pid` runs and is not a zombie. */
 export function alive(pid: number): boolean {
