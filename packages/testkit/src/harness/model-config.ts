@@ -38,12 +38,14 @@ export function mockModelConfig(version: string, baseUrl: string): Json {
     models: [model],
   }
   return {
-    // 3.13/5.7 run one cron job at a time by default: a long agent run would hold every other test's run back.
+    // 3.13/5.7 run one cron job at a time by default, and every version one agent turn at a time
+    // (`agents.defaults.maxConcurrent`, default 1): a long agent run would hold every other test's run back.
     cron: { maxConcurrentRuns: 4 },
     models: { mode: 'merge', providers: { mock: provider } },
     agents: {
       defaults: {
         model: { primary: 'mock/mock-1', fallbacks: [] },
+        maxConcurrent: 4,
         ...(newer ? { utilityModel: '' } : {}),
         heartbeat: { every: '0m' },
       },
