@@ -76,12 +76,13 @@ function lineCol(text: string, offset: number): string {
 function fromYaml(path: string, text: string): JobFile {
   const { isMap, LineCounter, parseDocument } = load<Yaml>('yaml')
   const lineCounter = new LineCounter()
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false })
+  const doc = parseDocument(text, { lineCounter })
   const problem = doc.errors[0]
   if (problem) {
     const pos = problem.linePos?.[0]
     const at = pos ? `:${pos.line}:${pos.col}` : ''
-    invalid(`${path}${at}: ${problem.message.split('\n')[0]}`, 'fix the YAML syntax there')
+    const why = problem.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')
+    invalid(`${path}${at}: ${why}`, 'fix the YAML syntax there')
   }
   if (doc.contents && !isMap(doc.contents))
     invalid(`${path}: a job file holds one job, a mapping of fields`, 'e.g. name: nightly')

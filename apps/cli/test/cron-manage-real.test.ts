@@ -48,10 +48,17 @@ describe.skipIf(skipReason !== undefined)(
         const id = JSON.parse(added.stdout).job.id as string
         expect(await show(name)).toMatchObject({ id, name, enabled: false, schedule: { everyMs: 3_600_000 } })
 
-        const patch = file('patch.json5', `{\n  // every two hours\n  description: 'edited',\n  schedule: {kind: 'every', everyMs: 7200000},\n}\n`)
+        const patch = file(
+          'patch.json5',
+          `{\n  // every two hours\n  description: 'edited',\n  schedule: {kind: 'every', everyMs: 7200000},\n}\n`,
+        )
         const edited = await cli('cron', 'edit', name, '-f', patch)
         expect(edited.code, edited.stderr).toBe(EXIT.OK)
-        expect(await show(id)).toMatchObject({ description: 'edited', schedule: { everyMs: 7_200_000 }, enabled: false })
+        expect(await show(id)).toMatchObject({
+          description: 'edited',
+          schedule: { everyMs: 7_200_000 },
+          enabled: false,
+        })
 
         expect((await cli('cron', 'enable', name)).code).toBe(EXIT.OK)
         expect((await mine()).find((j) => j.id === id)?.enabled).toBe(true)
@@ -72,7 +79,9 @@ describe.skipIf(skipReason !== undefined)(
         expect((await cli('cron', 'show', `${prefix}-nope`)).code).toBe(EXIT.JOB_NOT_FOUND)
       })
 
-      it('a bad file is refused with file:line:col (exit 3) and changes nothing', { timeout: 180_000 }, async () => {
+      it('a bad file is refused with file:line:col (exit 3) and changes nothing', {
+        timeout: 180_000,
+      }, async () => {
         const name = `${prefix}-b`
         const job = file(
           'b.json',
@@ -88,7 +97,10 @@ describe.skipIf(skipReason !== undefined)(
         expect((await cli('cron', 'add', '-f', job)).code).toBe(EXIT.OK)
         const before = await mine(name)
 
-        const unknown = file('unknown.yaml', `description: changed\npayload:\n  kind: systemEvent\n  text: x\n  colour: red\n`)
+        const unknown = file(
+          'unknown.yaml',
+          `description: changed\npayload:\n  kind: systemEvent\n  text: x\n  colour: red\n`,
+        )
         const r1 = await cli('cron', 'edit', name, '-f', unknown)
         expect(r1.code).toBe(EXIT.CONFIG)
         expect(r1.stderr).toContain(`${unknown}:5:3: unknown field "payload.colour"`)

@@ -38,8 +38,11 @@ const leaves = (names: string[]): { fields: Record<string, 1> } => ({
   fields: Object.fromEntries(names.map((n) => [n, 1 as const])),
 })
 
-/** The v3 job shape (2026.3.13 `CronAddParams`); 2026.5.7 adds `payload.toolsAllow` (docs/protocol.md §7.5). */
-function v3Fields(kind: 'add' | 'patch', version: string | undefined): FieldTree {
+/**
+ * The v3 job shape (2026.3.13 `CronAddParams`; its patch adds only the gateway's `state`); 2026.5.7 adds
+ * `payload.toolsAllow` (docs/protocol.md §7.7).
+ */
+function v3Fields(version: string | undefined): FieldTree {
   const tools = version !== undefined && compareRelease(version, '2026.5.0') >= 0 ? ['toolsAllow'] : []
   const payload: FieldTree = {
     kinds: {
@@ -75,7 +78,7 @@ export function compareRelease(a: string, b: string): number {
 /** The fields a job (`add`) or a patch (`patch`) may carry on this gateway: v4 from the official schema. */
 export function cronJobFields(target: CronTarget, kind: 'add' | 'patch'): FieldTree {
   if (target.protocol >= 4) return kind === 'add' ? V4_CRON_ADD_FIELDS : V4_CRON_PATCH_FIELDS
-  return v3Fields(kind, target.version)
+  return v3Fields(target.version)
 }
 
 /** Fields the gateway sets itself: a job file that carries one is refused with this reason. */
@@ -119,7 +122,7 @@ export function buildCronAddParams(
   return { ...job }
 }
 
-/** `cron.update` params: `{id, patch}` on every version (docs/protocol.md §7.5). */
+/** `cron.update` params: `{id, patch}` on every version (docs/protocol.md §7.7). */
 export function buildCronUpdateParams(
   id: string,
   patch: Record<string, unknown>,

@@ -59,7 +59,7 @@ const REQUESTS: [string, unknown][] = [
   ['cron.list', buildCronListParams({ includeDisabled: true, limit: 200, offset: 0, query: 'n' })],
   ['cron.list', buildCronListParams({ enabled: 'enabled', sortBy: 'name', sortDir: 'asc' })],
   ['cron.get', buildCronGetParams('job-1')],
-  ['cron.status', METHODS['cron.status'].build()],
+  ['cron.status', METHODS['cron.status'].build!()],
   ['cron.runs', buildCronRunsParams({ id: 'job-1', limit: 20, sortDir: 'desc' })],
   ['cron.runs', buildCronRunsParams({ limit: 5, offset: 10, status: 'error' })],
   ['cron.run', buildCronRunParams({ id: 'job-1', mode: 'due' })],
@@ -72,7 +72,7 @@ const REQUESTS: [string, unknown][] = [
   ['cron.update', buildCronUpdateParams('job-1', { enabled: true }, V96)],
   ['cron.update', buildCronUpdateParams('job-1', { schedule: { kind: 'every', everyMs: 60_000 } }, V96)],
   ['cron.remove', buildCronRemoveParams('job-1')],
-  ['device.pair.list', METHODS['device.pair.list'].build()],
+  ['device.pair.list', METHODS['device.pair.list'].build!()],
   ['device.pair.approve', buildPairRequestParams('req-1')],
   ['device.pair.reject', buildPairRequestParams('req-1')],
 ]
