@@ -34,6 +34,11 @@ export interface MethodRecord {
   readonly scopes: { readonly v3: MethodScope; readonly v4: MethodScope }
   /** Releases whose hello-ok lists the method (checked against the real gateways by a test). */
   readonly versions: readonly GatewayVersion[]
+  /**
+   * The gateway answers it whatever the socket's scopes, whatever the table says: `health` (the schema says
+   * operator.read for v4, but real 2026.9.6 answers a connection holding no scope, as 3.13 and 5.7 do).
+   */
+  readonly unscoped?: true
   /** Release of its arrival per the schema (`since`), when the schema has it. */
   readonly since?: string
   // biome-ignore lint/suspicious/noExplicitAny: each record's builder takes its own options
@@ -73,7 +78,7 @@ function record(
 
 /** The methods clawlink calls, each with its builder and parser (docs/protocol.md §7). */
 export const METHODS = {
-  health: record('health', ALL, () => ({})),
+  health: { ...record('health', ALL, () => ({})), unscoped: true },
   'cron.list': record('cron.list', ALL, buildCronListParams, parseCronJobs),
   'cron.get': record('cron.get', V4_ONLY, buildCronGetParams, parseCronJob),
   'cron.status': record('cron.status', ALL, buildCronStatusParams, parseCronStatus),
@@ -108,11 +113,14 @@ function scopeOf(rec: MethodRecord, protocol: number): MethodScope {
 }
 
 /**
- * The scope a method needs on a gateway of this protocol (default 3, the 3.13/5.7 table), or undefined when the
- * client cannot tell (v3 `health`; a v4 method whose scope is `dynamic`): then the gateway decides.
+ * The scope a method needs on a gateway of this protocol (default 3, the 3.13/5.7 table), or undefined when none
+ * is checked (`health`, see {@link MethodRecord.unscoped}) or the client cannot tell (a v4 method whose scope is
+ * `dynamic`): then the gateway decides.
  */
 export function requiredScope(method: string, protocol = 3): string | undefined {
-  const scope = scopeOf(methodRecord(method), protocol)
+  const rec = methodRecord(method)
+  if (rec.unscoped) return undefined
+  const scope = scopeOf(rec, protocol)
   return scope === null || scope === 'dynamic' ? undefined : scope
 }
 
