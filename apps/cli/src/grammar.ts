@@ -8,6 +8,7 @@ import {
   type CommandSpec,
   findCommand,
   GLOBAL_OPTIONS,
+  GROUP_ALIASES,
   GROUPS,
   subcommandsOf,
   topWords,
@@ -126,7 +127,8 @@ type Resolved = { kind: 'group'; group: string } | { kind: 'command'; spec: Comm
 
 /** Which command the leading words name; unknown words are named with the closest command. */
 function resolveWords(words: string[]): Resolved {
-  const [first, second] = words as [string, string | undefined]
+  const [typed, second] = words as [string, string | undefined]
+  const first = GROUP_ALIASES[typed] ?? typed
   if (first in GROUPS) {
     if (second === undefined) return { kind: 'group', group: first }
     const spec = findCommand(`${first} ${second}`)

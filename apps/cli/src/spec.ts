@@ -31,6 +31,12 @@ export const COMMAND_OPTIONS = {
   'cron list': { ...CONNECTION_OPTIONS, all: { type: 'boolean' } },
   'cron status': CONNECTION_OPTIONS,
   'cron runs': { ...CONNECTION_OPTIONS, limit: { type: 'string' } },
+  'cron show': CONNECTION_OPTIONS,
+  'cron enable': CONNECTION_OPTIONS,
+  'cron disable': CONNECTION_OPTIONS,
+  'cron rm': { ...CONNECTION_OPTIONS, yes: { type: 'boolean', short: 'y' } },
+  'cron add': { ...CONNECTION_OPTIONS, file: { type: 'string', short: 'f' } },
+  'cron edit': { ...CONNECTION_OPTIONS, file: { type: 'string', short: 'f' } },
   'device show': CONNECTION_OPTIONS,
   // --pkcs11-generate is an action of init, not a setting: it is never stored in the profile.
   'device init': { ...CONNECTION_OPTIONS, 'pkcs11-generate': { type: 'boolean' } },
@@ -81,6 +87,13 @@ export const OPTION_DOCS: Record<string, OptionDoc> = {
   timeout: { group: 'command', arg: 'DUR', text: 'how long to wait, e.g. 30s, 5m, 1h' },
   all: { group: 'command', text: 'include disabled jobs' },
   limit: { group: 'command', arg: 'N', text: 'how many runs to show, 1 to 200 (default 20)' },
+  yes: { group: 'command', text: 'cron rm: remove without asking (required off a terminal)' },
+  file: {
+    group: 'command',
+    arg: 'FILE',
+    file: true,
+    text: 'cron add/edit: the job (add) or the fields to change (edit), as JSON5 or YAML',
+  },
   params: { group: 'command', arg: 'JSON|@FILE', text: 'the method params as JSON, or @file.json' },
   since: {
     group: 'command',
@@ -224,6 +237,59 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ['clawlink cron runs nightly-report --limit 5'],
   },
   {
+    path: 'cron show',
+    args: [{ name: 'job', required: true }],
+    summary: 'one job: every field the gateway keeps',
+    description:
+      'Shows one job (id or exact name): its state, then every field as YAML (--json: the raw job).',
+    examples: ['clawlink cron show nightly-report', 'clawlink cron show nightly-report --json'],
+  },
+  {
+    path: 'cron enable',
+    args: [{ name: 'job', required: true }],
+    summary: 'enable a job',
+    description: 'Enables a job (id or exact name): cron.update with enabled true.',
+    examples: ['clawlink cron enable nightly-report'],
+  },
+  {
+    path: 'cron disable',
+    args: [{ name: 'job', required: true }],
+    summary: 'disable a job (it stays, and can still be run by hand)',
+    description: 'Disables a job (id or exact name): cron.update with enabled false.',
+    examples: ['clawlink cron disable nightly-report'],
+  },
+  {
+    path: 'cron rm',
+    aliases: ['cron remove'],
+    args: [{ name: 'job', required: true }],
+    summary: 'remove a job (asks on a terminal; --yes otherwise)',
+    description:
+      'Removes a job (id or exact name) for good. Asks first on a terminal; off a terminal (scripts, --json)\n' +
+      'it needs --yes. An unknown job exits 9.',
+    examples: [
+      'clawlink cron rm nightly-report',
+      'clawlink cron rm 8a1a9993-0c5e-4f1c-9b0e-2f6f1d2b3c4d --yes',
+    ],
+  },
+  {
+    path: 'cron add',
+    args: [],
+    summary: 'create a job from a JSON5 or YAML file',
+    description:
+      "Creates one job from FILE (JSON5, or YAML for .yaml/.yml) in the gateway's own job shape. A field this\n" +
+      'gateway version does not know is refused by name with file:line:col (exit 3) before anything is written.',
+    examples: ['clawlink cron add -f nightly.yaml', 'clawlink automations add -f job.json5 --json'],
+  },
+  {
+    path: 'cron edit',
+    args: [{ name: 'job', required: true }],
+    summary: 'change the fields of a job a JSON5 or YAML file names',
+    description:
+      'Changes the fields FILE names (the others stay as they are) with cron.update {id, patch}. A field this\n' +
+      'gateway version does not know is refused by name with file:line:col (exit 3); nothing is written then.',
+    examples: ['clawlink cron edit nightly-report -f changes.yaml'],
+  },
+  {
     path: 'device show',
     args: [],
     summary: 'this device: id, public key, signer, cached device token',
@@ -316,8 +382,13 @@ export const COMMANDS: readonly CommandSpec[] = [
  * `constructor`, is looked up here (`in`, `GROUPS[word]`) and must find only these.
  */
 export const GROUPS: Readonly<Record<string, string>> = Object.assign(Object.create(null), {
-  cron: 'trigger and inspect cron jobs',
+  cron: 'trigger, inspect and manage cron jobs (also: automations)',
   device: "this profile's device key and where it lives (its signer)",
+})
+
+/** Other names of a group: OpenClaw calls cron jobs automations since 2026.7.28. */
+export const GROUP_ALIASES: Readonly<Record<string, string>> = Object.assign(Object.create(null), {
+  automations: 'cron',
 })
 
 /** The command of a path or alias (`cron ls` → `cron list`). */

@@ -331,7 +331,7 @@ export class GatewayClient {
   private preflight(session: Session, method: string): void {
     if (this.options.scopePreflight === false) return
     const { scopes, tokenOnly } = session.info
-    const missing = missingScope(scopes, method)
+    const missing = missingScope(scopes, method, session.info.hello.protocol)
     if (missing === undefined) return
     if (tokenOnly && scopes.length === 0 && this.requestedScopes.length > 0) {
       throw new ClientError(

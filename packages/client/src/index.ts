@@ -20,6 +20,15 @@ export {
   resolveJob,
 } from './cron-jobs.js'
 export {
+  addJob,
+  cronTarget,
+  findJobToRemove,
+  type JobChange,
+  removeJob,
+  setJobEnabled,
+  updateJob,
+} from './cron-manage.js'
+export {
   judgeRun,
   type RunJobOptions,
   type RunOutcome,

@@ -1,4 +1,10 @@
-import { canCall, GatewayError, type HelloOk, scopeSatisfies } from '@clawlink/protocol'
+import {
+  buildPairRequestParams,
+  canCall,
+  GatewayError,
+  type HelloOk,
+  scopeSatisfies,
+} from '@clawlink/protocol'
 import { type Connected, type ConnectorOptions, establish, saveDeviceToken } from './connector.js'
 import { ClientError } from './errors.js'
 import {
@@ -113,14 +119,14 @@ async function withdrawStray(
   ctx: ApprovalContext,
 ): Promise<Connected> {
   const scopes = grantedScopes(connected.hello, o.handshake.scopes)
-  if (!canCall(scopes, REJECT) || !connected.hello.methods.includes(REJECT)) {
+  if (!canCall(scopes, REJECT, connected.hello.protocol) || !connected.hello.methods.includes(REJECT)) {
     ctx.onProgress({ kind: 'approval-stray', requestId, outcome: 'left' })
     return connected
   }
   const side = sideSession(o, connected, signal)
   let outcome: 'withdrawn' | 'gone' | 'left' = 'left'
   try {
-    await side.call(REJECT, { requestId }, 10_000)
+    await side.call(REJECT, buildPairRequestParams(requestId), 10_000)
     outcome = 'withdrawn'
   } catch (error) {
     if (signal.aborted) throw error

@@ -98,13 +98,31 @@ export {
 } from './frames.js'
 export { effectiveScopes, type HelloAuth, type HelloOk, parseHelloOk } from './hello.js'
 export {
-  CLAWLINK_SCOPES,
+  buildCronAddParams,
+  buildCronRemoveParams,
+  buildCronUpdateParams,
+  type CronTarget,
+  checkCronJobFields,
+  compareRelease,
+  cronJobFields,
+  parseCronJobAnswer,
+  parseCronRemoveAnswer,
+} from './cron-write.js'
+export { buildPairRequestParams, type DevicePairing, parseDevicePairing } from './device.js'
+export { type FieldProblem, type FieldTree, unknownFields } from './field-tree.js'
+export {
   canCall,
-  METHOD_SCOPES,
+  GATEWAY_VERSIONS,
+  type GatewayVersion,
+  METHODS,
+  type MethodRecord,
+  type MethodScope,
+  methodRecord,
+  methodScopes,
   missingScope,
-  OPERATOR_SCOPES,
   requiredScope,
-  scopeSatisfies,
-} from './scopes.js'
+} from './methods.js'
+export { CLAWLINK_SCOPES, METHOD_SCOPES, OPERATOR_SCOPES, scopeSatisfies } from './scopes.js'
+export { V4_METHODS, V4_SCHEMA_VERSION } from './v4-scopes.js'
 export { assertSignature, type DeviceSigner, describeSignerProblem, type SignerFactory } from './signer.js'
 export { normalizeFingerprint } from './tls.js'

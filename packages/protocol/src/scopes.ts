@@ -18,8 +18,9 @@ export const OPERATOR_SCOPES = [
 export const CLAWLINK_SCOPES = ['operator.admin', 'operator.read', 'operator.write'] as const
 
 /**
- * Method → required operator scope (docs/protocol.md §7.4, 3.13 `METHOD_SCOPE_GROUPS`, kept by 5.7 and 9.6 for cron).
- * Methods not listed need `operator.admin`; `health` needs nothing.
+ * Method → required operator scope on protocol v3 gateways (2026.3.13, 2026.5.7; docs/protocol.md §7.4, 3.13
+ * `METHOD_SCOPE_GROUPS`). Methods not listed need `operator.admin`; `health` needs nothing. v4 scopes come from the
+ * official schema (v4-scopes.ts); both meet in the method records (methods.ts).
  */
 export const METHOD_SCOPES: Readonly<Record<string, string>> = buildTable({
   'operator.approvals': ['exec.approval.request', 'exec.approval.waitDecision', 'exec.approval.resolve'],
@@ -111,18 +112,6 @@ function buildTable(groups: Record<string, string[]>): Record<string, string> {
   return table
 }
 
-// `config.get` and `config.schema.lookup` are read; every other `config.*` (and these prefixes) is admin (docs/protocol.md §7.4).
-const ADMIN_PREFIXES = ['exec.approvals.', 'config.', 'wizard.', 'update.']
-
-/** The scope a method needs, or undefined for `health`, which is always allowed (docs/protocol.md §5.7). */
-export function requiredScope(method: string): string | undefined {
-  if (method === 'health') return undefined
-  const listed = METHOD_SCOPES[method]
-  if (listed) return listed
-  if (ADMIN_PREFIXES.some((p) => method.startsWith(p))) return 'operator.admin'
-  return 'operator.admin'
-}
-
 /**
  * Implication rules (docs/protocol.md §2.3): admin satisfies every operator scope, write satisfies read, the rest must match.
  * `held` is one scope or the set a socket holds.
@@ -132,16 +121,4 @@ export function scopeSatisfies(held: string | readonly string[], needed: string)
   if (held === needed) return true
   if (held === 'operator.admin' && needed.startsWith('operator.')) return true
   return held === 'operator.write' && needed === 'operator.read'
-}
-
-/** The scope missing for `method`, or undefined when `scopes` allow the call. */
-export function missingScope(scopes: readonly string[], method: string): string | undefined {
-  const needed = requiredScope(method)
-  if (needed === undefined) return undefined
-  return scopeSatisfies(scopes, needed) ? undefined : needed
-}
-
-/** True when a socket holding `scopes` may call `method`. */
-export function canCall(scopes: readonly string[], method: string): boolean {
-  return missingScope(scopes, method) === undefined
 }

@@ -281,7 +281,7 @@ function scopesStep(
   hello: Awaited<ReturnType<GatewayClient['connect']>>,
   print: (step: Step) => void,
 ): number {
-  const missing = missingScope(client.scopes, 'cron.run')
+  const missing = missingScope(client.scopes, 'cron.run', hello.protocol)
   if (missing) {
     print({
       step: 'scopes for cron.run',
