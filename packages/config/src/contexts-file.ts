@@ -42,22 +42,31 @@ function invalid(path: string, line: number, what: string, fix: string): ConfigE
   return new ConfigError('CONTEXT_INVALID', `${path} line ${line}: ${what}`, fix)
 }
 
-/** Closest known key to a typo (one edit or a swap away is enough for `tls-fingerprnt`, `tokenfile`). */
+/** Edit distance counting a swap of neighbours as one edit (`ulr` → `url`). */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)])
+  for (let j = 1; j <= b.length; j++) (d[0] as number[])[j] = j
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i] as number[]
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      row[j] = Math.min(
+        (d[i - 1] as number[])[j]! + 1,
+        row[j - 1]! + 1,
+        (d[i - 1] as number[])[j - 1]! + cost,
+      )
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        row[j] = Math.min(row[j]!, (d[i - 2] as number[])[j - 2]! + 1)
+    }
+  return (d[a.length] as number[])[b.length]!
+}
+
+/** The known key a typo most likely meant (`tls-fingerprnt`, `tokenfile`, `ulr`), if any is close. */
 function guessKey(key: string): string | undefined {
   const plain = (k: string) => k.toLowerCase().replace(/[^a-z]/g, '')
-  return KEYS.find((k) => {
-    const [a, b] = [plain(k), plain(key)]
-    if (a === b) return true
-    if (Math.abs(a.length - b.length) > 1) return false
-    let diff = 0
-    for (let i = 0, j = 0; i < a.length || j < b.length; i++, j++) {
-      if (a[i] === b[j]) continue
-      diff++
-      if (a.length > b.length) j--
-      else if (b.length > a.length) i--
-    }
-    return diff <= 1
-  })
+  const scored = KEYS.map((k) => ({ k, d: distance(plain(k), plain(key)) })).sort((x, y) => x.d - y.d)
+  const best = scored[0]
+  return best && best.d <= Math.max(1, Math.floor(plain(best.k).length / 4)) ? best.k : undefined
 }
 
 function checkValue(
