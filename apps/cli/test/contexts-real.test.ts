@@ -1,17 +1,16 @@
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
+  addModelFreeJob,
   pickPort,
-  type RunningGateway,
   realGatewaysOrSkip,
   startGateway,
   stopGateway,
 } from '@clawlink/testkit/harness'
 import { afterAll, describe, expect, it } from 'vitest'
 import { EXIT } from '../src/exit-codes.js'
-import { runCli, sandbox } from './helpers.js'
+import { ownGatewayDir, runCli, sandbox } from './helpers.js'
 
 // Contexts against real gateways of three versions: 2026.9.6 and 2026.3.13 from CLAWLINK_GATEWAYS, and a
 // 2026.5.7 of this test's own, which it stops (the shared ones must not be stopped under other tests).
@@ -35,12 +34,9 @@ type Listed = {
 }
 
 describe.skipIf(skipReason !== undefined)('contexts on real gateways (2026.9.6, 2026.3.13, 2026.5.7)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'clawlink-contexts-'))
-  let own: RunningGateway | undefined
-  afterAll(async () => {
-    if (own) await stopGateway(own)
-    rmSync(dir, { recursive: true, force: true })
-  })
+  const own = ownGatewayDir('clawlink-contexts-')
+  const dir = own.dir
+  afterAll(own.cleanup, 60_000)
 
   it('cron list --all-contexts: all three answer; with 5.7 stopped the two still do and exit names it', {
     timeout: 400_000,
@@ -49,16 +45,20 @@ describe.skipIf(skipReason !== undefined)('contexts on real gateways (2026.9.6, 
     const three = byVersion('2026.3.13')
     if (!nine || !three) throw new Error('CLAWLINK_GATEWAYS needs 2026.9.6 and 2026.3.13')
     const port = await pickPort()
-    own = await startGateway({
-      version: '2026.5.7',
-      port,
-      token: randomBytes(16).toString('hex'),
-      dir: join(dir, 'gw'),
-    })
+    const five = own.keep(
+      await startGateway({
+        version: '2026.5.7',
+        port,
+        token: randomBytes(16).toString('hex'),
+        dir: join(dir, 'gw'),
+      }),
+    )
+    // 2026.3.13 starts with no job: one of each gateway's own, so both lists have rows.
+    const threeJob = await addModelFreeJob(three, `contexts-${randomBytes(3).toString('hex')}`)
     const box = sandbox()
     await addContext(box, 'nine', nine)
     await addContext(box, 'three', three)
-    await addContext(box, 'five', own)
+    await addContext(box, 'five', five)
 
     // --context and CLAWLINK_CONTEXT pick one gateway, with its own token file (no --url, no token flag).
     const one = await runCli(['cron', 'status', '--context', 'three', '--json'], box.env)
@@ -76,8 +76,8 @@ describe.skipIf(skipReason !== undefined)('contexts on real gateways (2026.9.6, 
       ['five', true],
     ])
 
-    await stopGateway(own)
-    own = undefined
+    await stopGateway(five)
+    own.keep(undefined)
     const started = Date.now()
     const partial = await runCli(['cron', 'list', '--all-contexts', '--json'], box.env)
     const ms = Date.now() - started
@@ -89,6 +89,7 @@ describe.skipIf(skipReason !== undefined)('contexts on real gateways (2026.9.6, 
     expect(doc.contexts.find((c) => c.context === 'five')?.error?.code).toMatch(/CONNECT_REFUSED|UNREACHABLE/)
     // Every job row carries its context; both live gateways' jobs are there.
     expect(new Set(doc.jobs.map((j) => j.context))).toEqual(new Set(['nine', 'three']))
+    expect(doc.jobs).toContainEqual(expect.objectContaining({ context: 'three', id: threeJob }))
     expect(partial.stderr).toContain('1 of 3 contexts failed: five')
     console.log(`[contexts] 3 contexts, 1 stopped: ${ms} ms`)
 

@@ -1,18 +1,11 @@
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import {
-  pickPort,
-  type RunningGateway,
-  realGatewaysOrSkip,
-  startGateway,
-  stopGateway,
-} from '@clawlink/testkit/harness'
+import { pickPort, realGatewaysOrSkip, startGateway } from '@clawlink/testkit/harness'
 import { afterAll, describe, expect, it } from 'vitest'
 import { EXIT } from '../src/exit-codes.js'
-import { runCli, sandbox } from './helpers.js'
+import { ownGatewayDir, runCli, sandbox } from './helpers.js'
 
 // A real 2026.9.6 serving wss:// with the self-signed certificate it makes itself (gateway.tls.enabled,
 // TOOLING.md §15), a gateway of this test's own. Unpinned: exit 17 with the fingerprint openssl prints and the
@@ -32,12 +25,9 @@ function certWritten(cert: string) {
 }
 
 describe.skipIf(skipReason !== undefined)('an unpinned self-signed wss:// gateway (real 2026.9.6)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'clawlink-tls-'))
-  let gw: RunningGateway | undefined
-  afterAll(async () => {
-    if (gw) await stopGateway(gw)
-    rmSync(dir, { recursive: true, force: true })
-  }, 60_000)
+  const own = ownGatewayDir('clawlink-tls-')
+  const dir = own.dir
+  afterAll(own.cleanup, 60_000)
 
   it('exits 17 with the certificate fingerprint; with that pin 0; with a wrong pin 17', {
     timeout: 300_000,
@@ -45,22 +35,24 @@ describe.skipIf(skipReason !== undefined)('an unpinned self-signed wss:// gatewa
     const port = await pickPort()
     const token = randomBytes(16).toString('hex')
     const cert = join(dir, 'gateway', 'state', 'gateway', 'tls', 'gateway-cert.pem')
-    gw = await startGateway({
-      version: '2026.9.6',
-      port,
-      token,
-      dir: join(dir, 'gateway'),
-      config: {
-        gateway: {
-          mode: 'local',
-          port,
-          bind: 'loopback',
-          auth: { mode: 'token', token },
-          tls: { enabled: true },
+    own.keep(
+      await startGateway({
+        version: '2026.9.6',
+        port,
+        token,
+        dir: join(dir, 'gateway'),
+        config: {
+          gateway: {
+            mode: 'local',
+            port,
+            bind: 'loopback',
+            auth: { mode: 'token', token },
+            tls: { enabled: true },
+          },
         },
-      },
-      waitReady: certWritten(cert),
-    })
+        waitReady: certWritten(cert),
+      }),
+    )
     const url = `wss://127.0.0.1:${port}`
     const printed = execFileSync('openssl', ['x509', '-in', cert, '-noout', '-fingerprint', '-sha256'], {
       encoding: 'utf8',

@@ -2,8 +2,9 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { errorOf } from './helpers.js'
 import {
-  ConfigError,
+  type ConfigError,
   contextsFilePath,
   formatContexts,
   loadContexts,
@@ -27,16 +28,6 @@ function sandbox() {
   const tokenFile = join(dir, 'home.token')
   writeFileSync(tokenFile, `${SECRET}\n`, { mode: 0o600 })
   return { dir, env, tokenFile, file: contextsFilePath(env) }
-}
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError)
-    return error as ConfigError
-  }
-  throw new Error('expected a ConfigError')
 }
 
 const GOOD = `# mine

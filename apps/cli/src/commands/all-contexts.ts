@@ -1,14 +1,25 @@
 import { execFile } from 'node:child_process'
-import { loadContexts } from '@clawlink/config'
+import { type GatewayClient, getCronStatus, getJobRuns, listCronJobs } from '@clawlink/client'
+import { loadContexts, resolveSettings } from '@clawlink/config'
 import { describeCronSchedule } from '@clawlink/protocol'
-import { DEFAULT_TIMEOUT_MS } from '../args.js'
-import { CliError, EXIT, type ExitCode } from '../exit-codes.js'
-import { jsonText, oneLine, relativeTime, sanitizeForTerminal, table } from '../output.js'
+import { DEFAULT_TIMEOUT_MS, parseCommand, settingsFlags } from '../args.js'
+import { CliError, EXIT, type ExitCode, exitCodeFor } from '../exit-codes.js'
+import {
+  createOutput,
+  describeError,
+  jsonText,
+  oneLine,
+  relativeTime,
+  sanitizeForTerminal,
+  table,
+} from '../output.js'
+import { openSession } from '../session.js'
 import type { CommandPath } from '../spec.js'
 
-// `--all-contexts` on the read commands: the same command once per context, each in its own `clawlink` process
-// with `--context NAME --json` (its own connection, deadline and exit code), at most CONCURRENCY at a time. Rows
-// are labelled with their context; what answered is printed even when others failed.
+// `--all-contexts` on the read commands: the same query once per context — its own settings, connection,
+// deadline and exit code — at most CONCURRENCY at a time, in this process (`doctor`, which prints as it goes, runs
+// as a `clawlink doctor --context NAME --json` child). Rows are labelled with their context; what answered is
+// printed even when others failed.
 
 /** How many contexts are asked at once. */
 export const CONCURRENCY = 4
@@ -61,6 +72,54 @@ function refuse(argv: string[]): void {
       )
 }
 
+type Values = Record<string, unknown>
+
+/** The `--json` document of one read command, from the client (the same shapes as commands/cron.ts prints). */
+async function query(
+  path: CommandPath,
+  client: GatewayClient,
+  values: Values,
+  positionals: string[],
+): Promise<Rec> {
+  if (path === 'cron list') {
+    const jobs = await listCronJobs(client, { includeDisabled: values.all === true })
+    return { jobs: jobs.map(({ raw, ...j }) => ({ ...j, schedule: raw.schedule })) }
+  }
+  if (path === 'cron status') return { status: (await getCronStatus(client)).raw }
+  const limit = values.limit === undefined ? 20 : Number(values.limit)
+  const { job, runs } = await getJobRuns(client, positionals[0] ?? '', { limit })
+  return { job: { id: job.id, name: job.name ?? null }, runs: runs.map(({ raw }) => raw) }
+}
+
+/** One context asked in this process: its settings (`--context NAME`), its session and deadline. */
+async function askOne(path: CommandPath, argv: string[], context: string): Promise<ContextResult> {
+  const { values, positionals } = parseCommand(argv, path)
+  const env = { ...process.env }
+  delete env.CLAWLINK_CONTEXT
+  try {
+    const flags = { ...settingsFlags(values), context }
+    const settings = await resolveSettings({ flags, env, useContexts: true })
+    const session = await openSession(values, createOutput(true), {
+      deadlineMs: DEFAULT_TIMEOUT_MS,
+      settings,
+    })
+    try {
+      const json = await query(path, session.client, values, positionals)
+      return { context, exitCode: EXIT.OK, json: { ok: true, ...json }, stderr: '' }
+    } finally {
+      await session.close()
+    }
+  } catch (error) {
+    return {
+      context,
+      exitCode: exitCodeFor(error),
+      json: { ok: false, error: describeError(error) },
+      stderr: '',
+    }
+  }
+}
+
+/** `doctor` for one context, as a child process (its steps print as they go). */
 function runOne(path: CommandPath, argv: string[], context: string): Promise<ContextResult> {
   const env = { ...process.env }
   delete env.CLAWLINK_CONTEXT
@@ -195,10 +254,16 @@ export async function allContexts(path: CommandPath, argv: string[]): Promise<nu
   const file = loadContexts(process.env)
   if (file.contexts.length === 0)
     throw usage(`--all-contexts: no contexts in ${file.path}`, 'add one: clawlink context add NAME --url URL')
+  if (path === 'cron runs') {
+    const limit = Number(parseCommand(argv, path).values.limit ?? 20)
+    if (!Number.isInteger(limit) || limit < 1 || limit > 200)
+      throw new CliError('USAGE', '--limit must be 1 to 200', 'e.g. --limit 20', EXIT.USAGE)
+  }
+  const ask = path === 'doctor' ? runOne : askOne
   const results = await pool(
     file.contexts.map((c) => c.name),
     CONCURRENCY,
-    (name) => runOne(path, argv, name),
+    (name) => ask(path, argv, name),
   )
   const failed = results.filter((r) => r.exitCode !== 0)
   const exitCode = (failed[0]?.exitCode ?? EXIT.OK) as ExitCode
