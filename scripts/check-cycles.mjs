@@ -14,14 +14,16 @@ function sourceFiles(dir) {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name)
     if (statSync(path).isDirectory()) out.push(...sourceFiles(path))
-    else if (/\.tsx?$/.test(name) && !/\.(test|spec)\.tsx?$/.test(name) && !name.endsWith('.d.ts')) out.push(path)
+    else if (/\.tsx?$/.test(name) && !/\.(test|spec)\.tsx?$/.test(name) && !name.endsWith('.d.ts'))
+      out.push(path)
   }
   return out
 }
 
 function target(from, spec) {
   const base = resolve(dirname(from), spec).replace(/\.(m?js)$/, '')
-  for (const candidate of [`${base}.ts`, `${base}.tsx`, join(base, 'index.ts')]) if (existsSync(candidate)) return candidate
+  for (const candidate of [`${base}.ts`, `${base}.tsx`, join(base, 'index.ts')])
+    if (existsSync(candidate)) return candidate
   return undefined
 }
 
@@ -65,5 +67,9 @@ for (const group of ['packages', 'apps'])
   }
 const cycles = findCycles(files)
 for (const cycle of cycles) console.log(`import circle: ${cycle.map((f) => relative(root, f)).join(' → ')}`)
-console.log(cycles.length === 0 ? `no import circles in ${files.length} source files` : `${cycles.length} import circle(s)`)
+console.log(
+  cycles.length === 0
+    ? `no import circles in ${files.length} source files`
+    : `${cycles.length} import circle(s)`,
+)
 process.exitCode = cycles.length === 0 ? 0 : 1

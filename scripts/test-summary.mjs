@@ -53,7 +53,9 @@ console.log(`Tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.s
 const skipsFail = process.env.CLAWLINK_REQUIRE_REAL === '1' && totals.skipped > 0
 if (skipsFail) console.log('FAILED: tests were skipped; with CLAWLINK_REQUIRE_REAL=1 every test must run')
 // Locally (a narrowed run, one package) a shrunk count is only reported; in CI it fails the suite.
-for (const line of shrunk) console.log(`${process.env.CLAWLINK_REQUIRE_REAL === '1' ? 'FAILED' : 'note'}: ${line}`)
+for (const line of shrunk)
+  console.log(`${process.env.CLAWLINK_REQUIRE_REAL === '1' ? 'FAILED' : 'note'}: ${line}`)
 const shrunkFails = process.env.CLAWLINK_REQUIRE_REAL === '1' && shrunk.length > 0
-process.exitCode = totals.failed > 0 || problems > 0 || totals.passed === 0 || skipsFail || shrunkFails ? 1 : 0
+process.exitCode =
+  totals.failed > 0 || problems > 0 || totals.passed === 0 || skipsFail || shrunkFails ? 1 : 0
 if (!existsSync(root)) process.exitCode = 1

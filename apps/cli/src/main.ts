@@ -23,6 +23,11 @@ const LOADERS: Record<Exclude<CommandPath, 'help'>, () => Promise<Command>> = {
   doctor: async () => (await import('./commands/doctor.js')).doctor,
   call: async () => (await import('./commands/call.js')).call,
   audit: async () => (await import('./commands/audit.js')).audit,
+  'context add': async () => (await import('./commands/context.js')).contextAdd,
+  'context list': async () => (await import('./commands/context.js')).contextList,
+  'context show': async () => (await import('./commands/context.js')).contextShow,
+  'context use': async () => (await import('./commands/context.js')).contextUse,
+  'context rm': async () => (await import('./commands/context.js')).contextRm,
   completion: async () => (await import('./completion.js')).completion,
 }
 
@@ -49,6 +54,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     const { spec } = invocation
     if (spec.path === 'help') throw new Error('help is answered without loading a command')
+    // `--all-contexts` runs the command once per context (commands/all-contexts.ts); the option table admits it
+    // only on the read commands.
+    if (flagGiven(invocation.argv, '--all-contexts')) {
+      const { allContexts } = await import('./commands/all-contexts.js')
+      return await allContexts(spec.path, invocation.argv)
+    }
     const command = await LOADERS[spec.path]()
     return await command(invocation.argv)
   } catch (error) {

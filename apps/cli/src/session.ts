@@ -18,7 +18,12 @@ export const VERSION: string = (createRequire(import.meta.url)('../package.json'
 
 /** Resolves settings from the parsed flags and the environment. */
 export function settingsFrom(values: Record<string, unknown>): Promise<ResolvedSettings> {
-  return resolveSettings({ flags: settingsFlags(values), env: process.env, readStdinSecret: readStdin })
+  return resolveSettings({
+    flags: settingsFlags(values),
+    env: process.env,
+    readStdinSecret: readStdin,
+    useContexts: true,
+  })
 }
 
 /** Everything a connecting command needs. */

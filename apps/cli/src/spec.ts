@@ -1,5 +1,6 @@
 import type { ParseArgsConfig } from 'node:util'
 import { SETTINGS_OPTIONS } from '@clawlink/config'
+import { CONTEXT_COMMANDS, CONTEXT_DOCS, CONTEXT_OPTIONS } from './context-spec.js'
 
 /**
  * The one table of commands, their arguments and their flags. The argv grammar (grammar.ts), every help text
@@ -10,6 +11,7 @@ type Options = NonNullable<ParseArgsConfig['options']>
 /** Flags every connecting command takes: where the gateway is, how to authenticate, which key signs. */
 export const CONNECTION_OPTIONS = {
   ...SETTINGS_OPTIONS,
+  context: { type: 'string' },
   'token-stdin': { type: 'boolean' },
   'password-stdin': { type: 'boolean' },
   'wait-approval': { type: 'boolean' },
@@ -20,6 +22,9 @@ export const CONNECTION_OPTIONS = {
 
 const HELP_ONLY = { help: { type: 'boolean', short: 'h' } } as const satisfies Options
 
+/** Read commands that can ask every context at once (apps/cli/src/commands/all-contexts.ts). */
+const ALL_CONTEXTS = { 'all-contexts': { type: 'boolean' } } as const satisfies Options
+
 /** parseArgs options of each command (its own flags plus the shared ones). */
 export const COMMAND_OPTIONS = {
   'cron run': {
@@ -28,9 +33,9 @@ export const COMMAND_OPTIONS = {
     wait: { type: 'boolean' },
     timeout: { type: 'string' },
   },
-  'cron list': { ...CONNECTION_OPTIONS, all: { type: 'boolean' } },
-  'cron status': CONNECTION_OPTIONS,
-  'cron runs': { ...CONNECTION_OPTIONS, limit: { type: 'string' } },
+  'cron list': { ...CONNECTION_OPTIONS, ...ALL_CONTEXTS, all: { type: 'boolean' } },
+  'cron status': { ...CONNECTION_OPTIONS, ...ALL_CONTEXTS },
+  'cron runs': { ...CONNECTION_OPTIONS, ...ALL_CONTEXTS, limit: { type: 'string' } },
   'cron show': CONNECTION_OPTIONS,
   'cron enable': CONNECTION_OPTIONS,
   'cron disable': CONNECTION_OPTIONS,
@@ -41,7 +46,8 @@ export const COMMAND_OPTIONS = {
   // --pkcs11-generate is an action of init, not a setting: it is never stored in the profile.
   'device init': { ...CONNECTION_OPTIONS, 'pkcs11-generate': { type: 'boolean' } },
   'device pair': { ...CONNECTION_OPTIONS, wait: { type: 'boolean' }, timeout: { type: 'string' } },
-  doctor: CONNECTION_OPTIONS,
+  doctor: { ...CONNECTION_OPTIONS, ...ALL_CONTEXTS },
+  ...CONTEXT_OPTIONS,
   call: { ...CONNECTION_OPTIONS, params: { type: 'string' }, timeout: { type: 'string' } },
   audit: {
     since: { type: 'string' },
@@ -175,6 +181,7 @@ export const OPTION_DOCS: Record<string, OptionDoc> = {
     arg: 'K=V',
     text: 'plug-in signer option (repeatable), passed to createSigner(options)',
   },
+  ...CONTEXT_DOCS,
   json: { group: 'output', text: 'print one JSON document on stdout (errors included)' },
   debug: { group: 'output', text: 'log frames (secrets redacted) and stack traces on stderr' },
   help: { group: 'output', text: 'show this help' },
@@ -357,6 +364,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'clawlink audit --json --profile ci | jq \'.entries[] | select(.outcome != "ok")\'',
     ],
   },
+  ...CONTEXT_COMMANDS,
   {
     path: 'help',
     args: [{ name: 'command', required: false, variadic: true }],
@@ -384,6 +392,7 @@ export const COMMANDS: readonly CommandSpec[] = [
 export const GROUPS: Readonly<Record<string, string>> = Object.assign(Object.create(null), {
   cron: 'trigger, inspect and manage cron jobs (also: automations)',
   device: "this profile's device key and where it lives (its signer)",
+  context: 'named gateways: URL, TLS pin, token file and profile under one name',
 })
 
 /** Other names of a group: OpenClaw calls cron jobs automations since 2026.7.28. */

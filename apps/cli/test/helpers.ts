@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { userHome } from '@clawlink/testkit/harness'
+import { type RunningGateway, stopGateway, userHome } from '@clawlink/testkit/harness'
 
 export const BIN = new URL('../dist/clawlink.mjs', import.meta.url).pathname
 
@@ -56,4 +56,24 @@ export function runCli(
 export function fileState(path: string): string {
   const s = statSync(path)
   return `${createHash('sha256').update(readFileSync(path)).digest('hex')}:${s.mtimeMs}:${s.mode}`
+}
+
+/**
+ * A folder for a test's own gateway (the shared ones must not be stopped under other tests): `keep` records the
+ * running gateway (or undefined once the test stopped it); `cleanup` (for afterAll) stops it and removes the folder.
+ */
+export function ownGatewayDir(prefix: string) {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  const state: { gw?: RunningGateway | undefined } = {}
+  return {
+    dir,
+    keep<T extends RunningGateway | undefined>(gw: T): T {
+      state.gw = gw
+      return gw
+    },
+    async cleanup() {
+      if (state.gw) await stopGateway(state.gw)
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
 }

@@ -26,6 +26,7 @@ const MCP_REMEDY: Record<string, string> = {
   AUTH_PASSWORD_MISSING: `the user adds "--password-file", "/path/to/file" to ${CONFIG_FIX}`,
   AUTH_PASSWORD_MISMATCH: `the user fixes the password file in ${CONFIG_FIX}`,
   INSECURE_URL: `the user changes "--url" in ${CONFIG_FIX} to wss:// (with "--tls-fingerprint" for a self-signed certificate)`,
+  TLS_UNTRUSTED: `the gateway's certificate is not trusted: the user verifies the SHA-256 fingerprint named above out of band (on the gateway host), and only if it matches adds "--tls-fingerprint", "<that fingerprint>" to ${CONFIG_FIX}`,
   TLS_PIN_MISMATCH: `the user verifies the gateway certificate and updates "--tls-fingerprint" in ${CONFIG_FIX}`,
   CONNECT_REFUSED: `the gateway is not running at that address: the user starts it, or fixes "--url" in ${CONFIG_FIX}`,
   DEADLINE_EXCEEDED: `the gateway did not answer within this call's limit: retry later; if it is just slow, the user raises "--call-timeout" in ${CONFIG_FIX}`,

@@ -20,13 +20,8 @@ export function networkError(url: string, error: Error & { code?: string }): Cli
       cause: error,
     })
   }
-  if (code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
-    return new ClientError('UNREACHABLE', `TLS certificate of ${url} was not accepted: ${error.message}`, {
-      remedy:
-        'For a self-signed gateway certificate, pin its SHA-256 fingerprint (tlsFingerprints / --tls-fingerprint) after verifying it out of band.',
-      cause: error,
-    })
-  }
+  if (code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code))
+    return untrustedCertificateError(url, error)
   const what =
     code === 'ENOTFOUND' || code === 'EAI_AGAIN'
       ? 'host name not found'
@@ -42,6 +37,37 @@ export function networkError(url: string, error: Error & { code?: string }): Cli
     retryable: true,
     cause: error,
   })
+}
+
+/** The fingerprint as `openssl x509 -fingerprint -sha256` prints it (`AB:CD:…`), which `--tls-fingerprint` takes. */
+function opensslStyle(fingerprint: string): string {
+  const hex = fingerprint.replace(/[^0-9a-fA-F]/g, '').toUpperCase()
+  return hex.match(/../g)?.join(':') ?? hex
+}
+
+/**
+ * An unpinned `wss://` whose certificate Node does not trust (self-signed, unknown CA, wrong host name): TLS_UNTRUSTED
+ * with the certificate's SHA-256 fingerprint and the exact `--tls-fingerprint` to add once it is verified.
+ */
+export function untrustedCertificateError(
+  url: string,
+  error: Error & { code?: string; certFingerprint256?: string },
+): ClientError {
+  const seen = error.certFingerprint256 ? opensslStyle(error.certFingerprint256) : undefined
+  const why = error.code === 'DEPTH_ZERO_SELF_SIGNED_CERT' ? 'self-signed' : (error.code ?? error.message)
+  const check =
+    'on the gateway host: openssl x509 -in <state dir>/gateway/tls/gateway-cert.pem -noout -fingerprint -sha256'
+  return new ClientError(
+    'TLS_UNTRUSTED',
+    `TLS certificate of ${url} is not trusted (${why})${seen ? `; its SHA-256 fingerprint is ${seen}` : ''}`,
+    {
+      remedy: seen
+        ? `Verify that fingerprint out of band first (${check}); if it matches, add --tls-fingerprint ${seen} (or gateway.remote.tlsFingerprint). If it does not match, do not connect.`
+        : `Pin the certificate's SHA-256 fingerprint (--tls-fingerprint) after verifying it out of band (${check}).`,
+      cause: error,
+      ...(seen ? { details: { fingerprint256: seen, reason: why } } : { details: { reason: why } }),
+    },
+  )
 }
 
 /** No WebSocket within the connect deadline. */

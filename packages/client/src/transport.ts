@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module'
-import type { PeerCertificate, TLSSocket } from 'node:tls'
+import { isIP } from 'node:net'
+import { type ConnectionOptions, type PeerCertificate, type TLSSocket, connect as tlsConnect } from 'node:tls'
 import { normalizeFingerprint, parseServerFrame, type ServerFrame } from '@clawlink/protocol'
 import type WebSocket from 'ws'
 import type { ClientOptions as WsClientOptions } from 'ws'
@@ -24,7 +25,35 @@ export const MAX_FRAME_BYTES = 32 * 1024 * 1024
 /** What the TLS pin check saw, read after the socket fails or opens. */
 export type PinState = { mismatch?: string }
 
-/** `ws` options for one attempt: no compression, the pre-auth frame limit, and the pin check for `wss://`. */
+/** A certificate Node does not trust, with what the user needs to pin it after checking it out of band. */
+export type UntrustedCertificate = Error & { code: string; certFingerprint256?: string }
+
+/**
+ * `tls.connect` for an unpinned `wss://` that keeps the certificate of a refused handshake: Node's own
+ * verification (chain and host name) still decides, but the verdict is read on `secureConnect`, where the peer
+ * certificate is still there, so the error can carry its SHA-256 fingerprint (the `--tls-fingerprint` to add).
+ * Nothing but the TLS handshake and the upgrade request (no secret in it) precedes the verdict.
+ */
+function connectKeepingVerdict(options: ConnectionOptions & { path?: string }): TLSSocket {
+  const host = options.host ?? ''
+  const servername = options.servername ?? (isIP(host) ? '' : host)
+  const socket = tlsConnect({ ...options, path: undefined, servername, rejectUnauthorized: false })
+  socket.once('secureConnect', () => {
+    if (socket.authorized) return
+    const reason = String(socket.authorizationError ?? 'certificate not trusted')
+    const error = new Error(`certificate not trusted: ${reason}`) as UntrustedCertificate
+    error.code = /^[A-Z0-9_]+$/.test(reason) ? reason : 'ERR_TLS_CERT_UNTRUSTED'
+    const fingerprint = socket.getPeerCertificate()?.fingerprint256
+    if (fingerprint) error.certFingerprint256 = fingerprint
+    socket.destroy(error)
+  })
+  return socket
+}
+
+/**
+ * `ws` options for one attempt: no compression, the pre-auth frame limit, and for `wss://` either the pin check
+ * or (unpinned) Node's verification with the refused certificate's fingerprint kept for the error.
+ */
 export function socketOptions(
   url: URL,
   pins: readonly string[],
@@ -42,6 +71,8 @@ export function socketOptions(
     }
     // ws hands this to tls.connect, which expects Error | undefined (@types/ws declares boolean).
     options.checkServerIdentity = check as unknown as WsClientOptions['checkServerIdentity']
+  } else if (url.protocol === 'wss:') {
+    options.createConnection = connectKeepingVerdict as unknown as WsClientOptions['createConnection']
   }
   return { options, pin }
 }

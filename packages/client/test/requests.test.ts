@@ -234,7 +234,15 @@ describe('URLs and TLS', () => {
     const error = await rejectionOf(bad.connect())
     expect(error.code).toBe('TLS_PIN_MISMATCH')
     const unpinned = client(gw, { signer: createTestSigner() })
+    // Unpinned: refused by Node's verification, reported as TLS_UNTRUSTED with the fingerprint to pin.
     const error2 = await rejectionOf(unpinned.connect())
-    expect(error2.code).toBe('UNREACHABLE')
+    expect(error2.code).toBe('TLS_UNTRUSTED')
+    const hex = (f: unknown) =>
+      String(f)
+        .replace(/[^0-9a-f]/gi, '')
+        .toLowerCase()
+    const seen = (error2.details as { fingerprint256?: string }).fingerprint256
+    expect(hex(seen)).toBe(hex(cert.fingerprint))
+    expect(error2.remedy).toContain(`--tls-fingerprint ${seen}`)
   })
 })

@@ -34,8 +34,24 @@ export function shortHostName(name = hostname()): string {
 /**
  * `clawlink <profile> (<user>@<host>)`: the gateway tells paired clients apart by id, mode and display name, so
  * each profile, user and host needs its own name or their pairings evict each other; the operator sees it in
- * `openclaw devices list`.
+ * `openclaw devices list`. {@link withKeyTag} adds the key's tag before it is sent.
  */
 export function clientDisplayName(profile: string, env: Env, host = hostname()): string {
   return `clawlink ${clean(profile) || 'default'} (${currentUserName(env)}@${shortHostName(host)})`
+}
+
+/** How many hex digits of the deviceId tag a display name: enough to tell a user's keys apart at a glance. */
+export const KEY_TAG_LENGTH = 8
+
+/**
+ * `<name> #<first 8 hex of the deviceId>`: two HOMEs of one user, host and profile (CI runners, containers sharing
+ * a hostname) hold different keys, so with the tag they are never the "same client" whose older silent pairing the
+ * gateway retires a minute after the newer one paired; the operator can tell them apart in `openclaw devices list`.
+ */
+export function withKeyTag(name: string, deviceId: string | undefined): string {
+  const tag = deviceId
+    ?.toLowerCase()
+    .replace(/[^0-9a-f]/g, '')
+    .slice(0, KEY_TAG_LENGTH)
+  return tag ? `${name} #${tag}` : name
 }

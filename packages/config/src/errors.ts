@@ -20,6 +20,9 @@ export type ConfigErrorCode =
   | 'PROFILE_CORRUPT'
   | 'PROFILE_INSECURE'
   | 'SIGNER_PLUGIN_REFUSED'
+  | 'CONTEXT_INVALID'
+  | 'CONTEXT_NOT_FOUND'
+  | 'CONTEXT_TOKEN_FILE_MISSING'
 
 /** A settings problem: a file that cannot be read or parsed, a bad value, an unknown signer. */
 export class ConfigError extends ClawlinkError<ConfigErrorCode> {

@@ -39,6 +39,8 @@ const STRINGS = {
   'exec-command': 'execCommand',
   'exec-public-key': 'execPublicKey',
   'pkcs11-uri': 'pkcs11Uri',
+  // The CLI's `--context` (not in SETTINGS_OPTIONS: the MCP server's context flag comes later).
+  context: 'context',
 } as const satisfies Record<string, keyof SettingsFlags>
 
 /** SettingsFlags from parsed option values (of {@link SETTINGS_OPTIONS}, plus `token-stdin`/`password-stdin`). */

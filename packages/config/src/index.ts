@@ -1,4 +1,21 @@
-export { clientDisplayName, currentUserName, shortHostName } from './client-name.js'
+export {
+  clientDisplayName,
+  currentUserName,
+  KEY_TAG_LENGTH,
+  shortHostName,
+  withKeyTag,
+} from './client-name.js'
+export { applyContext, type ChosenContext, chooseContext, findContext } from './contexts.js'
+export {
+  CONTEXT_NAME,
+  type ContextsFile,
+  contextsFilePath,
+  formatContexts,
+  type GatewayContext,
+  loadContexts,
+  parseContexts,
+  saveContexts,
+} from './contexts-file.js'
 export type { IgnoredSecret, UrlOrigin } from './credentials.js'
 export { ConfigError, type ConfigErrorCode } from './errors.js'
 export { SETTINGS_OPTIONS, settingsFlagsFromValues } from './flags.js'

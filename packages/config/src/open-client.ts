@@ -6,7 +6,8 @@ import {
   type GatewayClient,
   type GatewayClientOptions,
 } from '@clawlink/client'
-import type { DeviceSigner } from '@clawlink/protocol'
+import { type DeviceSigner, deriveDeviceId } from '@clawlink/protocol'
+import { withKeyTag } from './client-name.js'
 import { loadSigner } from './load-signer.js'
 import type { ResolvedSettings } from './settings.js'
 
@@ -31,7 +32,7 @@ export type OpenClientOptions = Omit<
 /**
  * Settings → signer → client, the one way both apps open a gateway client (docs/architecture.md "The client"): the
  * profile's signer and device-token store, `cli`/`cli` (the closed enums, docs/protocol.md §2.3), the default
- * scope set, and a display name that tells the operator which clawlink profile, user and host this is.
+ * scope set, and a display name that tells the operator which clawlink profile, user, host and key this is.
  * Nothing is opened until the first request.
  * @throws ConfigError, SignerError
  */
@@ -44,7 +45,11 @@ export async function openGatewayClient(
     create: createKey ?? true,
     profile: settings.profile,
   })
-  const displayName = settings.clientDisplayName
+  // The key's tag is part of the name: two keys of one user, host and profile are two clients to the gateway.
+  const displayName = withKeyTag(
+    settings.clientDisplayName,
+    signer ? deriveDeviceId(signer.publicKey) : undefined,
+  )
   const client = createGatewayClient({
     url: settings.url,
     ...(settings.token ? { token: settings.token } : {}),

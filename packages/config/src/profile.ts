@@ -1,22 +1,10 @@
-import { randomBytes } from 'node:crypto'
-import {
-  chmodSync,
-  closeSync,
-  constants,
-  fstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs'
-import { dirname, join } from 'node:path'
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { ConfigError } from './errors.js'
 import { expandHome, homeDir, resolvePath } from './home.js'
 import { type SignerSpec, validateSignerSpec } from './signer-spec.js'
 import { assertTrusted } from './trust.js'
+import { writePrivateFile } from './write-atomic.js'
 
 type Env = Record<string, string | undefined>
 
@@ -144,13 +132,5 @@ export function loadProfileSettings(paths: ProfilePaths): ProfileSettings | unde
 
 /** Writes settings.json atomically (temp + rename), mode 0600, folder 0700. */
 export function saveProfileSettings(paths: ProfilePaths, settings: ProfileSettings): void {
-  mkdirSync(dirname(paths.settingsFile), { recursive: true, mode: 0o700 })
-  const tmp = `${paths.settingsFile}.${randomBytes(4).toString('hex')}.tmp`
-  try {
-    writeFileSync(tmp, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
-    chmodSync(tmp, 0o600)
-    renameSync(tmp, paths.settingsFile)
-  } finally {
-    rmSync(tmp, { force: true })
-  }
+  writePrivateFile(paths.settingsFile, `${JSON.stringify(settings, null, 2)}\n`)
 }

@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { clientDisplayName } from './client-name.js'
+import { applyContext, type ChosenContext, chooseContext } from './contexts.js'
 import { type IgnoredSecret, resolveCredential, type UrlOrigin } from './credentials.js'
 import { ConfigError } from './errors.js'
 import { resolvePath } from './home.js'
@@ -23,6 +24,8 @@ export interface SettingsFlags extends SignerFlags {
   profile?: string
   profileDir?: string
   allowInsecureWs?: boolean
+  /** A named gateway from the contexts file (`clawlink context add`): its URL, pins, token file and profile. */
+  context?: string
 }
 
 /** Where a setting came from, for `clawlink doctor` and error messages. */
@@ -53,6 +56,8 @@ export interface ResolvedSettings {
   ignoredSecrets: IgnoredSecret[]
   /** `clawlink <profile> (<user>@<host>)`: the client display name, distinct per profile, user and host. */
   clientDisplayName: string
+  /** The context the settings came from, when one applied. */
+  context?: string
 }
 
 /** Input of {@link resolveSettings}. */
@@ -62,6 +67,11 @@ export interface ResolveInput {
   /** Reads one secret from stdin (for `--token-stdin`/`--password-stdin`). */
   readStdinSecret?: () => Promise<string>
   cwd?: string
+  /**
+   * Also take the context from `CLAWLINK_CONTEXT` and the contexts file's `current` (the CLI does; `--context`
+   * applies whatever this says).
+   */
+  useContexts?: boolean
 }
 
 function localCertPin(ctx: SecretContext, stateDir: string): string | undefined {
@@ -84,12 +94,20 @@ interface Target {
 }
 
 /** The gateway URL and which gateway it designates: flag › env › `gateway.remote.url` (remote mode) › local. */
-function resolveTarget(flags: SettingsFlags, ctx: SecretContext, remote: boolean, tls: boolean): Target {
+function resolveTarget(
+  flags: SettingsFlags,
+  ctx: SecretContext,
+  remote: boolean,
+  tls: boolean,
+  chosen: ChosenContext | undefined,
+): Target {
   const { env, config } = ctx
   let target: Target
   const envUrl = env.OPENCLAW_GATEWAY_URL || env.CLAWDBOT_GATEWAY_URL
   const remoteUrl = remote ? configValue(config, 'gateway.remote.url', env) : undefined
-  if (flags.url) target = { url: flags.url, urlSource: '--url', origin: 'flag' }
+  // A context's URL is as explicit as --url: only its own token file goes there (docs/remote-gateway.md).
+  const viaContext = chosen && flags.url === chosen.context.url ? contextLabel(chosen) : undefined
+  if (flags.url) target = { url: flags.url, urlSource: viaContext ?? '--url', origin: 'flag' }
   else if (envUrl) {
     const urlSource = env.OPENCLAW_GATEWAY_URL ? 'OPENCLAW_GATEWAY_URL' : 'CLAWDBOT_GATEWAY_URL'
     target = { url: envUrl, urlSource, origin: 'env' }
@@ -120,6 +138,10 @@ function resolveTarget(flags: SettingsFlags, ctx: SecretContext, remote: boolean
     )
   }
   return target
+}
+
+function contextLabel(chosen: ChosenContext): string {
+  return `context "${chosen.context.name}" (${chosen.source})`
 }
 
 /** Pin source order (docs/protocol.md §10): explicit, then remote.tlsFingerprint, then a local gateway's own cert. */
@@ -154,10 +176,12 @@ export async function resolveSettings(input: ResolveInput): Promise<ResolvedSett
   const { env } = input
   const cwd = input.cwd ?? process.cwd()
   const path = (p: string | undefined) => (p ? resolvePath(p, env, cwd) : undefined)
+  const chosen = chooseContext(input.flags, env, input.useContexts === true)
+  const given = chosen ? applyContext(input.flags, chosen.context) : input.flags
   const flags: SettingsFlags = {
-    ...input.flags,
-    tokenFile: path(input.flags.tokenFile),
-    passwordFile: path(input.flags.passwordFile),
+    ...given,
+    tokenFile: path(given.tokenFile),
+    passwordFile: path(given.passwordFile),
     profileDir: path(input.flags.profileDir),
   }
   const configPath = openclawConfigPath(env)
@@ -165,7 +189,7 @@ export async function resolveSettings(input: ResolveInput): Promise<ResolvedSett
   const ctx: SecretContext = { env, config, configDir: dirname(configPath) }
   const remote = configValue(config, 'gateway.mode', env) === 'remote'
   const tls = configValue(config, 'gateway.tls.enabled', env) === true
-  const target = resolveTarget(flags, ctx, remote, tls)
+  const target = resolveTarget(flags, ctx, remote, tls, chosen)
 
   const common = { origin: target.origin, url: target.url, ctx, readStdin: input.readStdinSecret }
   const token = await resolveCredential({
@@ -180,7 +204,10 @@ export async function resolveSettings(input: ResolveInput): Promise<ResolvedSett
     stdin: flags.passwordStdin,
     ...common,
   })
-  const { tlsFingerprints, tlsSource } = resolvePins(flags, target, ctx, remote, tls)
+  const pins = resolvePins(flags, target, ctx, remote, tls)
+  const { tlsFingerprints } = pins
+  const fromContext = chosen && !input.flags.tlsFingerprint?.length && tlsFingerprints.length > 0
+  const tlsSource = fromContext ? contextLabel(chosen) : pins.tlsSource
 
   const { profile, profileDir, paths } = resolveProfile(flags, env)
   const fromFlags = signerSpecFromFlags(flags, cwd, env)
@@ -214,6 +241,7 @@ export async function resolveSettings(input: ResolveInput): Promise<ResolvedSett
     openclawConfigFound: config !== undefined,
     ignoredSecrets: [...token.ignored, ...password.ignored],
     clientDisplayName: clientDisplayName(profile, env),
+    ...(chosen ? { context: chosen.context.name } : {}),
   }
 }
 
@@ -227,6 +255,7 @@ export function describeSettings(s: ResolvedSettings): Record<string, string> {
     password: secret(s.password, s.passwordSource),
     tls: s.tlsFingerprints.length > 0 ? `${s.tlsFingerprints.length} pin(s) (from ${s.tlsSource})` : 'no pin',
     openclawConfig: `${s.openclawConfigPath}${s.openclawConfigFound ? '' : ' (not found)'}`,
+    ...(s.context ? { context: s.context } : {}),
     profile: `${s.profile} (${s.paths.dir})`,
     clientName: s.clientDisplayName,
     ...(s.ignoredSecrets.length > 0

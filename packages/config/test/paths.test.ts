@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
   clientDisplayName,
+  withKeyTag,
   expandHome,
   resolvePath,
   resolveSettings,
@@ -107,6 +108,13 @@ describe('client display name: one distinct client per profile, user and host (i
     expect(shortHostName('')).toBe('host')
     expect(shortHostName('x'.repeat(100))).toHaveLength(32)
     expect(clientDisplayName('p', {}, '\u0000\u0001')).toMatch(/@host\)$/)
+  })
+  it('carries the first 8 hex of the deviceId, so two keys are two clients (issue 22)', () => {
+    const base = clientDisplayName('default', {}, 'ci')
+    const a = withKeyTag(base, 'A1B2C3D4e5f6')
+    expect(a).toBe(`${base} #a1b2c3d4`)
+    expect(withKeyTag(base, 'ffff0000aaaa')).not.toBe(a)
+    expect(withKeyTag(base, undefined)).toBe(base)
   })
   it('resolveSettings returns it for the profile in use', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'clawlink-name-'))
