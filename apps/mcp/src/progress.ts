@@ -46,7 +46,8 @@ export function elapsedText(ms: number): string {
 const count = (n: number): string => n.toLocaleString('en-US')
 
 function retryText(event: Extract<RunProgress, { kind: 'retrying' }>): string {
-  const of = event.attempt === undefined ? '' : ` ${event.attempt}${event.max === undefined ? '' : `/${event.max}`}`
+  const of =
+    event.attempt === undefined ? '' : ` ${event.attempt}${event.max === undefined ? '' : `/${event.max}`}`
   const delay = event.delayMs === undefined ? '' : ` in ${Math.round(event.delayMs / 1000)} s`
   return `retrying${of}${delay}${event.reason ? `: ${event.reason}` : ''}`
 }

@@ -20,36 +20,36 @@ function progressLog() {
 }
 
 describe('long runs through the official SDK client', () => {
-  it(
-    'a silent 70 s run: the default 60 s request timeout with resetTimeoutOnProgress gets its result',
-    { timeout: 120_000 },
-    async () => {
-      const gw = await fakeGateway({ flavor: '9.6', jobs: [{ name: 'silent', runDurationMs: 70_000 }] })
-      const s = await serverFor(gw)
-      await s.client.listTools() // the SDK then checks structuredContent against the output schema
-      const log = progressLog()
-      const started = Date.now()
-      const r = await s.client.callTool(
-        { name: 'run_cron_job', arguments: { job: 'silent', wait: true, timeoutSeconds: 120 } },
-        undefined,
-        { onprogress: log.onprogress, resetTimeoutOnProgress: true },
-      )
-      const tookMs = Date.now() - started
-      console.log(
-        `silent run: ${tookMs} ms, ${log.seen.length} notifications, longest gap ${Math.max(...log.gaps())} ms`,
-      )
-      expect(r.isError, text(r)).toBeFalsy()
-      expect(tookMs).toBeGreaterThan(60_000) // past the SDK's default request timeout
-      expect(r.structuredContent).toMatchObject({ ok: true, outcome: 'finished', succeeded: true, code: null })
-      expect(Math.max(...log.gaps())).toBeLessThan(10_000)
-      expect(log.seen.map((p) => p.progress)).toEqual(log.seen.map((_, i) => i + 1))
-      expect(log.seen.every((p) => p.total === undefined)).toBe(true)
-      expect(log.seen.some((p) => /^running 1m \d\ds, /.test(p.message ?? ''))).toBe(true)
-      expect(log.seen.at(-1)?.message).toBe('silent finished ok')
-    },
-  )
+  it('a silent 70 s run: the default 60 s request timeout with resetTimeoutOnProgress gets its result', {
+    timeout: 120_000,
+  }, async () => {
+    const gw = await fakeGateway({ flavor: '9.6', jobs: [{ name: 'silent', runDurationMs: 70_000 }] })
+    const s = await serverFor(gw)
+    await s.client.listTools() // the SDK then checks structuredContent against the output schema
+    const log = progressLog()
+    const started = Date.now()
+    const r = await s.client.callTool(
+      { name: 'run_cron_job', arguments: { job: 'silent', wait: true, timeoutSeconds: 120 } },
+      undefined,
+      { onprogress: log.onprogress, resetTimeoutOnProgress: true },
+    )
+    const tookMs = Date.now() - started
+    console.log(
+      `silent run: ${tookMs} ms, ${log.seen.length} notifications, longest gap ${Math.max(...log.gaps())} ms`,
+    )
+    expect(r.isError, text(r)).toBeFalsy()
+    expect(tookMs).toBeGreaterThan(60_000) // past the SDK's default request timeout
+    expect(r.structuredContent).toMatchObject({ ok: true, outcome: 'finished', succeeded: true, code: null })
+    expect(Math.max(...log.gaps())).toBeLessThan(10_000)
+    expect(log.seen.map((p) => p.progress)).toEqual(log.seen.map((_, i) => i + 1))
+    expect(log.seen.every((p) => p.total === undefined)).toBe(true)
+    expect(log.seen.some((p) => /^running 1m \d\ds, /.test(p.message ?? ''))).toBe(true)
+    expect(log.seen.at(-1)?.message).toBe('silent finished ok')
+  })
 
-  it('timeoutSeconds wins over --call-timeout; without it --call-timeout bounds the wait', { timeout: 30_000 }, async () => {
+  it('timeoutSeconds wins over --call-timeout; without it --call-timeout bounds the wait', {
+    timeout: 30_000,
+  }, async () => {
     const gw = await fakeGateway({ flavor: '9.6', jobs: [{ name: 'slowish', runDurationMs: 4000 }] })
     const s = await serverFor(gw, ['--call-timeout', '2'])
     await s.client.listTools()
@@ -60,7 +60,10 @@ describe('long runs through the official SDK client', () => {
     expect(asked.isError, text(asked)).toBeFalsy()
     expect(asked.structuredContent).toMatchObject({ outcome: 'finished', succeeded: true })
 
-    const unasked = await s.client.callTool({ name: 'run_cron_job', arguments: { job: 'slowish', wait: true } })
+    const unasked = await s.client.callTool({
+      name: 'run_cron_job',
+      arguments: { job: 'slowish', wait: true },
+    })
     expect(unasked.isError).toBe(true)
     expect(text(unasked)).toMatch(/did not finish within 2\.0 s.*get_cron_runs.*\[WAIT_TIMEOUT\]$/)
     expect(unasked.structuredContent).toMatchObject({
@@ -112,7 +115,9 @@ describe('long runs through the official SDK client', () => {
     })
   })
 
-  it('a task: its status message follows the run and ticks while it is silent', { timeout: 30_000 }, async () => {
+  it('a task: its status message follows the run and ticks while it is silent', {
+    timeout: 30_000,
+  }, async () => {
     const gw = await fakeGateway({ flavor: '9.6', jobs: [{ name: 'tasked', runDurationMs: 12_000 }] })
     const s = await serverFor(gw)
     const created = await s.client.request(
@@ -133,6 +138,9 @@ describe('long runs through the official SDK client', () => {
     expect(status).toBe('completed')
     const all = [...messages]
     // Polled every 0.5 s, the status shows the tick's line most of the time: elapsed and the run's last step.
-    expect(all.some((m) => /^running \d+ s, run of tasked started$/.test(m)), all.join(' | ')).toBe(true)
+    expect(
+      all.some((m) => /^running \d+ s, run of tasked started$/.test(m)),
+      all.join(' | '),
+    ).toBe(true)
   })
 })

@@ -96,7 +96,12 @@ describe('runNotifier', () => {
 
   it('escapes every line to one line and bounds its length', () => {
     const { n, lines } = recorded()
-    n.report({ kind: 'tool', phase: 'start', name: `evil\r\n\u001b[2Jtool${'x'.repeat(5000)}`, ok: undefined })
+    n.report({
+      kind: 'tool',
+      phase: 'start',
+      name: `evil\r\n\u001b[2Jtool${'x'.repeat(5000)}`,
+      ok: undefined,
+    })
     n.stop()
     expect(lines[0]?.message).not.toMatch(/[\u0000-\u001f\u007f]/)
     expect(lines[0]?.message.length).toBeLessThanOrEqual(300)
@@ -143,6 +148,10 @@ describe('runNotifier', () => {
 
 describe('elapsedText', () => {
   it('reads like a clock', () => {
-    expect([elapsedText(4_200), elapsedText(80_000), elapsedText(3_725_000)]).toEqual(['4 s', '1m 20s', '1h 02m'])
+    expect([elapsedText(4_200), elapsedText(80_000), elapsedText(3_725_000)]).toEqual([
+      '4 s',
+      '1m 20s',
+      '1h 02m',
+    ])
   })
 })

@@ -49,7 +49,9 @@ const OUTPUT = {
   observedBy: z.enum(['event', 'poll']).nullable(),
   sessionKey: nullableString,
   reason: nullableString.describe('why the gateway did not run it (outcome not-run)'),
-  code: nullableString.describe('the failure code (RUN_FAILED, ALREADY_RUNNING, WAIT_TIMEOUT, …); null on success'),
+  code: nullableString.describe(
+    'the failure code (RUN_FAILED, ALREADY_RUNNING, WAIT_TIMEOUT, …); null on success',
+  ),
   message: z.string(),
   remedy: nullableString,
 }
@@ -85,7 +87,8 @@ function reportFailure(report: RunReport): CallToolResult {
  * --call-timeout says), else --call-timeout. Connecting is bounded by the smaller of the two.
  */
 export function waitLimits(callTimeoutMs: number, args: RunArgs): { waitMs: number; connectMs: number } {
-  const asked = args.wait === true && args.timeoutSeconds !== undefined ? args.timeoutSeconds * 1000 : undefined
+  const asked =
+    args.wait === true && args.timeoutSeconds !== undefined ? args.timeoutSeconds * 1000 : undefined
   const waitMs = asked ?? callTimeoutMs
   return { waitMs, connectMs: Math.min(waitMs, callTimeoutMs) }
 }
