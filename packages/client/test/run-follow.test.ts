@@ -27,7 +27,7 @@ async function follow(flavor: (typeof FLAVORS)[number], agent: FakeAgentRun, hea
   return { gw, job, outcome, events, text, kinds: events.map((e) => e.kind) }
 }
 
-describe('runJob follows an agent run live (docs/protocol.md §7.4)', () => {
+describe('runJob follows an agent run live (docs/protocol.md §7.7)', () => {
   it.each(FLAVORS)(
     'links the run to its agent session and reports its text and usage (%s)',
     async (flavor) => {

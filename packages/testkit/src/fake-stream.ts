@@ -19,7 +19,7 @@ type FakeAgentStepKind =
   | { kind: 'foreign'; chunks: string[]; jobId?: string }
 
 /**
- * One step of a played agent run (docs/protocol.md §7.4); it starts `afterMs` (default 0) after the previous
+ * One step of a played agent run (docs/protocol.md §7.7); it starts `afterMs` (default 0) after the previous
  * one ended.
  */
 export type FakeAgentStep = { afterMs?: number } & FakeAgentStepKind
