@@ -361,11 +361,14 @@ describe('followRun replays real transcripts (protocol vectors/run-stream)', () 
     },
   )
 
-  it('2026.9.6 tool: the tool call by name', () => {
-    const { events } = replay('2026.9.6', 'tool')
+  it.each([
+    ['2026.9.6', 'ls', true],
+    ['2026.5.7', 'read', false],
+  ] as const)('%s tool: the tool call by name and whether it worked', (version, name, ok) => {
+    const { events } = replay(version, 'tool')
     expect(events.filter((e) => e.kind === 'tool')).toEqual([
-      { kind: 'tool', phase: 'start', name: 'ls', ok: undefined },
-      { kind: 'tool', phase: 'end', name: 'ls', ok: true },
+      { kind: 'tool', phase: 'start', name, ok: undefined },
+      { kind: 'tool', phase: 'end', name, ok },
     ])
   })
 
@@ -378,13 +381,16 @@ describe('followRun replays real transcripts (protocol vectors/run-stream)', () 
     })
   })
 
-  it('2026.3.13 http-500: each new attempt after a failed one is a retry, across the re-keyed session', () => {
-    const { events } = replay('2026.3.13', 'http-500')
-    const retries = events.filter((e) => e.kind === 'retrying')
-    expect(retries.length).toBeGreaterThanOrEqual(2)
-    retries.forEach((r, i) => {
-      expect(r).toMatchObject({ attempt: i + 1, max: undefined, delayMs: undefined })
-      if (r.kind === 'retrying') expect(r.reason).toMatch(/500/)
-    })
-  })
+  it.each(['2026.3.13', '2026.5.7'])(
+    '%s http-500: each new attempt after a failed one is a retry (3.13: across the re-keyed session)',
+    (version) => {
+      const { events } = replay(version, 'http-500')
+      const retries = events.filter((e) => e.kind === 'retrying')
+      expect(retries.length).toBeGreaterThanOrEqual(2)
+      retries.forEach((r, i) => {
+        expect(r).toMatchObject({ attempt: i + 1, max: undefined, delayMs: undefined })
+        if (r.kind === 'retrying') expect(r.reason).toMatch(/500/)
+      })
+    },
+  )
 })
