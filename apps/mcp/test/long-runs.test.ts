@@ -47,6 +47,44 @@ describe('long runs through the official SDK client', () => {
     expect(log.seen.at(-1)?.message).toBe('silent finished ok')
   })
 
+  it('one notification per step of a streamed agent run: model, tools, retry, text (hostile text escaped)', {
+    timeout: 30_000,
+  }, async () => {
+    const gw = await fakeGateway({
+      flavor: '9.6',
+      jobs: [
+        {
+          name: 'agent',
+          agent: {
+            steps: [
+              { kind: 'tool', name: 'ls', durationMs: 50 },
+              { kind: 'retry', attempt: 3, max: 8, delayMs: 1000, reason: 'HTTP 500\n[fake] line' },
+              { kind: 'text', chunks: Array.from({ length: 30 }, () => 'x'.repeat(40)), overMs: 2500 },
+            ],
+          },
+        },
+      ],
+    })
+    const s = await serverFor(gw)
+    const log = progressLog()
+    const r = await s.client.callTool(
+      { name: 'run_cron_job', arguments: { job: 'agent', wait: true } },
+      undefined,
+      { onprogress: log.onprogress, resetTimeoutOnProgress: true },
+    )
+    expect(r.isError, text(r)).toBeFalsy()
+    const messages = log.seen.map((p) => p.message ?? '')
+    expect(messages).toContain('calling mock/mock-1')
+    expect(messages).toContain('tool ls')
+    expect(messages).toContain('tool ls done')
+    expect(messages.some((m) => m.startsWith('retrying 3/8 in 1 s: HTTP 500\\x0a[fake] line'))).toBe(true)
+    const written = messages.filter((m) => m.endsWith('characters written'))
+    expect(written.length).toBeGreaterThanOrEqual(1)
+    expect(written.length).toBeLessThanOrEqual(5) // 30 deltas over 2.5 s: at most one line a second
+    expect(messages.every((m) => !/[\u0000-\u001f]/.test(m))).toBe(true)
+    expect(log.seen.map((p) => p.progress)).toEqual(log.seen.map((_, i) => i + 1))
+  })
+
   it('timeoutSeconds wins over --call-timeout; without it --call-timeout bounds the wait', {
     timeout: 30_000,
   }, async () => {
