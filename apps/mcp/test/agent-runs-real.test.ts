@@ -208,6 +208,16 @@ describe.skipIf(skipReason !== undefined)(
           r.notes.some((n) => /^running 1m \d\ds, /.test(n.message)),
           v,
         ).toBe(true)
+        // The run's live stream reaches the caller: the streamed text (all versions), the model call (9.x only).
+        expect(
+          r.notes.some((n) => /characters written$/.test(n.message)),
+          v,
+        ).toBe(true)
+        if (v.startsWith('2026.9'))
+          expect(
+            r.notes.some((n) => n.message === 'calling mock/mock-1'),
+            v,
+          ).toBe(true)
       }
     }, 240_000)
   },
