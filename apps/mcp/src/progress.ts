@@ -162,7 +162,10 @@ export function runNotifier(sink: ProgressSink | undefined, options: NotifierOpt
       clear()
       const last = send(message, true)
       ended = true
-      await last
+      // Awaited so the line goes out before the result; a transport that never settles holds the result 1 s at most.
+      let bound: ReturnType<typeof setTimeout> | undefined
+      await Promise.race([last, new Promise<void>((resolve) => (bound = setTimeout(resolve, 1000)))])
+      clearTimeout(bound)
     },
     stop() {
       ended = true
