@@ -23,13 +23,15 @@ Usage: clawlink-mcp [options]                 serve one client on stdin/stdout
        clawlink-mcp --http [HOST:]PORT [...]  serve http://HOST:PORT/mcp to many clients (HOST default 127.0.0.1)
 
 Tools: run_cron_job, preview_cron_job, list_cron_jobs, get_cron_runs, cron_status.
-run_cron_job sends progress notifications while it waits, honours the client's cancellation, and accepts
-task-augmented calls (MCP tasks): the job itself is never touched by a cancel.
+run_cron_job sends progress notifications while it waits (at least every 5 s, so a client that resets its
+timeout on progress never times out), honours the client's cancellation, and accepts task-augmented calls
+(MCP tasks): the job itself is never touched by a cancel.
 
 Guardrails:
   --allow-job JOB        only this job (id or exact name) may be run; repeatable (env CLAWLINK_MCP_ALLOW_JOBS=a,b)
   --read-only            do not offer run_cron_job at all (env CLAWLINK_MCP_READ_ONLY=1)
-  --call-timeout SECS    upper bound of any tool call, and of run_cron_job's wait (default 120)
+  --call-timeout SECS    upper bound of any tool call (default 120); also run_cron_job's wait when the call gives
+                         no timeoutSeconds — a timeoutSeconds the caller gives (up to 3600) is honoured
   --confirm              ask the user (MCP elicitation) before every run; a client that cannot ask gets a refusal
                          (env CLAWLINK_MCP_CONFIRM=1)
 

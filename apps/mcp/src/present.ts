@@ -87,10 +87,20 @@ export function resultOf(content: Record<string, unknown>): CallToolResult {
   return { content: [{ type: 'text', text }], structuredContent }
 }
 
-/** An isError result. */
-export function failure(error: unknown): CallToolResult {
+/**
+ * An isError result; with `facts` (a run's record) also as `structuredContent`, escaped like a success's, so a
+ * client reads runId and status without parsing the text.
+ */
+export function failure(error: unknown, facts?: Record<string, unknown>): CallToolResult {
   noteAuditCode(errorCode(error))
-  return { isError: true, content: [{ type: 'text', text: errorText(error) }] }
+  const result: CallToolResult = { isError: true, content: [{ type: 'text', text: errorText(error) }] }
+  if (facts) result.structuredContent = escapeStrings(facts) as Record<string, unknown>
+  return result
+}
+
+/** `text` as one sentence: exactly one period at its end, however the gateway ended it. */
+export function sentence(text: string): string {
+  return `${text.replace(/[\s.]+$/u, '')}.`
 }
 
 /** Runs a tool body and turns every failure into an isError result the assistant can act on. */

@@ -33,7 +33,7 @@ export class JobLists {
 export interface ClawlinkMcpOptions extends McpPolicy {
   /** Opens (once) and returns the persistent gateway session; connecting is bounded by `signal`. */
   getClient: (signal?: AbortSignal) => Promise<GatewayClient>
-  /** Upper bound of any one tool call, and of `timeoutSeconds`. */
+  /** Upper bound of any one tool call, and of a run_cron_job wait without `timeoutSeconds`. */
   callTimeoutMs: number
   /** Ask the user (MCP elicitation) before every run_cron_job. */
   confirm?: boolean

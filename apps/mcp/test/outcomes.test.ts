@@ -61,6 +61,14 @@ describe('the CLI and run_cron_job agree on every outcome', () => {
       expect(doc).toMatchObject({ outcome: 'finished', succeeded: true, status: 'ok', job: { name: 'fine' } })
       expect(doc?.runId).toMatch(/^manual:/)
     }
+    // Both are the client's one record of the run: every fact they share is the same (two runs: ids and times differ).
+    const shared = Object.keys(c.doc).filter(
+      (k) => k in (m.content ?? {}) && !['runId', 'durationMs'].includes(k),
+    )
+    expect(shared).toEqual(
+      expect.arrayContaining(['ok', 'job', 'outcome', 'status', 'succeeded', 'observedBy']),
+    )
+    for (const key of shared) expect(m.content?.[key], key).toEqual(c.doc[key])
   })
 
   it('error: a failed run is a failure (RUN_FAILED) in both', async () => {

@@ -126,3 +126,17 @@ export { CLAWLINK_SCOPES, METHOD_SCOPES, OPERATOR_SCOPES, scopeSatisfies } from 
 export { V4_METHODS, V4_SCHEMA_VERSION } from './v4-scopes.js'
 export { assertSignature, type DeviceSigner, describeSignerProblem, type SignerFactory } from './signer.js'
 export { normalizeFingerprint } from './tls.js'
+export {
+  type AgentStreamEvent,
+  type AgentStreamItem,
+  type AutomationTaskEvent,
+  type ChatStreamEvent,
+  cronJobOfSession,
+  MAX_STREAM_DELTA_CHARS,
+  MAX_STREAM_ID_CHARS,
+  MAX_STREAM_LABEL_CHARS,
+  parseAgentEvent,
+  parseChatEvent,
+  parseTaskEvent,
+  taskNamesCronRun,
+} from './run-stream.js'

@@ -1,10 +1,10 @@
 import {
-  ClientError,
   deadlineSignal,
+  describeOutcome,
+  describeStop,
   type GatewayClient,
   type JobCache,
-  judgeRun,
-  type RunOutcome,
+  type RunReport,
   runJob,
 } from '@clawlink/client'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
@@ -12,10 +12,10 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
 import { confirmRun } from '../confirm.js'
 import { assertAllowed } from '../policy.js'
-import { failure, resultOf, ToolRefusal } from '../present.js'
-import { progressNotifier } from '../progress.js'
+import { errorCode, failure, resultOf, sentence, ToolRefusal } from '../present.js'
+import { notificationSink, progressNotifier, type RunNotifier, runNotifier } from '../progress.js'
 import { type CancellableTaskStore, runOptionalTaskToolsDirectly, startTask } from '../tasks.js'
-import { jobShape, type ReadToolDeps } from './read.js'
+import type { ReadToolDeps } from './read.js'
 
 /** Dependencies of the run tool: those of the read tools, and more. */
 export interface RunToolDeps extends ReadToolDeps {
@@ -32,6 +32,29 @@ const INPUT = {
   wait: z.boolean().optional().describe('wait for the run to finish'),
   timeoutSeconds: z.number().int().min(1).max(3600).optional().describe('how long to wait when wait=true'),
 }
+const nullableString = z.string().nullable()
+/** The run's record (the client's RunRecord) plus the verdict: the same shape on success and on isError. */
+const OUTPUT = {
+  ok: z.boolean(),
+  job: z.object({ id: nullableString, name: nullableString }),
+  outcome: z.enum(['enqueued', 'not-run', 'finished', 'timeout', 'interrupted']),
+  enqueued: z.boolean(),
+  runId: nullableString,
+  status: nullableString,
+  completionStatus: nullableString,
+  succeeded: z.boolean().nullable(),
+  summary: nullableString,
+  error: nullableString.describe("the run's own error text, as the gateway said it"),
+  durationMs: z.number().nullable(),
+  observedBy: z.enum(['event', 'poll']).nullable(),
+  sessionKey: nullableString,
+  reason: nullableString.describe('why the gateway did not run it (outcome not-run)'),
+  code: nullableString.describe(
+    'the failure code (RUN_FAILED, ALREADY_RUNNING, WAIT_TIMEOUT, …); null on success',
+  ),
+  message: z.string(),
+  remedy: nullableString,
+}
 type RunArgs = {
   job: string
   mode?: 'force' | 'due' | undefined
@@ -39,46 +62,35 @@ type RunArgs = {
   timeoutSeconds?: number | undefined
 }
 
-/** The structured content of every run outcome (the same facts the CLI prints with --json). */
-export function outcomeContent(outcome: RunOutcome): Record<string, unknown> {
-  const base = {
-    job: { id: outcome.job.id, name: outcome.job.name ?? null },
-    outcome: outcome.kind,
-    enqueued: outcome.kind !== 'not-run',
-    runId: outcome.kind === 'not-run' ? null : (outcome.runId ?? null),
-  }
-  if (outcome.kind === 'not-run') return { ...base, ran: false, reason: outcome.reason }
-  if (outcome.kind === 'enqueued') return base
+/** The structured content of every run result, success or isError: the client's RunRecord and the verdict. */
+export function runContent(report: RunReport): Record<string, unknown> {
   return {
-    ...base,
-    status: outcome.status ?? null,
-    succeeded: outcome.succeeded,
-    summary: outcome.summary ?? null,
-    error: outcome.error ?? null,
-    durationMs: outcome.durationMs ?? null,
+    ok: report.ok,
+    ...report.record,
+    code: report.code ?? null,
+    message: report.message,
+    remedy: report.remedy ?? null,
   }
 }
 
-/** Errors of a wait that ended early say what became of the run and how to follow it. */
-function explain(error: unknown, cancelled: boolean): unknown {
-  const details = error instanceof ClientError ? error.details : {}
-  const follow = details.jobId
-    ? ` Call get_cron_runs with job "${String(details.jobId)}" to see how it ends.`
-    : ''
-  if (cancelled && !(error instanceof ToolRefusal)) {
-    const what = details.enqueued
-      ? 'the run itself goes on on the gateway'
-      : details.sent
-        ? 'cron.run had been sent, so the run may have started'
-        : 'nothing was run'
-    return new ToolRefusal(
-      `The wait was cancelled; ${what} (the job itself was not touched).${follow}`,
-      'CANCELLED',
-    )
-  }
-  if (error instanceof ClientError && error.code === 'WAIT_TIMEOUT')
-    return new ToolRefusal(`${error.message}.${follow}`, error.code)
-  return error
+/** The isError result of a report: what happened, what to do, where to follow the run, the code; and the facts. */
+function reportFailure(report: RunReport): CallToolResult {
+  const jobId = report.record.job.id
+  const follow =
+    jobId && report.record.enqueued ? ` Call get_cron_runs with job "${jobId}" to see how it ends.` : ''
+  const text = `${sentence(report.message)}${report.remedy ? ` ${sentence(report.remedy)}` : ''}${follow}`
+  return failure(new ToolRefusal(text, report.code ?? 'RUN_FAILED'), runContent(report))
+}
+
+/**
+ * How long a call may wait for its run: the caller's `timeoutSeconds` when given (up to 3600, whatever
+ * --call-timeout says), else --call-timeout. Connecting is bounded by the smaller of the two.
+ */
+export function waitLimits(callTimeoutMs: number, args: RunArgs): { waitMs: number; connectMs: number } {
+  const asked =
+    args.wait === true && args.timeoutSeconds !== undefined ? args.timeoutSeconds * 1000 : undefined
+  const waitMs = asked ?? callTimeoutMs
+  return { waitMs, connectMs: Math.min(waitMs, callTimeoutMs) }
 }
 
 /** The tool body: policy, confirmation, runJob, the verdict. Shared by plain calls and tasks. */
@@ -87,35 +99,38 @@ async function runBody(
   deps: RunToolDeps,
   args: RunArgs,
   signal: AbortSignal,
-  report: ReturnType<typeof progressNotifier>,
+  notifier: RunNotifier,
 ): Promise<CallToolResult> {
-  const timeoutMs = Math.min(deps.callTimeoutMs, (args.timeoutSeconds ?? deps.callTimeoutMs / 1000) * 1000)
+  const { waitMs, connectMs } = waitLimits(deps.callTimeoutMs, args)
   // Connecting counts against the call's limit too: a gateway that stalls or says "starting" forever must not
   // hold the call past it.
-  const connectDeadline = deadlineSignal(timeoutMs, 'run_cron_job')
+  const connectDeadline = deadlineSignal(connectMs, 'run_cron_job')
   try {
     const client = await deps.getClient(AbortSignal.any([signal, connectDeadline.signal]))
+    connectDeadline.clear()
     const outcome = await runJob(client, {
       ref: args.job,
       mode: args.mode ?? 'force',
       wait: args.wait === true,
-      timeoutMs,
+      timeoutMs: waitMs,
       signal,
       jobs: deps.getJobs(client),
-      onProgress: report.report,
+      onProgress: notifier.report,
       authorize: async (job) => {
         assertAllowed(deps.policy, job)
         if (deps.confirm) await confirmRun(server, job, signal)
       },
     })
-    const verdict = judgeRun(outcome)
-    report.done(verdict.ok ? `${outcome.kind}` : verdict.message)
-    if (verdict.ok) return resultOf(outcomeContent(outcome))
-    const facts = JSON.stringify(outcomeContent(outcome))
-    return failure(new ToolRefusal(`${verdict.message}. ${verdict.remedy} Details: ${facts}`, verdict.code))
+    const report = describeOutcome(outcome)
+    await notifier.done(report.message)
+    return report.ok ? resultOf(runContent(report)) : reportFailure(report)
   } catch (error) {
-    return failure(explain(error, signal.aborted))
+    const cancelled = signal.aborted && !(error instanceof ToolRefusal)
+    const report = describeStop(error, { interrupted: cancelled })
+    await notifier.done(report?.message ?? `failed: ${errorCode(error)}`)
+    return report ? reportFailure(report) : failure(error)
   } finally {
+    notifier.stop()
     connectDeadline.clear()
   }
 }
@@ -130,21 +145,9 @@ export function registerRunTool(server: McpServer, deps: RunToolDeps): void {
     {
       title: 'Run an OpenClaw cron job',
       description:
-        'Runs an OpenClaw cron job now, by id or exact name. mode "force" (default) runs it regardless of schedule; "due" only if it is due. With wait=true, waits for the run to finish and returns its status and summary. Supports progress notifications, cancellation and task-augmented calls.',
+        'Runs an OpenClaw cron job now, by id or exact name. mode "force" (default) runs it regardless of schedule; "due" only if it is due. With wait=true, waits for the run to finish and returns its status and summary; the wait lasts at most timeoutSeconds (up to 3600), or the server\'s --call-timeout (default 120 s) when timeoutSeconds is not given, so pass timeoutSeconds for agent runs that take minutes. When the wait runs out, the run goes on on the gateway (get_cron_runs shows how it ends). While waiting it sends progress notifications at least every 5 s (model calls, tools, retries, text written), so a client that resets its timeout on progress never times out; it supports cancellation and task-augmented calls. Every result, failures included, carries the run\'s facts as structuredContent.',
       inputSchema: INPUT,
-      outputSchema: {
-        job: z.object(jobShape),
-        outcome: z.enum(['enqueued', 'not-run', 'finished']),
-        enqueued: z.boolean(),
-        runId: z.string().nullable(),
-        ran: z.boolean().optional(),
-        reason: z.string().optional(),
-        status: z.string().nullable().optional(),
-        succeeded: z.boolean().optional(),
-        summary: z.string().nullable().optional(),
-        error: z.string().nullable().optional(),
-        durationMs: z.number().nullable().optional(),
-      },
+      outputSchema: OUTPUT,
       annotations: {
         readOnlyHint: false,
         destructiveHint: false,
@@ -159,16 +162,21 @@ export function registerRunTool(server: McpServer, deps: RunToolDeps): void {
         return startTask(
           deps.tasks,
           extra,
-          (signal, status) =>
-            runBody(server, deps, args, signal, {
+          (signal, status) => {
+            const notify = notificationSink(extra)
+            const notifier = runNotifier(async (progress, message) => {
+              status(message)
+              await notify?.(progress, message)
+            })
+            return runBody(server, deps, args, signal, {
+              ...notifier,
               report: (event) => {
-                if (event.kind === 'enqueued') {
+                if (event.kind === 'enqueued')
                   stage = `the run ${event.runId ?? ''} goes on on the gateway; get_cron_runs shows how it ends`
-                  status(`run ${event.runId ?? ''} enqueued`)
-                } else if (event.kind === 'started') status('run started')
+                notifier.report(event)
               },
-              done: () => undefined,
-            }),
+            })
+          },
           () => stage,
         )
       },
