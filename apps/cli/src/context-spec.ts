@@ -1,6 +1,5 @@
 import type { ParseArgsConfig } from 'node:util'
 import { SETTINGS_OPTIONS } from '@clawlink/config'
-import type { CommandSpec, OptionDoc } from './spec.js'
 
 // The `context` commands and the `--context`/`--all-contexts` flags, kept out of spec.ts so its edits stay small.
 type Options = NonNullable<ParseArgsConfig['options']>
@@ -23,7 +22,8 @@ export const CONTEXT_OPTIONS = {
 } as const satisfies Record<string, Options>
 
 /** Help lines of the flags above that spec.ts does not already document. */
-export const CONTEXT_DOCS: Record<string, OptionDoc> = {
+// Typed where spec.ts takes them in (OPTION_DOCS, COMMANDS), so this file needs nothing from spec.ts.
+export const CONTEXT_DOCS = {
   context: {
     group: 'connection',
     arg: 'NAME',
@@ -33,10 +33,10 @@ export const CONTEXT_DOCS: Record<string, OptionDoc> = {
     group: 'command',
     text: 'ask every context (4 at a time); rows labelled with the context; exit non-zero naming those that failed',
   },
-}
+} as const
 
 /** The `context` commands, in help order. */
-export const CONTEXT_COMMANDS: readonly CommandSpec[] = [
+export const CONTEXT_COMMANDS = [
   {
     path: 'context add',
     args: [{ name: 'name', required: true }],
@@ -81,4 +81,4 @@ export const CONTEXT_COMMANDS: readonly CommandSpec[] = [
     description: 'Removes a context from the contexts file; files it names are not touched.',
     examples: ['clawlink context rm home'],
   },
-]
+] as const

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs'
 import { type ContextsFile, type GatewayContext, loadContexts } from './contexts-file.js'
 import { ConfigError } from './errors.js'
-import type { SettingsFlags } from './settings.js'
+import type { SettingsFlags } from './settings-flags.js'
 
 type Env = Record<string, string | undefined>
 

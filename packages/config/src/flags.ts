@@ -1,4 +1,4 @@
-import type { SettingsFlags } from './settings.js'
+import type { SettingsFlags } from './settings-flags.js'
 
 /**
  * `node:util` parseArgs options for every setting, shared by the CLI and the MCP server so both take the same

@@ -9,24 +9,12 @@ import { resolvePath } from './home.js'
 import { openclawConfigPath, openclawStateDir, readOpenClawConfig } from './openclaw-config.js'
 import { loadProfileSettings, type ProfilePaths, resolveProfile } from './profile.js'
 import { configValue, type SecretContext } from './secret-ref.js'
-import { type SignerFlags, type SignerSpec, signerSpecFromFlags } from './signer-spec.js'
+import type { SettingsFlags } from './settings-flags.js'
+import { type SignerSpec, signerSpecFromFlags } from './signer-spec.js'
+
+export type { SettingsFlags }
 
 type Env = Record<string, string | undefined>
-
-/** Settings flags shared by the CLI and the MCP server. Secrets only by file or stdin, never a value on argv. */
-export interface SettingsFlags extends SignerFlags {
-  url?: string
-  tokenFile?: string
-  tokenStdin?: boolean
-  passwordFile?: string
-  passwordStdin?: boolean
-  tlsFingerprint?: string[]
-  profile?: string
-  profileDir?: string
-  allowInsecureWs?: boolean
-  /** A named gateway from the contexts file (`clawlink context add`): its URL, pins, token file and profile. */
-  context?: string
-}
 
 /** Where a setting came from, for `clawlink doctor` and error messages. */
 export type SettingSource = string
