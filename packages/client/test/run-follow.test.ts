@@ -209,6 +209,37 @@ describe('runJob follows an agent run live (docs/protocol.md §7.7)', () => {
     expect(events).toContainEqual({ kind: 'reconnected', missed: true })
   })
 
+  it('a cancelled wait after the run started says it is running, with its session', async () => {
+    const gw = await gateway({ flavor: '3.13' })
+    gw.addJob({
+      name: 'cancel-me',
+      agent: {
+        steps: [
+          { kind: 'text', chunks: ['x'] },
+          { kind: 'silence', ms: 5000 },
+        ],
+      },
+    })
+    const c = client(gw, { signer: createTestSigner() })
+    const cancel = new AbortController()
+    const error = await rejectionOf(
+      runJob(c, {
+        ref: 'cancel-me',
+        wait: true,
+        signal: cancel.signal,
+        onProgress: (e) => {
+          if (e.kind === 'text') cancel.abort()
+        },
+      }),
+    )
+    expect(error.code).toBe('ABORTED')
+    expect(error.details).toMatchObject({ started: true, sessionKey: expect.stringMatching(/cron:/) })
+    expect(describeStop(error, { interrupted: true })?.record).toMatchObject({
+      outcome: 'interrupted',
+      status: 'running',
+    })
+  })
+
   it('a wait that runs out after the run started says it is running, with its session', async () => {
     const gw = await gateway({ flavor: '9.6' })
     gw.addJob({

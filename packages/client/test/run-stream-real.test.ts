@@ -6,7 +6,14 @@
 import { randomUUID } from 'node:crypto'
 import { agentJobParams, type MockBehaviour, realGatewaysOrSkip } from '@clawlink/testkit/harness'
 import { afterAll, describe, expect, it } from 'vitest'
-import { createGatewayClient, type GatewayClient, type RunProgress, runJob } from '../src/index.js'
+import {
+  createGatewayClient,
+  type GatewayClient,
+  type RunFeedRecord,
+  type RunProgress,
+  runJob,
+  watchRuns,
+} from '../src/index.js'
 import { createTestSigner } from './helpers.js'
 
 const { gateways, skipReason } = realGatewaysOrSkip()
@@ -72,10 +79,35 @@ describe.skipIf(skipReason !== undefined)(`live progress of agent runs ${skipRea
         expect(tools.map((e) => e.kind === 'tool' && e.phase)).toEqual(shown ? ['start', 'end'] : [])
       })
 
-      it('a model error (HTTP 400): the run fails, its session still named', async () => {
+      it('a 5xx the gateway retries: each retry reported (9.x with n of max and the delay)', async () => {
+        const { outcome, events } = await run('http:500')
+        expect(outcome).toMatchObject({ kind: 'finished', succeeded: false })
+        const retries = events.filter((e) => e.kind === 'retrying')
+        expect(retries.length).toBeGreaterThanOrEqual(1)
+        retries.forEach((r, i) => {
+          expect(r).toMatchObject({ attempt: i + 1 })
+          if (nine) expect(r).toMatchObject({ max: 8, reason: 'server_error', delayMs: expect.any(Number) })
+        })
+      })
+
+      it('a model error (HTTP 400): the run fails, its session still named; a feed on another connection shows it', async () => {
+        const watcher = createGatewayClient({ url: gw.url, token: gw.token, signer: createTestSigner() })
+        clients.push(watcher)
+        await watcher.connect()
+        const records: RunFeedRecord[] = []
+        const stop = new AbortController()
+        const feed = watchRuns(watcher, { signal: stop.signal, onEvent: (r) => records.push(r) })
         const { outcome } = await run('http:400')
         expect(outcome).toMatchObject({ kind: 'finished', succeeded: false })
-        if (outcome.kind === 'finished') expect(outcome.sessionKey).toContain(`cron:${outcome.job.id}`)
+        if (outcome.kind !== 'finished') return
+        expect(outcome.sessionKey).toContain(`cron:${outcome.job.id}`)
+        for (let i = 0; i < 100 && !records.some((r) => r.kind === 'finished'); i++)
+          await new Promise((r) => setTimeout(r, 50))
+        stop.abort()
+        await feed
+        const mine = records.filter((r) => 'jobId' in r && r.jobId === outcome.job.id)
+        expect(mine.map((r) => r.kind)).toEqual(['started', 'finished'])
+        expect(mine[1]).toMatchObject({ succeeded: false, observedBy: 'event', error: outcome.error })
       })
     })
   }
