@@ -149,6 +149,30 @@ describe('runJob follows an agent run live (docs/protocol.md §7.7)', () => {
     },
   )
 
+  it('keeps the heartbeat going while the run history is polled more often than it beats', async () => {
+    const gw = await gateway({ flavor: '9.6' })
+    gw.addJob({
+      name: 'polled',
+      agent: {
+        steps: [
+          { kind: 'text', chunks: ['a'] },
+          { kind: 'silence', ms: 800 },
+        ],
+      },
+    })
+    const c = client(gw, { signer: createTestSigner() })
+    const events: RunProgress[] = []
+    await runJob(c, {
+      ref: 'polled',
+      wait: true,
+      pollIntervalMs: 30,
+      heartbeatMs: 150,
+      onProgress: (e) => events.push(e),
+    })
+    expect(events.filter((e) => e.kind === 'polling').length).toBeGreaterThan(5)
+    expect(events.filter((e) => e.kind === 'heartbeat').length).toBeGreaterThanOrEqual(2)
+  })
+
   it.each(FLAVORS)("never mixes another run's events into ours (%s)", async (flavor) => {
     const { events, text } = await follow(flavor, {
       steps: [
