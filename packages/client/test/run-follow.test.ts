@@ -188,6 +188,41 @@ describe('runJob follows an agent run live (docs/protocol.md §7.7)', () => {
     expect(events.filter((e) => e.kind === 'linked')).toHaveLength(1)
   })
 
+  it('survives malformed and hostile events: they are dropped, the run is followed to its end', async () => {
+    const evil = [
+      { event: 'agent', payload: null },
+      { event: 'agent', payload: { runId: 'x', stream: 'assistant', data: 'not an object' } },
+      { event: 'agent', payload: { runId: {}, sessionKey: [], stream: 7 } },
+      {
+        event: 'task',
+        payload: { task: { kind: 'automation_run', runId: 42, childSessionKey: 'agent:main:cron:x:run:y' } },
+      },
+      {
+        event: 'chat',
+        payload: { state: 'delta', sessionKey: 'agent:main:cron:other-job', deltaText: '\u0007bell' },
+      },
+      {
+        event: 'agent',
+        payload: {
+          runId: 'r',
+          sessionKey: 's'.repeat(10_000),
+          stream: 'assistant',
+          data: { delta: 'long key' },
+        },
+      },
+    ]
+    const { outcome, text, events } = await follow('9.6', {
+      steps: [
+        { kind: 'text', chunks: ['one '] },
+        ...evil.map((e) => ({ kind: 'event' as const, ...e })),
+        { kind: 'text', chunks: ['two'] },
+      ],
+    })
+    expect(outcome).toMatchObject({ kind: 'finished', succeeded: true })
+    expect(text).toBe('one two')
+    expect(events.filter((e) => e.kind === 'linked')).toHaveLength(1)
+  })
+
   it('cuts huge deltas and keeps counting a flood without keeping it', { timeout: 30_000 }, async () => {
     const { events, text } = await follow('9.6', {
       steps: [
