@@ -40,7 +40,7 @@ const leaves = (names: string[]): { fields: Record<string, 1> } => ({
 
 /**
  * The v3 job shape (2026.3.13 `CronAddParams`; its patch adds only the gateway's `state`); 2026.5.7 adds
- * `payload.toolsAllow` (docs/protocol.md §7.7).
+ * `payload.toolsAllow` (docs/protocol.md §7.8).
  */
 function v3Fields(version: string | undefined): FieldTree {
   const tools = version !== undefined && compareRelease(version, '2026.5.0') >= 0 ? ['toolsAllow'] : []
@@ -122,7 +122,7 @@ export function buildCronAddParams(
   return { ...job }
 }
 
-/** `cron.update` params: `{id, patch}` on every version (docs/protocol.md §7.7). */
+/** `cron.update` params: `{id, patch}` on every version (docs/protocol.md §7.8). */
 export function buildCronUpdateParams(
   id: string,
   patch: Record<string, unknown>,
