@@ -11,7 +11,7 @@ import {
 } from '@clawlink/protocol'
 import type { GatewayClient } from './client.js'
 import type { ResolvedJob } from './cron-jobs.js'
-import type { RunProgress } from './cron-run.js'
+import type { RunProgress } from './run-progress.js'
 import { anySignal, raceSignal, sleep } from './deadline.js'
 import { abortedError } from './errors.js'
 

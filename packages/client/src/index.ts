@@ -32,11 +32,10 @@ export {
   judgeRun,
   type RunJobOptions,
   type RunOutcome,
-  type RunPhase,
-  type RunProgress,
   type RunVerdict,
   runJob,
 } from './cron-run.js'
+export type { RunPhase, RunProgress } from './run-progress.js'
 export type { FinishedRun } from './cron-wait.js'
 export { describeOutcome, describeStop, type RunRecord, type RunReport } from './run-describe.js'
 export { type RunFeedRecord, type WatchRunsOptions, watchRuns } from './watch-runs.js'

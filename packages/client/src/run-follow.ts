@@ -8,7 +8,7 @@ import {
   taskNamesCronRun,
 } from '@clawlink/protocol'
 import type { GatewayClient } from './client.js'
-import type { RunPhase, RunProgress } from './cron-run.js'
+import type { RunPhase, RunProgress } from './run-progress.js'
 
 /** Options of {@link followRun}. */
 export type FollowRunOptions = {
