@@ -245,3 +245,56 @@ describe('pending pairing requests (REMOTE-FACTS.md)', () => {
     expect(answer.scopes).toEqual(['operator.admin', 'operator.read'])
   })
 })
+
+describe('events about runs go only to connections that can read', () => {
+  it.each(['3.13', '5.7', '9.6'] as const)(
+    '%s: a socket without scopes gets no cron event; a paired operator does',
+    async (flavor) => {
+      const gw = await startFakeGateway({ flavor, jobs: [{ name: 'nightly' }] })
+      gateways.push(gw)
+      const seen = { unscoped: [] as unknown[], paired: [] as unknown[] }
+      let finished!: () => void
+      const done = new Promise<void>((resolve) => {
+        finished = resolve
+      })
+      const onEvent = (into: unknown[]) => (event: string, payload: unknown) => {
+        if (event !== 'cron') return
+        into.push(payload)
+        if ((payload as { action?: string }).action === 'finished') finished()
+      }
+      // Connected first and held open until the paired socket saw the run finish.
+      const unscoped = gatewayRpc(
+        {
+          url: gw.url,
+          token: String(gw.token),
+          scopes: [],
+          onEvent: onEvent(seen.unscoped),
+          holdUntil: () => done,
+        },
+        [],
+      )
+      await gatewayRpc(
+        {
+          url: gw.url,
+          token: String(gw.token),
+          signer: createEphemeralSigner(),
+          onEvent: onEvent(seen.paired),
+          holdUntil: () => done,
+        },
+        [
+          { method: 'cron.list', params: {} },
+          {
+            method: 'cron.run',
+            params: (r: unknown[]) => ({
+              id: (r[0] as { jobs: Array<{ id: string }> }).jobs[0]!.id,
+              mode: 'force',
+            }),
+          },
+        ],
+      )
+      await unscoped
+      expect(seen.paired.map((p) => (p as { action: string }).action)).toEqual(['started', 'finished'])
+      expect(seen.unscoped).toEqual([])
+    },
+  )
+})

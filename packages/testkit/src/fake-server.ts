@@ -104,9 +104,21 @@ export function sendEvent(state: FakeState, conn: Conn, event: string, payload: 
   send(state, conn, { type: 'event', event, payload, seq })
 }
 
+/**
+ * Events about runs go only to operator connections that can read (read, write or admin), as on every real
+ * release: a token-only socket on 3.13 (no scopes) or a pairing-only one gets none (docs/protocol.md §8).
+ */
+const READ_GUARDED_EVENTS = new Set(['cron', 'task', 'agent', 'chat'])
+const READ_SCOPES = ['operator.read', 'operator.write', 'operator.admin']
+
 export function broadcast(state: FakeState, event: string, payload?: unknown): void {
   if (state.muted.has(event)) return
-  for (const conn of state.conns) if (conn.helloDone) sendEvent(state, conn, event, payload)
+  const guarded = READ_GUARDED_EVENTS.has(event)
+  for (const conn of state.conns) {
+    if (!conn.helloDone) continue
+    if (guarded && !conn.scopes.some((s) => READ_SCOPES.includes(s))) continue
+    sendEvent(state, conn, event, payload)
+  }
 }
 
 /** Terminates every socket at once (no close handshake), stopping its timers. */
