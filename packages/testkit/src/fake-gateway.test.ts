@@ -298,3 +298,35 @@ describe('events about runs go only to connections that can read', () => {
     },
   )
 })
+
+describe('the 9.x cron write limit (30 per 60 s per method per actor)', () => {
+  it.each([
+    ['9.6', 'UNAVAILABLE'],
+    ['3.13', undefined],
+  ] as const)('%s: the 31st cron.run of one device within a minute → %s', async (flavor, refusal) => {
+    const gw = await startFakeGateway({ flavor, jobs: [{ name: 'nightly', runDurationMs: 1 }] })
+    gateways.push(gw)
+    const signer = createEphemeralSigner()
+    const list = await gatewayRpc({ url: gw.url, token: String(gw.token), signer }, [
+      { method: 'cron.list', params: {} },
+    ])
+    const id = (list.results[0] as { jobs: Array<{ id: string }> }).jobs[0]!.id
+    const calls = Array.from({ length: 31 }, () => ({ method: 'cron.run', params: { id, mode: 'force' } }))
+    const outcome = await gatewayRpc({ url: gw.url, token: String(gw.token), signer }, calls).then(
+      () => undefined,
+      (e: HarnessRpcError) => e,
+    )
+    const runs = gw.requests('cron.run').length
+    if (refusal === undefined) {
+      expect(outcome).toBeUndefined()
+      expect(runs).toBe(31)
+    } else {
+      expect(outcome?.wire).toMatchObject({
+        code: refusal,
+        retryable: true,
+        details: { method: 'cron.run', limit: '30 per 60s' },
+      })
+      expect(runs).toBe(31)
+    }
+  })
+})

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { WebSocket } from 'ws'
 import type { createFakeCron, FakeWireError } from './fake-cron.js'
+import { cronWriteLimit } from './fake-limits.js'
 import type { createFakeHandshake } from './fake-handshake.js'
 import { PREAUTH_MAX_BYTES } from './fake-listen.js'
 import type { createFakePairing } from './fake-pairing.js'
@@ -156,6 +157,11 @@ function handleRequest(server: FakeServer, conn: Conn, frame: Record<string, unk
     return
   }
   if (server.pairing.handle(method, params, conn.deviceId, reply)) return
+  const limited = cronWriteLimit(state, conn, method)
+  if (limited) {
+    reply({ error: limited })
+    return
+  }
   reply(handleMethod(server, method, params))
 }
 

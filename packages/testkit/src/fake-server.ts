@@ -22,6 +22,8 @@ export interface FakeState {
   devices: Map<string, FakePairedDevice>
   conns: Set<Conn>
   muted: Set<string>
+  /** When each actor's limited cron writes were made, per method (9.6, fake-limits.ts). */
+  writeTimes: Map<string, number[]>
   timers: Set<NodeJS.Timeout>
   fault: FakeGatewayFault | undefined
   connCounter: number
@@ -44,6 +46,7 @@ export function createFakeState(options: FakeGatewayOptions): FakeState {
     devices: new Map(),
     conns: new Set(),
     muted: new Set(),
+    writeTimes: new Map(),
     timers: new Set(),
     fault: options.fault,
     connCounter: 0,
