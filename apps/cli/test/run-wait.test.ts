@@ -69,7 +69,7 @@ describe('cron run --wait, as a user sees it', () => {
     child.kill('SIGINT')
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
     expect(code).toBe(130)
-    expect(stderr).toMatch(/interrupted: the run goes on on the gateway \(run manual:/)
+    expect(stderr).toMatch(/stopped waiting for long: the run \(run manual:\S+\) goes on on the gateway/)
     expect(stderr).toContain(`clawlink cron runs ${[...gw.jobs.values()][0]!.id}`)
   })
 
