@@ -1,15 +1,19 @@
 #!/usr/bin/env node
 // Real-gateway harness for shell scripts: `node packages/testkit/dist/harness/cli.js <command> …`.
 import { readFileSync, writeFileSync } from 'node:fs'
-import { addModelFreeJob, type RunningGateway, startGateway } from './gateway.js'
+import { join } from 'node:path'
+import { type RunningModel, startModelProcess, stopModelProcess } from '../model/process.js'
+import { type RunningGateway, startGateway } from './gateway.js'
+import { ensureOpenClaw, GATEWAY_VERSIONS, peerCacheDir } from './install.js'
+import { addModelFreeJob } from './jobs.js'
 import { stopGateway } from './stop.js'
-import { ensureOpenClaw, GATEWAY_VERSIONS } from './install.js'
 
 const HELP = `usage: harness <command>
   install [VERSION…]             install openclaw VERSIONs (default: ${GATEWAY_VERSIONS.join(' ')}) and their Node
   start-all --out FILE [VERSION[@OFFSET]…]  start one gateway per VERSION on free loopback ports (VERSION@-30s: its
-                                 clock skewed with libfaketime); write FILE (CLAWLINK_GATEWAYS format)
-  stop-all FILE                  stop every gateway listed in FILE
+                                 clock skewed with libfaketime) and one mock model they all use; write FILE
+                                 (CLAWLINK_GATEWAYS format: an array, each entry's \`model\` is {url, pid})
+  stop-all FILE                  stop every gateway and mock model listed in FILE
   add-job FILE VERSION NAME      create a model-free cron job on that gateway; prints its id`
 
 async function main(argv: string[]): Promise<number> {
@@ -31,17 +35,21 @@ async function main(argv: string[]): Promise<number> {
       })
       // Installs one after another (npm is heavy), then start all at once.
       for (const { version } of new Set(list)) await ensureOpenClaw(version)
+      const model = await startModelProcess(
+        join(peerCacheDir(), 'instances', `model-${process.pid}-${Date.now()}`),
+      )
       const started: RunningGateway[] = []
       // A port can be taken between our check and the gateway's bind (parallel test runs): retry once elsewhere.
       const startOnce = (spec: (typeof list)[number]) =>
-        startGateway(spec).catch((error: Error) => {
+        startGateway({ ...spec, model }).catch((error: Error) => {
           process.stderr.write(
             `[harness] ${spec.version}: ${error.message.split('\n')[0]}; retrying on another port\n`,
           )
-          return startGateway(spec)
+          return startGateway({ ...spec, model })
         })
       const results = await Promise.allSettled(list.map(startOnce))
       for (const r of results) if (r.status === 'fulfilled') started.push(r.value)
+      if (started.length === 0) await stopModelProcess(model)
       writeFileSync(out, `${JSON.stringify(started, null, 2)}\n`, { mode: 0o600 })
       const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[]
       for (const f of failed) process.stderr.write(`[harness] start failed: ${(f.reason as Error).message}\n`)
@@ -52,6 +60,9 @@ async function main(argv: string[]): Promise<number> {
       if (!file) throw new Error('stop-all needs FILE')
       const list = JSON.parse(readFileSync(file, 'utf8')) as RunningGateway[]
       await Promise.all(list.map((gw) => stopGateway(gw)))
+      const models = new Map<number, RunningModel>()
+      for (const gw of list) if (gw.model) models.set(gw.model.pid, gw.model)
+      await Promise.all([...models.values()].map(stopModelProcess))
       return 0
     }
     case 'add-job': {

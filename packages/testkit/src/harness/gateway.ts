@@ -10,7 +10,9 @@ import {
   type OpenClawInstall,
   peerCacheDir,
 } from './install.js'
-import { createEphemeralSigner, gatewayRpc, type HarnessRpcError } from './rpc.js'
+import type { RunningModel } from '../model/process.js'
+import { mergeConfig, mockModelConfig } from './model-config.js'
+import { gatewayRpc, type HarnessRpcError } from './rpc.js'
 import { alive, stopGateway } from './stop.js'
 
 /** A running real gateway, as the tests see it (the `CLAWLINK_GATEWAYS` file holds a list of these). */
@@ -26,6 +28,8 @@ export interface RunningGateway {
   protocol?: number
   /** libfaketime offset of the gateway's clock (e.g. `-30s`), when it was started skewed. */
   clockOffset?: string
+  /** The mock model this gateway's agent turns call (one process shared by all gateways of a `start-all`). */
+  model?: RunningModel
 }
 
 /** Options of {@link startGateway}. */
@@ -41,6 +45,8 @@ export interface StartGatewayOptions {
   readyTimeoutMs?: number
   /** Extra config merged into openclaw.json (keys every version accepts only). */
   config?: Record<string, unknown>
+  /** Configure agent turns to call this mock model ({@link mockModelConfig}); recorded on the result. */
+  model?: RunningModel
   /** Run the gateway with its clock off by this much (libfaketime, docs/testing.md §9), e.g. `-30s`, `+45s`. */
   clockOffset?: string
   /** `gateway.bind`; `lan` only ever inside a network namespace of the test's own (docs/testing.md §12). @default 'loopback' */
@@ -117,17 +123,16 @@ export function gatewayConfig(
   extra: Record<string, unknown> = {},
   bind: GatewayBind = 'loopback',
 ) {
-  const config: Record<string, unknown> = {
+  const base: Record<string, unknown> = {
     gateway: { mode: 'local', port, bind, auth: { mode: 'token', token } },
     update: { checkOnStart: false },
     discovery: { mdns: { mode: 'off' } },
     logging: { file: join(dir, 'logs', 'openclaw.log') },
     // With no model every heartbeat is a failing agent turn; on 5.7 it stalls the gateway (docs/testing.md §1.13).
     agents: { defaults: { heartbeat: { every: '0m' } } },
-    ...extra,
   }
-  if (nodeMajorFor(version) === 24) config.models = { catalogRefresh: { enabled: false } }
-  return config
+  if (nodeMajorFor(version) === 24) base.models = { catalogRefresh: { enabled: false } }
+  return mergeConfig(base, extra)
 }
 
 /**
@@ -183,7 +188,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       mkdirSync(join(dir, 'tmp'), { recursive: true })
     }
   }
-  const config = gatewayConfig(options.version, port, token, dir, options.config, bind)
+  const extra = options.model
+    ? mergeConfig(mockModelConfig(options.version, options.model.url), options.config ?? {})
+    : options.config
+  const config = gatewayConfig(options.version, port, token, dir, extra, bind)
   writeFileSync(join(dir, 'state', 'openclaw.json'), `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 })
   const out = openSync(join(dir, 'logs', 'gateway.log'), 'a')
   const started = Date.now()
@@ -226,6 +234,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       readyMs: Date.now() - started,
       protocol,
       ...(options.clockOffset ? { clockOffset: options.clockOffset } : {}),
+      ...(options.model ? { model: options.model } : {}),
     }
     writeFileSync(join(dir, 'run', 'gateway.json'), `${JSON.stringify(gw)}\n`, { mode: 0o600 })
     log(`openclaw@${options.version} ready in ${(gw.readyMs! / 1000).toFixed(1)} s (protocol ${protocol})`)
@@ -238,37 +247,6 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     await stopGateway({ version: options.version, url, token, port, dir, pid })
     throw new Error(`${(error as Error).message}\n--- gateway log (last lines) ---\n${tail}`)
   }
-}
-
-/**
- * `cron.add` params of a model-free job: an hourly systemEvent on the main session, which finishes `ok` without
- * any model on 3.13, 5.7 and 9.6 (docs/testing.md §1.8).
- */
-export function modelFreeJobParams(name: string, text = 'hello from clawlink') {
-  return {
-    name,
-    schedule: { kind: 'every', everyMs: 3_600_000 },
-    sessionTarget: 'main',
-    wakeMode: 'next-heartbeat',
-    payload: { kind: 'systemEvent', text },
-  }
-}
-
-/**
- * Creates a model-free cron job ({@link modelFreeJobParams}) and returns its id. Signs a throwaway device, since token-only sockets get no scopes on v3 gateways.
- */
-export async function addModelFreeJob(
-  gw: Pick<RunningGateway, 'url' | 'token'>,
-  name: string,
-  text = 'hello from clawlink',
-): Promise<string> {
-  const { results } = await gatewayRpc({ url: gw.url, token: gw.token, signer: createEphemeralSigner() }, [
-    { method: 'cron.add', params: modelFreeJobParams(name, text) },
-  ])
-  const job = results[0] as { id?: string; job?: { id?: string } }
-  const id = job.id ?? job.job?.id
-  if (!id) throw new Error(`cron.add returned no id: ${JSON.stringify(job).slice(0, 200)}`)
-  return id
 }
 
 /** Reads the running gateways listed in the JSON file named by `CLAWLINK_GATEWAYS` ([] when unset). */

@@ -1,6 +1,4 @@
 export {
-  addModelFreeJob,
-  modelFreeJobParams,
   gatewayConfig,
   gatewayEnv,
   pickPort,
@@ -13,6 +11,23 @@ export {
   waitForReady,
 } from './gateway.js'
 export * from './install.js'
+export {
+  type AgentJobOptions,
+  addAgentJob,
+  addModelFreeJob,
+  agentJobParams,
+  type MockBehaviour,
+  modelFreeJobParams,
+} from './jobs.js'
+export { mergeConfig, mockModelConfig } from './model-config.js'
+export { mockStats, type RunningModel, startModelProcess, stopModelProcess } from '../model/process.js'
+export {
+  type MockModel,
+  type MockModelOptions,
+  type MockRequestEntry,
+  type MockStats,
+  startMockModel,
+} from '../model/server.js'
 export { createEphemeralSigner, gatewayRpc, HarnessRpcError, type RpcCall, type RpcOptions } from './rpc.js'
 export { alive, removeLockFiles, stopGateway } from './stop.js'
 export {

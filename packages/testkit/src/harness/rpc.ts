@@ -61,9 +61,11 @@ export interface RpcOptions {
   client?: { id?: string; mode?: string; platform?: string; displayName?: string }
   timeoutMs?: number
   /** Sees every event frame after the challenge (e.g. `device.pair.requested`). */
-  onEvent?: (event: string, payload: unknown) => void
+  onEvent?: (event: string, payload: unknown, seq?: number) => void
   /** Keeps the session open this long after the last call (to watch events). @default 0 */
   holdOpenMs?: number
+  /** Keeps the session open after the last call until this settles (then `holdOpenMs` more); `timeoutMs` still bounds it. */
+  holdUntil?: (results: unknown[]) => Promise<unknown>
 }
 
 /** One call of {@link gatewayRpc}; `params` may be computed from the results so far. */
@@ -111,8 +113,9 @@ function sendNext(session: RpcSession): void {
       ws.close()
       session.resolve({ hello: session.hello!, results })
     }
-    if (options.holdOpenMs) setTimeout(finish, options.holdOpenMs)
-    else finish()
+    const hold = () => (options.holdOpenMs ? setTimeout(finish, options.holdOpenMs) : finish())
+    if (options.holdUntil) options.holdUntil(results).then(hold, (error: Error) => fail(session, error))
+    else hold()
     return
   }
   const params = typeof call.params === 'function' ? call.params(results) : call.params
@@ -153,7 +156,7 @@ function onFrame(session: RpcSession, data: Buffer): Promise<void> | undefined {
   if (frame.type === 'event' && frame.event === 'connect.challenge')
     return answerChallenge(session, frame.payload)
   if (frame.type === 'event') {
-    session.options.onEvent?.(frame.event, frame.payload)
+    session.options.onEvent?.(frame.event, frame.payload, frame.seq)
     return undefined
   }
   if (frame.type !== 'res') return undefined

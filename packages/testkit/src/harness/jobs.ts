@@ -1,0 +1,82 @@
+/** Cron jobs the real-gateway tests create: model-free ones, and agent turns against the mock model. */
+import type { RunningGateway } from './gateway.js'
+import { createEphemeralSigner, gatewayRpc } from './rpc.js'
+
+/**
+ * `cron.add` params of a model-free job: an hourly systemEvent on the main session, which finishes `ok` without
+ * any model on 3.13, 5.7 and 9.6 (docs/testing.md §1.8).
+ */
+export function modelFreeJobParams(name: string, text = 'hello from clawlink') {
+  return {
+    name,
+    schedule: { kind: 'every', everyMs: 3_600_000 },
+    sessionTarget: 'main',
+    wakeMode: 'next-heartbeat',
+    payload: { kind: 'systemEvent', text },
+  }
+}
+
+/** What the mock model does for an agent job's turn (docs/testing.md "A model on loopback"). */
+export type MockBehaviour = 'ok' | 'tool' | 'hang' | `slow:${number}` | `http:${number}`
+
+/** Options of {@link agentJobParams}. */
+export interface AgentJobOptions {
+  behaviour: MockBehaviour
+  /** The payload's `timeoutSeconds` (the gateway ends the run `error`/timeout after it). */
+  timeoutSeconds?: number
+  /** Words after the marker (e.g. a unique tag to find the run in `/_mock/stats`). */
+  note?: string
+}
+
+/**
+ * `cron.add` params of an agent turn against the mock model: isolated session, wake now, daily schedule (so only
+ * `cron.run` starts it), no delivery; the marker `[mock:BEHAVIOUR]` in the message picks what the model does.
+ */
+export function agentJobParams(name: string, options: AgentJobOptions) {
+  const message = `[mock:${options.behaviour}] ${options.note ?? `clawlink test job ${name}`}`
+  return {
+    name,
+    schedule: { kind: 'every', everyMs: 86_400_000 },
+    sessionTarget: 'isolated',
+    wakeMode: 'now',
+    payload: {
+      kind: 'agentTurn',
+      message,
+      ...(options.timeoutSeconds !== undefined ? { timeoutSeconds: options.timeoutSeconds } : {}),
+    },
+    delivery: { mode: 'none' },
+  }
+}
+
+async function addJob(gw: Pick<RunningGateway, 'url' | 'token'>, params: unknown): Promise<string> {
+  // Token-only sockets get no scopes on v3 gateways: sign a throwaway device.
+  const { results } = await gatewayRpc({ url: gw.url, token: gw.token, signer: createEphemeralSigner() }, [
+    { method: 'cron.add', params },
+  ])
+  const job = results[0] as { id?: string; job?: { id?: string } }
+  const id = job.id ?? job.job?.id
+  if (!id) throw new Error(`cron.add returned no id: ${JSON.stringify(job).slice(0, 200)}`)
+  return id
+}
+
+/** Creates a model-free cron job ({@link modelFreeJobParams}) and returns its id. */
+export function addModelFreeJob(
+  gw: Pick<RunningGateway, 'url' | 'token'>,
+  name: string,
+  text = 'hello from clawlink',
+): Promise<string> {
+  return addJob(gw, modelFreeJobParams(name, text))
+}
+
+/** Creates an agent-turn job ({@link agentJobParams}) and returns its id; the gateway needs a `model`. */
+export function addAgentJob(
+  gw: Pick<RunningGateway, 'url' | 'token'> & Partial<Pick<RunningGateway, 'model' | 'version'>>,
+  name: string,
+  options: AgentJobOptions,
+): Promise<string> {
+  if ('model' in gw && gw.model === undefined)
+    throw new Error(
+      `gateway ${gw.version ?? gw.url} has no mock model (start it with the harness's start-all)`,
+    )
+  return addJob(gw, agentJobParams(name, options))
+}

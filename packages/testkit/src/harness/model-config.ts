@@ -1,0 +1,49 @@
+/** openclaw.json keys that point a gateway's agent turns at the mock model (docs/shared TOOLING §16). */
+import { nodeMajorFor } from './install.js'
+
+type Json = Record<string, unknown>
+
+const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v)
+
+/** Deep-merges plain objects (`extra` wins; arrays and scalars are replaced, not merged). */
+export function mergeConfig(base: Json, extra: Json): Json {
+  const out: Json = { ...base }
+  for (const [key, value] of Object.entries(extra)) {
+    out[key] = isObject(value) && isObject(out[key]) ? mergeConfig(out[key] as Json, value) : value
+  }
+  return out
+}
+
+/**
+ * The provider `mock` (model `mock/mock-1`) at `baseUrl` as every agent's model. 2026.9.x also gets
+ * `utilityModel: ""` (no side calls) and the provider's `timeoutSeconds`; 3.13/5.7 reject those keys.
+ */
+export function mockModelConfig(version: string, baseUrl: string): Json {
+  const newer = nodeMajorFor(version) === 24
+  const model = {
+    id: 'mock-1',
+    name: 'Mock 1',
+    reasoning: false,
+    input: ['text'],
+    cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+    contextWindow: 128000,
+    maxTokens: 4096,
+  }
+  const provider: Json = {
+    baseUrl,
+    apiKey: 'mock-model-key',
+    api: 'openai-completions',
+    ...(newer ? { timeoutSeconds: 300 } : {}),
+    models: [model],
+  }
+  return {
+    models: { mode: 'merge', providers: { mock: provider } },
+    agents: {
+      defaults: {
+        model: { primary: 'mock/mock-1', fallbacks: [] },
+        ...(newer ? { utilityModel: '' } : {}),
+        heartbeat: { every: '0m' },
+      },
+    },
+  }
+}
