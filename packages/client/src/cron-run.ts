@@ -11,6 +11,7 @@ import { type ResolvedJob, resolveJob } from './cron-jobs.js'
 import { type FinishedRun, waitForRun } from './cron-wait.js'
 import { anySignal, deadlineSignal, formatMs } from './deadline.js'
 import { ClientError } from './errors.js'
+import { followRun, type RunFollower } from './run-follow.js'
 
 /** How `runJob` ended. Every presenter (CLI text, `--json`, MCP) shows one of these. */
 export type RunOutcome =
@@ -55,7 +56,14 @@ export type RunProgress =
   | { kind: 'heartbeat'; elapsedMs: number; quietMs: number; phase: RunPhase }
 
 /** What a run had done so far, for errors that end it early. */
-type RunState = { job?: ResolvedJob; runId?: string | undefined; sent: boolean; enqueued: boolean }
+type RunState = {
+  job?: ResolvedJob
+  runId?: string | undefined
+  sent: boolean
+  enqueued: boolean
+  /** While waiting: the live stream (whether the run started, its agent session). */
+  follower?: RunFollower
+}
 
 /** Options of {@link runJob}. */
 export type RunJobOptions = {
@@ -127,6 +135,8 @@ export async function runJob(client: GatewayClient, options: RunJobOptions): Pro
           runId: state.runId,
           sent: state.sent,
           enqueued: state.enqueued,
+          started: state.follower?.started ?? false,
+          sessionKey: state.follower?.sessionKey,
         },
       })
     }
@@ -173,11 +183,15 @@ async function runResolved(
   progress: (event: RunProgress) => void,
 ): Promise<RunOutcome> {
   // Subscribe BEFORE sending cron.run: a fast job finishes before the answer to cron.run arrives.
-  const waiter = options.wait
+  const follower = options.wait
+    ? followRun(client, { jobId: job.id, onProgress: progress, heartbeatMs: options.heartbeatMs })
+    : undefined
+  state.follower = follower
+  const waiter = follower
     ? waitForRun(
         client,
         { jobId: job.id },
-        { signal, pollIntervalMs: options.pollIntervalMs, onProgress: progress, job },
+        { signal, pollIntervalMs: options.pollIntervalMs, onProgress: (e) => follower.report(e), job },
       )
     : undefined
   try {
@@ -195,12 +209,20 @@ async function runResolved(
     state.enqueued = true
     state.runId = result.runId
     progress({ kind: 'enqueued', job, runId: result.runId })
-    if (!waiter) return { kind: 'enqueued', job, runId: result.runId }
+    if (!waiter || !follower) return { kind: 'enqueued', job, runId: result.runId }
+    follower.setRunId(result.runId)
     const ref: CronRunRef = { jobId: job.id, runId: result.runId, notBeforeMs }
     const finished = await waiter.until(ref)
-    return { kind: 'finished', job, ...finished, runId: finished.runId ?? result.runId }
+    return {
+      kind: 'finished',
+      job,
+      ...finished,
+      runId: finished.runId ?? result.runId,
+      sessionKey: finished.sessionKey ?? follower.sessionKey,
+    }
   } finally {
     waiter?.stop()
+    follower?.stop()
   }
 }
 
@@ -217,7 +239,14 @@ async function nameOf(client: GatewayClient, id: string, signal: AbortSignal): P
 
 function timeoutError(ref: string, state: RunState, timeoutMs: number): ClientError {
   const name = state.job?.name ?? ref
-  const details = { jobId: state.job?.id, jobName: state.job?.name, runId: state.runId }
+  const details = {
+    jobId: state.job?.id,
+    jobName: state.job?.name,
+    runId: state.runId,
+    enqueued: state.enqueued,
+    started: state.follower?.started ?? false,
+    sessionKey: state.follower?.sessionKey,
+  }
   if (state.enqueued) {
     return new ClientError(
       'WAIT_TIMEOUT',

@@ -108,3 +108,17 @@ export {
 } from './scopes.js'
 export { assertSignature, type DeviceSigner, describeSignerProblem, type SignerFactory } from './signer.js'
 export { normalizeFingerprint } from './tls.js'
+export {
+  type AgentStreamEvent,
+  type AgentStreamItem,
+  type AutomationTaskEvent,
+  type ChatStreamEvent,
+  cronJobOfSession,
+  MAX_STREAM_DELTA_CHARS,
+  MAX_STREAM_ID_CHARS,
+  MAX_STREAM_LABEL_CHARS,
+  parseAgentEvent,
+  parseChatEvent,
+  parseTaskEvent,
+  taskNamesCronRun,
+} from './run-stream.js'

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { type FakeAgentResult, type FakeAgentRun, playAgentRun } from './fake-stream.js'
 
 /** Which real release the fake imitates (hello-ok shape, error shapes, cron event fields). */
 export type FakeGatewayFlavor = '3.13' | '5.7' | '9.6'
@@ -25,6 +26,8 @@ export type FakeCronJob = {
   runDurationMs?: number
   nextRunAtMs?: number
   running?: boolean
+  /** Play this agent turn's live stream for each run (fake-stream.ts); the run ends when it does. */
+  agent?: FakeAgentRun
 }
 
 /** What the cron part of the fake needs from the server around it. */
@@ -93,6 +96,7 @@ function addJob(state: CronState, input: Partial<FakeCronJob> & { name: string }
     runDurationMs: input.runDurationMs ?? 20,
     nextRunAtMs: input.nextRunAtMs ?? state.deps.now() + 3_600_000,
     running: false,
+    ...(input.agent ? { agent: input.agent } : {}),
   }
   state.jobs.set(job.id, job)
   return job
@@ -125,18 +129,26 @@ function unknownJob(state: CronState, jobId: string, verb = 'Automation not foun
 }
 
 /** Ends a run: records it and broadcasts `finished` (docs/protocol.md §7.3). */
-function finishRun(state: CronState, job: FakeCronJob, runId: string, runAtMs: number): void {
+function finishRun(
+  state: CronState,
+  job: FakeCronJob,
+  runId: string,
+  runAtMs: number,
+  agent?: FakeAgentResult,
+): void {
   const { flavor, now, broadcast } = state.deps
   job.running = false
-  const ok = job.outcome !== 'error'
+  const ok = agent ? agent.ok : job.outcome !== 'error'
+  const summary = agent?.summary ?? String(job.payload.text ?? 'ok')
   const finished: Record<string, unknown> = {
     jobId: job.id,
     action: 'finished',
     status: ok ? 'ok' : 'error',
-    ...(ok ? { summary: String(job.payload.text ?? 'ok') } : { error: 'fake run failed' }),
+    ...(ok ? { summary } : { error: agent?.error ?? 'fake run failed' }),
     runAtMs,
-    durationMs: job.runDurationMs ?? 20,
+    durationMs: agent ? now() - runAtMs : (job.runDurationMs ?? 20),
     nextRunAtMs: job.nextRunAtMs,
+    ...(agent ? { sessionKey: agent.sessionKey, ...agent.extra } : {}),
   }
   // docs/protocol.md §7.3: 3.13 finished events carry no runId.
   if (flavor !== '3.13') finished.runId = runId
@@ -156,7 +168,12 @@ function startRun(state: CronState, job: FakeCronJob, runId: string): void {
       runAtMs,
       ...(flavor === '3.13' ? {} : { job: jobView(state, job) }),
     })
-    later(job.runDurationMs ?? 20, () => finishRun(state, job, runId, runAtMs))
+    const agent = job.agent
+    if (!agent) later(job.runDurationMs ?? 20, () => finishRun(state, job, runId, runAtMs))
+    else
+      void playAgentRun(state.deps, agent, { jobId: job.id, cronRunId: runId }).then((result) =>
+        finishRun(state, job, runId, runAtMs, result),
+      )
   })
 }
 

@@ -31,6 +31,7 @@ import {
 import type { FakeContext, FakeFrameRecord, FakeGateway, FakeGatewayOptions } from './fake-types.js'
 
 export type { FakeCronJob, FakeGatewayFlavor, FakeWireError } from './fake-cron.js'
+export type { FakeAgentRun, FakeAgentStep } from './fake-stream.js'
 export type {
   Conn as FakeConn,
   FakeFrameRecord,
