@@ -64,7 +64,10 @@ export function createStatusLine(options: StatusLineOptions): StatusLine {
   let drawn = false
   let stopped = mode === 'off'
   let lastPlain: { atMs: number; key: string } | undefined
-  const width = () => Math.max(20, (options.columns?.() ?? 80) - 1)
+  // A pty without a size reports 0 columns: then assume 80.
+  const width = () => Math.max(20, (options.columns?.() || 80) - 1)
+  let drawnAtMs = Number.NEGATIVE_INFINITY
+  let drawnKey = ''
   const dim = (t: string) => (options.dim ? `\u001b[2m${t}\u001b[0m` : t)
   const key = (v: RunView) => `${v.phase}|${v.tool}|${v.retry}|${v.connection}`
 
@@ -74,6 +77,8 @@ export function createStatusLine(options: StatusLineOptions): StatusLine {
     if (mode === 'tty') {
       write(`${drawn ? ERASE : HIDE_CURSOR}${dim(statusLine(view, now, width()))}`)
       drawn = true
+      drawnAtMs = now
+      drawnKey = key(view)
       return
     }
     const changed = lastPlain === undefined || lastPlain.key !== key(view)
@@ -89,7 +94,8 @@ export function createStatusLine(options: StatusLineOptions): StatusLine {
     update(event) {
       if (stopped) return
       view = applyProgress(view, event)
-      draw()
+      // A flood of text events redraws at most every 100 ms; a new phase at once.
+      if (mode !== 'tty' || key(view) !== drawnKey || clock.now() - drawnAtMs >= 100) draw()
     },
     note(line) {
       if (stopped) return

@@ -91,6 +91,22 @@ describe('the status line of a waited-for run', () => {
     expect(written).toHaveLength(before)
   })
 
+  it('a flood of text events redraws at most every 100 ms; a pty without a size gets 80 columns', () => {
+    const clock = fakeClock()
+    const frames: string[] = []
+    const status = createStatusLine({ mode: 'tty', write: (t) => frames.push(t), clock, columns: () => 0 })
+    for (let i = 1; i <= 1000; i++) status.update({ kind: 'text', delta: 'x', totalChars: i })
+    expect(frames).toHaveLength(1) // the phase changed once; the rest came within the same 100 ms
+    clock.advance(150)
+    status.update({ kind: 'text', delta: 'x', totalChars: 1001 })
+    expect(frames).toHaveLength(2)
+    expect(frames[1]).toContain('1,001 chars written')
+    const long: RunProgress = { ...retry, reason: 'y'.repeat(500) } as RunProgress
+    status.update(long)
+    expect(frames.at(-1)!.replace(/\u001b\[[0-9;?]*[A-Za-z]|\r/g, '')).toHaveLength(79)
+    status.stop()
+  })
+
   it('TERM=dumb: plain lines, no cursor control, rate-limited', () => {
     const clock = fakeClock()
     const lines: string[] = []
