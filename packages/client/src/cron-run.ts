@@ -19,13 +19,13 @@ export type RunOutcome =
   | { kind: 'not-run'; job: ResolvedJob; reason: string }
   | ({ kind: 'finished'; job: ResolvedJob } & FinishedRun)
 
-/** Where a followed run stands, as the last event said (docs/protocol.md §7.4). */
+/** Where a followed run stands, as the last event said (docs/protocol.md §7.7). */
 export type RunPhase = 'queued' | 'started' | 'model' | 'tool' | 'retrying' | 'writing' | 'finishing'
 
 /**
  * Steps of a run, for progress lines and MCP progress notifications. The first five come from every run; the
  * rest only while `wait` follows a run's live stream (`cron`, `task`, `agent` and `chat` events, docs/protocol.md
- * §7.4). Gateway text in them is raw: presenters escape it.
+ * §7.7). Gateway text in them is raw: presenters escape it.
  */
 export type RunProgress =
   | { kind: 'resolved'; job: ResolvedJob }

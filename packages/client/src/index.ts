@@ -30,6 +30,7 @@ export {
 } from './cron-run.js'
 export type { FinishedRun } from './cron-wait.js'
 export { describeOutcome, describeStop, type RunRecord, type RunReport } from './run-describe.js'
+export { type RunFeedRecord, type WatchRunsOptions, watchRuns } from './watch-runs.js'
 export { anySignal, type Deadline, deadlineSignal, formatMs, sleep } from './deadline.js'
 export type { ClientErrorCode, ClientErrorOptions } from './errors.js'
 export { CLIENT_ERROR_CODES, ClientError, isClientError } from './errors.js'

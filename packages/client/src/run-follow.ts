@@ -46,7 +46,7 @@ const MAX_PENDING = 256
 type Pending = { sessionKey: string; item: AgentStreamItem | undefined }
 
 /**
- * Follows a cron run's live stream (docs/protocol.md §7.4): links it to its agent session and turns `agent`
+ * Follows a cron run's live stream (docs/protocol.md §7.7): links it to its agent session and turns `agent`
  * events of that session into {@link RunProgress}; events of any other job, run or session are dropped. Keeps
  * counters only (never the run's text), a bounded queue before linking, and one heartbeat timer.
  */

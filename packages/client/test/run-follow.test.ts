@@ -27,7 +27,7 @@ async function follow(flavor: (typeof FLAVORS)[number], agent: FakeAgentRun, hea
   return { gw, job, outcome, events, text, kinds: events.map((e) => e.kind) }
 }
 
-describe('runJob follows an agent run live (docs/protocol.md §7.4)', () => {
+describe('runJob follows an agent run live (docs/protocol.md §7.7)', () => {
   it.each(FLAVORS)(
     'links the run to its agent session and reports its text and usage (%s)',
     async (flavor) => {
@@ -209,6 +209,37 @@ describe('runJob follows an agent run live (docs/protocol.md §7.4)', () => {
     expect(events).toContainEqual({ kind: 'reconnected', missed: true })
   })
 
+  it('a cancelled wait after the run started says it is running, with its session', async () => {
+    const gw = await gateway({ flavor: '3.13' })
+    gw.addJob({
+      name: 'cancel-me',
+      agent: {
+        steps: [
+          { kind: 'text', chunks: ['x'] },
+          { kind: 'silence', ms: 5000 },
+        ],
+      },
+    })
+    const c = client(gw, { signer: createTestSigner() })
+    const cancel = new AbortController()
+    const error = await rejectionOf(
+      runJob(c, {
+        ref: 'cancel-me',
+        wait: true,
+        signal: cancel.signal,
+        onProgress: (e) => {
+          if (e.kind === 'text') cancel.abort()
+        },
+      }),
+    )
+    expect(error.code).toBe('ABORTED')
+    expect(error.details).toMatchObject({ started: true, sessionKey: expect.stringMatching(/cron:/) })
+    expect(describeStop(error, { interrupted: true })?.record).toMatchObject({
+      outcome: 'interrupted',
+      status: 'running',
+    })
+  })
+
   it('a wait that runs out after the run started says it is running, with its session', async () => {
     const gw = await gateway({ flavor: '9.6' })
     gw.addJob({
@@ -361,11 +392,14 @@ describe('followRun replays real transcripts (protocol vectors/run-stream)', () 
     },
   )
 
-  it('2026.9.6 tool: the tool call by name', () => {
-    const { events } = replay('2026.9.6', 'tool')
+  it.each([
+    ['2026.9.6', 'ls', true],
+    ['2026.5.7', 'read', false],
+  ] as const)('%s tool: the tool call by name and whether it worked', (version, name, ok) => {
+    const { events } = replay(version, 'tool')
     expect(events.filter((e) => e.kind === 'tool')).toEqual([
-      { kind: 'tool', phase: 'start', name: 'ls', ok: undefined },
-      { kind: 'tool', phase: 'end', name: 'ls', ok: true },
+      { kind: 'tool', phase: 'start', name, ok: undefined },
+      { kind: 'tool', phase: 'end', name, ok },
     ])
   })
 
@@ -378,13 +412,16 @@ describe('followRun replays real transcripts (protocol vectors/run-stream)', () 
     })
   })
 
-  it('2026.3.13 http-500: each new attempt after a failed one is a retry, across the re-keyed session', () => {
-    const { events } = replay('2026.3.13', 'http-500')
-    const retries = events.filter((e) => e.kind === 'retrying')
-    expect(retries.length).toBeGreaterThanOrEqual(2)
-    retries.forEach((r, i) => {
-      expect(r).toMatchObject({ attempt: i + 1, max: undefined, delayMs: undefined })
-      if (r.kind === 'retrying') expect(r.reason).toMatch(/500/)
-    })
-  })
+  it.each(['2026.3.13', '2026.5.7'])(
+    '%s http-500: each new attempt after a failed one is a retry (3.13: across the re-keyed session)',
+    (version) => {
+      const { events } = replay(version, 'http-500')
+      const retries = events.filter((e) => e.kind === 'retrying')
+      expect(retries.length).toBeGreaterThanOrEqual(2)
+      retries.forEach((r, i) => {
+        expect(r).toMatchObject({ attempt: i + 1, max: undefined, delayMs: undefined })
+        if (r.kind === 'retrying') expect(r.reason).toMatch(/500/)
+      })
+    },
+  )
 })

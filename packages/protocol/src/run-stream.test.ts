@@ -24,7 +24,7 @@ const agent = (stream: string, data: unknown, extra: Record<string, unknown> = {
   ...extra,
 })
 
-describe('parseAgentEvent (docs/protocol.md §7.4)', () => {
+describe('parseAgentEvent (docs/protocol.md §7.7)', () => {
   it.each([
     ['lifecycle start', agent('lifecycle', { phase: 'start', startedAt: 1 }), { kind: 'start' }],
     [

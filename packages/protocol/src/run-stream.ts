@@ -1,5 +1,5 @@
 /**
- * Pure parsers of the events that describe a running agent turn (docs/protocol.md §7.4): `agent`, `task` and
+ * Pure parsers of the events that describe a running agent turn (docs/protocol.md §7.7): `agent`, `task` and
  * `chat`. Every field is checked; a shape we do not know gives undefined; nothing here throws. Strings are
  * bounded so a hostile gateway cannot make a caller hold megabytes per event; ids longer than any real one are
  * refused rather than cut (a cut id could match another run).
@@ -37,7 +37,7 @@ function int(value: unknown): number | undefined {
   return n !== undefined && Number.isSafeInteger(n) ? n : undefined
 }
 
-/** What one `agent` event says, by stream (docs/protocol.md §7.4). */
+/** What one `agent` event says, by stream (docs/protocol.md §7.7). */
 export type AgentStreamItem =
   /** lifecycle `start`: the agent turn began. */
   | { kind: 'start' }
@@ -187,7 +187,7 @@ export function parseAgentEvent(payload: unknown): AgentStreamEvent | undefined 
   }
 }
 
-/** A 9.x `task` event about a cron run (`kind: automation_run`, docs/protocol.md §7.4). */
+/** A 9.x `task` event about a cron run (`kind: automation_run`, docs/protocol.md §7.7). */
 export type AutomationTaskEvent = {
   /** `cron:<jobId>:<ms>:<uuid>:<cron runId>`: ends with the runId `cron.run` answered. */
   runId: string
@@ -255,7 +255,7 @@ export function parseChatEvent(payload: unknown): ChatStreamEvent | undefined {
 }
 
 /**
- * The job a cron agent session belongs to (docs/protocol.md §7.4): `agent:<agent>:cron:<jobId>`, with
+ * The job a cron agent session belongs to (docs/protocol.md §7.7): `agent:<agent>:cron:<jobId>`, with
  * `:run:<sessionId>` on 9.x and in finished events, and 3.13's `cron:<jobId>:run:<sessionId>` after a retry;
  * undefined for any other session.
  */

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto'
 type FakeAgentStepKind =
   /** Assistant text: `chunks` as deltas spread evenly over `overMs`. */
   | { kind: 'text'; chunks: string[]; overMs?: number }
-  /** A tool call: item start, `durationMs` later item end (9.6 only; 3.13/5.7 send no tool events). */
+  /** A tool call: item start, `durationMs` later item end (9.6 and 5.7; 3.13 sends no tool events). */
   | { kind: 'tool'; name: string; durationMs?: number; ok?: boolean }
   /** A failed model attempt and the retry (9.6: a `run_status` notice; 3.13/5.7: lifecycle error, a new start). */
   | { kind: 'retry'; attempt: number; max: number; delayMs: number; reason?: string }
@@ -19,7 +19,7 @@ type FakeAgentStepKind =
   | { kind: 'foreign'; chunks: string[]; jobId?: string }
 
 /**
- * One step of a played agent run (docs/protocol.md §7.4); it starts `afterMs` (default 0) after the previous
+ * One step of a played agent run (docs/protocol.md §7.7); it starts `afterMs` (default 0) after the previous
  * one ended.
  */
 export type FakeAgentStep = { afterMs?: number } & FakeAgentStepKind
@@ -74,11 +74,11 @@ function modelNotice(ctx: Ctx, run: FakeAgentRun): void {
     })
 }
 
-/** A run's agent context: 9.6 keys the session by run from the start, 3.13/5.7 by job until a retry. */
+/** A run's agent context: 9.6 and 5.7 key the session by run from the start, 3.13 by job until a retry. */
 function newCtx(deps: FakeStreamDeps, jobId: string): Ctx {
   const sessionId = randomUUID()
   const sessionKey =
-    deps.flavor === '9.6' ? `agent:main:cron:${jobId}:run:${sessionId}` : `agent:main:cron:${jobId}`
+    deps.flavor === '3.13' ? `agent:main:cron:${jobId}` : `agent:main:cron:${jobId}:run:${sessionId}`
   return { deps, jobId, sessionId, agentRunId: randomUUID(), sessionKey, seq: 0, text: '' }
 }
 
@@ -135,7 +135,7 @@ async function playStep(ctx: Ctx, step: FakeAgentStep, run: FakeAgentRun): Promi
       return
     }
     case 'tool': {
-      if (deps.flavor !== '9.6') return sleep(deps, step.durationMs ?? 0)
+      if (deps.flavor === '3.13') return sleep(deps, step.durationMs ?? 0)
       const item = { itemId: `tool:${step.name}`, name: step.name, kind: 'tool', title: step.name }
       agentEvent(ctx, 'item', { ...item, phase: 'start', status: 'running' })
       await sleep(deps, step.durationMs ?? 0)
