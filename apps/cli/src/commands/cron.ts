@@ -50,15 +50,13 @@ export async function cronStatus(argv: string[]): Promise<number> {
 
 export async function cronRuns(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, 'cron runs')
-  if (values.follow)
-    throw new CliError(
-      'USAGE',
-      'cron runs --follow needs the live run feed of @clawlink/client',
-      'use clawlink cron runs <job>',
-      EXIT.USAGE,
-    )
+  if (values.follow) return (await import('./cron-follow.js')).followRuns(values, positionals)
   const out = createOutput(values.json === true)
-  const ref = onePositional(positionals, 'job (id or name)', 'clawlink cron runs <job> [--limit N]')
+  const ref = onePositional(
+    positionals,
+    'job (id or name)',
+    'clawlink cron runs <job> [--limit N] | --follow [job]',
+  )
   const limit = values.limit === undefined ? 20 : Number(values.limit)
   if (!Number.isInteger(limit) || limit < 1 || limit > 200)
     throw new CliError('USAGE', '--limit must be 1 to 200', 'e.g. --limit 20', EXIT.USAGE)
