@@ -1,22 +1,11 @@
-import { execFile } from 'node:child_process'
-import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '@clawlink/testkit/fake-gateway'
-import { afterEach, describe, expect, it } from 'vitest'
-import { BIN, runCli, sandbox } from './helpers.js'
+import type { FakeGatewayOptions } from '@clawlink/testkit/fake-gateway'
+import { describe, expect, it } from 'vitest'
+import { fakeGatewayPerTest, runCli, runUnderTty } from './helpers.js'
 
 // `cron run --follow` and the status line against the fake gateway playing an agent run's live stream
 // (text deltas, a tool call, a retry, hostile text, another run's text interleaved).
 
-const gateways: FakeGateway[] = []
-afterEach(async () => {
-  await Promise.all(gateways.splice(0).map((g) => g.close()))
-})
-
-async function fake(options: FakeGatewayOptions) {
-  const gw = await startFakeGateway(options)
-  gateways.push(gw)
-  const box = sandbox(gw.token)
-  return { gw, box, conn: ['--url', gw.url, '--token-file', box.tokenFile] }
-}
+const fake = fakeGatewayPerTest()
 
 const agentJob = (flavor: '9.6' | '3.13', error?: string): FakeGatewayOptions => ({
   flavor,
@@ -101,15 +90,7 @@ describe('the status line shows the phase of a streaming run', () => {
         },
       ],
     })
-    const command = [process.execPath, BIN, 'cron', 'run', 'busy', '--wait', ...conn].map((a) => `'${a}'`)
-    const tty = await new Promise<string>((resolve, reject) =>
-      execFile(
-        'script',
-        ['-qec', command.join(' '), '/dev/null'],
-        { env: { ...box.env, SHELL: '/bin/sh', TERM: 'xterm' }, timeout: 30_000 },
-        (error, stdout) => (error ? reject(error) : resolve(stdout)),
-      ),
-    )
+    const tty = await runUnderTty(['cron', 'run', 'busy', '--wait', ...conn], box.env)
     expect(tty).toContain('tool ls')
     expect(tty).toContain('retrying 3/8 in 2 s: HTTP 503')
     expect(tty).toContain('1,400 chars written')

@@ -3,7 +3,9 @@ import { createHash } from 'node:crypto'
 import { mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '@clawlink/testkit/fake-gateway'
 import { userHome } from '@clawlink/testkit/harness'
+import { afterEach } from 'vitest'
 
 export const BIN = new URL('../dist/clawlink.mjs', import.meta.url).pathname
 
@@ -56,4 +58,38 @@ export function runCli(
 export function fileState(path: string): string {
   const s = statSync(path)
   return `${createHash('sha256').update(readFileSync(path)).digest('hex')}:${s.mtimeMs}:${s.mode}`
+}
+
+/**
+ * A fake gateway per call, closed after each test: the gateway, a sandbox with its token, and the flags that
+ * reach it. Call once at the top of a test file.
+ */
+export function fakeGatewayPerTest(): (options?: FakeGatewayOptions) => Promise<{
+  gw: FakeGateway
+  box: ReturnType<typeof sandbox>
+  conn: string[]
+}> {
+  const gateways: FakeGateway[] = []
+  afterEach(async () => {
+    await Promise.all(gateways.splice(0).map((g) => g.close()))
+  })
+  return async (options = {}) => {
+    const gw = await startFakeGateway(options)
+    gateways.push(gw)
+    const box = sandbox(gw.token)
+    return { gw, box, conn: ['--url', gw.url, '--token-file', box.tokenFile] }
+  }
+}
+
+/** Runs the bin under a pseudo-terminal (util-linux `script`), so stdout and stderr are TTYs; all it printed. */
+export function runUnderTty(args: string[], env: Record<string, string>): Promise<string> {
+  const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ')
+  return new Promise((resolve, reject) =>
+    execFile(
+      'script',
+      ['-qec', command, '/dev/null'],
+      { env: { SHELL: '/bin/sh', TERM: 'xterm', ...env }, timeout: 30_000 },
+      (error, stdout) => (error ? reject(error) : resolve(stdout)),
+    ),
+  )
 }

@@ -1,22 +1,12 @@
-import { execFile, spawn } from 'node:child_process'
-import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '@clawlink/testkit/fake-gateway'
-import { afterEach, describe, expect, it } from 'vitest'
-import { BIN, runCli, sandbox } from './helpers.js'
+import { spawn } from 'node:child_process'
+import type { FakeGateway } from '@clawlink/testkit/fake-gateway'
+import { describe, expect, it } from 'vitest'
+import { BIN, fakeGatewayPerTest, runCli, runUnderTty } from './helpers.js'
 
 // `cron run --json` failures carry the run's facts (issue 19), one test per exit code; the TTY status line and
 // --follow as a user sees them (a pty from util-linux `script`).
 
-const gateways: FakeGateway[] = []
-afterEach(async () => {
-  await Promise.all(gateways.splice(0).map((g) => g.close()))
-})
-
-async function fake(options: FakeGatewayOptions = {}) {
-  const gw = await startFakeGateway(options)
-  gateways.push(gw)
-  const box = sandbox(gw.token)
-  return { gw, box, conn: ['--url', gw.url, '--token-file', box.tokenFile] }
-}
+const fake = fakeGatewayPerTest()
 
 const jobIdOf = (gw: FakeGateway) => [...gw.jobs.values()][0]!.id
 
@@ -117,18 +107,7 @@ describe('cron run --json: every failure carries the run facts', () => {
   })
 })
 
-/** Runs clawlink under a pseudo-terminal, so stdout and stderr are TTYs; returns all the terminal got. */
-function underTty(args: string[], env: Record<string, string>): Promise<string> {
-  const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ')
-  return new Promise((resolve, reject) =>
-    execFile(
-      'script',
-      ['-qec', command, '/dev/null'],
-      { env: { SHELL: '/bin/sh', TERM: 'xterm', ...env }, timeout: 30_000 },
-      (error, stdout) => (error ? reject(error) : resolve(stdout)),
-    ),
-  )
-}
+const underTty = runUnderTty
 
 describe('the live status line on a terminal', () => {
   it('is redrawn while the run goes on, then erased with the cursor shown again', async () => {

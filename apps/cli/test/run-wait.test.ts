@@ -1,19 +1,8 @@
 import { spawn } from 'node:child_process'
-import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '@clawlink/testkit/fake-gateway'
-import { afterEach, describe, expect, it } from 'vitest'
-import { BIN, runCli, sandbox } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { BIN, fakeGatewayPerTest, runCli } from './helpers.js'
 
-const gateways: FakeGateway[] = []
-afterEach(async () => {
-  await Promise.all(gateways.splice(0).map((g) => g.close()))
-})
-
-async function fake(options: FakeGatewayOptions = {}) {
-  const gw = await startFakeGateway(options)
-  gateways.push(gw)
-  const box = sandbox(gw.token)
-  return { gw, box, conn: ['--url', gw.url, '--token-file', box.tokenFile] }
-}
+const fake = fakeGatewayPerTest()
 
 describe('cron run --wait, as a user sees it', () => {
   it('prints the runId in plain and --json output', async () => {
