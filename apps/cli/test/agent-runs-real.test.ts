@@ -64,13 +64,33 @@ const each = <T>(fn: (gw: RunningGateway) => Promise<T>) => Promise.all(gateways
 describe.skipIf(skipReason !== undefined)(
   `cron run of agent turns on real gateways ${skipReason ?? ''}`,
   () => {
-    it('--wait: an agent turn that answers exits 0 with the summary', { timeout: 420_000 }, async () => {
+    it('--wait: an agent turn that answers exits 0; a cron runs --follow --json feed shows it', {
+      timeout: 420_000,
+    }, async () => {
       await each(async (gw) => {
         const job = await agentJob(gw, { behaviour: 'ok' })
         const { env, conn } = connect(gw)
+        const feed = spawn(process.execPath, [BIN, 'cron', 'runs', '--follow', job.id, '--json', ...conn], {
+          env,
+        })
+        let lines = ''
+        feed.stdout.on('data', (d: Buffer) => {
+          lines += d.toString()
+        })
+        const feedEnd = new Promise<number | null>((resolve) => feed.once('exit', resolve))
+        await new Promise((r) => setTimeout(r, 5000)) // the feed connects and subscribes (nothing to wait for)
         const r = await runCli(['cron', 'run', job.name, '--wait', '--timeout', '6m', ...conn], env, 400_000)
         expect(r.code, `${gw.version}: ${r.stderr}`).toBe(0)
         expect(r.stdout, gw.version).toContain(`✓ ${job.name} finished ok`)
+        for (let i = 0; i < 100 && !lines.includes('"type": "finished"'); i++)
+          await new Promise((w) => setTimeout(w, 100))
+        feed.kill('SIGINT')
+        expect(await feedEnd, gw.version).toBe(0)
+        const types = lines
+          .trimEnd()
+          .split('\n')
+          .map((l) => JSON.parse(l).type)
+        expect(types, `${gw.version}: ${lines}`).toEqual(expect.arrayContaining(['started', 'finished']))
       })
     })
 
