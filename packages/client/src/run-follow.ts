@@ -125,7 +125,8 @@ class StreamFollower implements RunFollower {
 
   report(event: RunProgress): void {
     if (event.kind === 'started') this.markStarted()
-    this.emit(event)
+    // A poll of the run history says nothing about the run: it does not stand in for a heartbeat.
+    this.emit(event, event.kind !== 'polling')
   }
 
   stop(): void {
@@ -151,12 +152,12 @@ class StreamFollower implements RunFollower {
     this.timer.unref?.()
   }
 
-  private emit(event: RunProgress): void {
+  private emit(event: RunProgress, rearm = true): void {
     if (this.stopped) return
     try {
       this.options.onProgress(event)
     } finally {
-      this.arm()
+      if (rearm) this.arm()
     }
   }
 

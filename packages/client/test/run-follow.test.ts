@@ -149,6 +149,30 @@ describe('runJob follows an agent run live (docs/protocol.md §7.7)', () => {
     },
   )
 
+  it('keeps the heartbeat going while the run history is polled more often than it beats', async () => {
+    const gw = await gateway({ flavor: '9.6' })
+    gw.addJob({
+      name: 'polled',
+      agent: {
+        steps: [
+          { kind: 'text', chunks: ['a'] },
+          { kind: 'silence', ms: 800 },
+        ],
+      },
+    })
+    const c = client(gw, { signer: createTestSigner() })
+    const events: RunProgress[] = []
+    await runJob(c, {
+      ref: 'polled',
+      wait: true,
+      pollIntervalMs: 30,
+      heartbeatMs: 150,
+      onProgress: (e) => events.push(e),
+    })
+    expect(events.filter((e) => e.kind === 'polling').length).toBeGreaterThan(5)
+    expect(events.filter((e) => e.kind === 'heartbeat').length).toBeGreaterThanOrEqual(2)
+  })
+
   it.each(FLAVORS)("never mixes another run's events into ours (%s)", async (flavor) => {
     const { events, text } = await follow(flavor, {
       steps: [
@@ -161,6 +185,41 @@ describe('runJob follows an agent run live (docs/protocol.md §7.7)', () => {
     expect(text).toBe('mine-1 mine-2')
     const models = events.filter((e) => e.kind === 'model')
     expect(models).toEqual(flavor === '9.6' ? [{ kind: 'model', provider: 'mock', model: 'mock-1' }] : [])
+    expect(events.filter((e) => e.kind === 'linked')).toHaveLength(1)
+  })
+
+  it('survives malformed and hostile events: they are dropped, the run is followed to its end', async () => {
+    const evil = [
+      { event: 'agent', payload: null },
+      { event: 'agent', payload: { runId: 'x', stream: 'assistant', data: 'not an object' } },
+      { event: 'agent', payload: { runId: {}, sessionKey: [], stream: 7 } },
+      {
+        event: 'task',
+        payload: { task: { kind: 'automation_run', runId: 42, childSessionKey: 'agent:main:cron:x:run:y' } },
+      },
+      {
+        event: 'chat',
+        payload: { state: 'delta', sessionKey: 'agent:main:cron:other-job', deltaText: '\u0007bell' },
+      },
+      {
+        event: 'agent',
+        payload: {
+          runId: 'r',
+          sessionKey: 's'.repeat(10_000),
+          stream: 'assistant',
+          data: { delta: 'long key' },
+        },
+      },
+    ]
+    const { outcome, text, events } = await follow('9.6', {
+      steps: [
+        { kind: 'text', chunks: ['one '] },
+        ...evil.map((e) => ({ kind: 'event' as const, ...e })),
+        { kind: 'text', chunks: ['two'] },
+      ],
+    })
+    expect(outcome).toMatchObject({ kind: 'finished', succeeded: true })
+    expect(text).toBe('one two')
     expect(events.filter((e) => e.kind === 'linked')).toHaveLength(1)
   })
 

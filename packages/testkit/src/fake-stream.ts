@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 
-/** What one step of a played agent run does (shapes as real 2026.9.6 / 3.13 gateways send them). */
+/** What one step of a played agent run does (shapes as real 2026.9.6 / 5.7 / 3.13 gateways send them). */
 type FakeAgentStepKind =
   /** Assistant text: `chunks` as deltas spread evenly over `overMs`. */
   | { kind: 'text'; chunks: string[]; overMs?: number }
@@ -123,6 +123,44 @@ function taskEvent(ctx: Ctx, jobId: string, cronRunId: string, status: string, c
   })
 }
 
+/** A failed model attempt and the gateway's retry, as each version shows it. */
+async function playRetry(
+  ctx: Ctx,
+  step: Extract<FakeAgentStep, { kind: 'retry' }>,
+  run: FakeAgentRun,
+): Promise<void> {
+  const { deps } = ctx
+  const reason = step.reason ?? 'server_error'
+  if (deps.flavor === '9.6') {
+    agentEvent(ctx, 'lifecycle', { phase: 'finishing', error: 'HTTP 500', livenessState: 'blocked' })
+    const message = `Provider temporarily unavailable. Retrying in ${Math.ceil(step.delayMs / 1000)}s (${step.attempt}/${step.max}).`
+    agentEvent(ctx, 'run_status', {
+      phase: 'retrying',
+      message,
+      retryAttempt: step.attempt,
+      maxRetries: step.max,
+      delayMs: step.delayMs,
+      attempt: step.attempt + 1,
+      maxAttempts: step.max + 1,
+      reason,
+    })
+  } else {
+    // 3.13/5.7: the attempt fails, then a new start; 3.13 also sends a chat error, re-keys the session
+    // `cron:<job>:run:<id>` and sends a seq-gap notice before the new start.
+    agentEvent(ctx, 'lifecycle', { phase: 'error', error: `500 ${reason}` })
+    if (deps.flavor === '3.13') {
+      const chat = { runId: ctx.sessionId, sessionKey: ctx.sessionKey, state: 'error' }
+      deps.broadcast('chat', { ...chat, errorMessage: `500 ${reason}` })
+      ctx.sessionKey = `cron:${ctx.jobId}:run:${ctx.sessionId}`
+    }
+  }
+  await sleep(deps, step.delayMs)
+  if (deps.flavor === '3.13')
+    agentEvent(ctx, 'error', { reason: 'seq gap', expected: 1, received: ctx.seq + 1 })
+  agentEvent(ctx, 'lifecycle', { phase: 'start', startedAt: deps.now() })
+  modelNotice(ctx, run)
+}
+
 async function playStep(ctx: Ctx, step: FakeAgentStep, run: FakeAgentRun): Promise<void> {
   const { deps } = ctx
   switch (step.kind) {
@@ -143,39 +181,8 @@ async function playStep(ctx: Ctx, step: FakeAgentStep, run: FakeAgentRun): Promi
       modelNotice(ctx, run)
       return
     }
-    case 'retry': {
-      const reason = step.reason ?? 'server_error'
-      if (deps.flavor === '9.6') {
-        agentEvent(ctx, 'lifecycle', { phase: 'finishing', error: 'HTTP 500', livenessState: 'blocked' })
-        const message = `Provider temporarily unavailable. Retrying in ${Math.ceil(step.delayMs / 1000)}s (${step.attempt}/${step.max}).`
-        agentEvent(ctx, 'run_status', {
-          phase: 'retrying',
-          message,
-          retryAttempt: step.attempt,
-          maxRetries: step.max,
-          delayMs: step.delayMs,
-          attempt: step.attempt + 1,
-          maxAttempts: step.max + 1,
-          reason,
-        })
-      } else {
-        // 3.13: the attempt fails, the session is re-keyed `cron:<job>:run:<id>`, a seq-gap notice, a new start.
-        agentEvent(ctx, 'lifecycle', { phase: 'error', error: `500 ${reason}` })
-        deps.broadcast('chat', {
-          runId: ctx.sessionId,
-          sessionKey: ctx.sessionKey,
-          state: 'error',
-          errorMessage: `500 ${reason}`,
-        })
-        ctx.sessionKey = `cron:${ctx.jobId}:run:${ctx.sessionId}`
-      }
-      await sleep(deps, step.delayMs)
-      if (deps.flavor !== '9.6')
-        agentEvent(ctx, 'error', { reason: 'seq gap', expected: 1, received: ctx.seq + 1 })
-      agentEvent(ctx, 'lifecycle', { phase: 'start', startedAt: deps.now() })
-      modelNotice(ctx, run)
-      return
-    }
+    case 'retry':
+      return playRetry(ctx, step, run)
     case 'silence':
       return sleep(deps, step.ms)
     case 'usage':
