@@ -16,7 +16,8 @@ export function mergeConfig(base: Json, extra: Json): Json {
 
 /**
  * The provider `mock` (model `mock/mock-1`) at `baseUrl` as every agent's model. 2026.9.x also gets
- * `utilityModel: ""` (no side calls) and the provider's `timeoutSeconds`; 3.13/5.7 reject those keys.
+ * `utilityModel: ""` (no side calls) and the provider's `timeoutSeconds`; 3.13/5.7 reject those keys. Every
+ * version runs up to 4 cron jobs at once (`cron.maxConcurrentRuns`).
  */
 export function mockModelConfig(version: string, baseUrl: string): Json {
   const newer = nodeMajorFor(version) === 24
@@ -37,6 +38,8 @@ export function mockModelConfig(version: string, baseUrl: string): Json {
     models: [model],
   }
   return {
+    // 3.13/5.7 run one cron job at a time by default: a long agent run would hold every other test's run back.
+    cron: { maxConcurrentRuns: 4 },
     models: { mode: 'merge', providers: { mock: provider } },
     agents: {
       defaults: {
