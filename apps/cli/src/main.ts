@@ -7,7 +7,7 @@ type Command = (argv: string[]) => Promise<number>
 
 // Each command module is imported only when chosen: `cron run` never loads doctor, device or completion code.
 const LOADERS: Record<Exclude<CommandPath, 'help'>, () => Promise<Command>> = {
-  'cron run': async () => (await import('./commands/cron.js')).cronRun,
+  'cron run': async () => (await import('./commands/cron-run.js')).cronRun,
   'cron list': async () => (await import('./commands/cron.js')).cronList,
   'cron status': async () => (await import('./commands/cron.js')).cronStatus,
   'cron runs': async () => (await import('./commands/cron.js')).cronRuns,

@@ -1,5 +1,6 @@
 import { escapeControlChars, safeJson } from '@clawlink/client'
 import { ClawlinkError } from '@clawlink/protocol'
+import { CliError } from './exit-codes.js'
 
 /** How a command talks: results on stdout, everything else on stderr; progress only on a TTY. */
 export interface Output {
@@ -17,7 +18,7 @@ export function createOutput(json: boolean): Output {
     json,
     result(human, data) {
       const text = sanitizeForTerminal(human)
-      process.stdout.write(json ? `${jsonText(data)}\n` : text.endsWith('\n') ? text : `${text}\n`)
+      process.stdout.write(json ? `${jsonDocument(data)}\n` : text.endsWith('\n') ? text : `${text}\n`)
     },
     progress(message) {
       if (tty && !json) process.stderr.write(`${dim(`… ${oneLine(message)}`)}\n`)
@@ -42,6 +43,18 @@ export const oneLine = (text: string): string => escapeControlChars(text, { sing
 
 /** JSON for stdout, with what JSON.stringify leaves raw but a terminal may obey escaped too. */
 export const jsonText = safeJson
+
+/** {@link jsonText} on one line (newlines inside strings are escaped, so only the layout's are removed). */
+export const oneJsonLine = (data: unknown): string => safeJson(data).replace(/\n\s*/g, '')
+
+let jsonLines = false
+
+/** From now on every JSON document on stdout is one line (`--json --follow`: events, then the result or error). */
+export function useJsonLines(): void {
+  jsonLines = true
+}
+
+const jsonDocument = (data: unknown): string => (jsonLines ? oneJsonLine(data) : jsonText(data))
 
 /** Colour only on a terminal, and never with NO_COLOR (any non-empty value) or TERM=dumb. */
 export function useColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -89,11 +102,23 @@ export function noteForAuthFailure(text: string): void {
   notes.authFailure.push(text)
 }
 
+/**
+ * The `--json` document of a failure: `{ok: false, error: {kind, code, message, remedy}}`, plus the facts a
+ * command attached (a run's job, runId, status, durationMs … — CliError details); a fact named `error` (a run's
+ * own error text) is kept as `error.runError`, so `error` stays the failure for every command.
+ */
+function failureDocument(error: unknown, d: ReturnType<typeof describeError>): Record<string, unknown> {
+  const details = error instanceof CliError ? error.details : undefined
+  if (!details || typeof details !== 'object' || Array.isArray(details)) return { ok: false, error: d }
+  const { error: runError, ...rest } = details as Record<string, unknown>
+  return { ok: false, error: runError === undefined ? d : { ...d, runError }, ...rest }
+}
+
 export function reportError(error: unknown, json: boolean, debug: boolean): void {
   const d = describeError(error)
   if (/^AUTH_|^NO_SCOPES|^DEVICE_IDENTITY/.test(d.code) && notes.authFailure.length > 0)
     d.remedy = `${d.remedy}. Note: ${notes.authFailure.join('; ')}`
-  if (json) process.stdout.write(`${jsonText({ ok: false, error: d })}\n`)
+  if (json) process.stdout.write(`${jsonDocument(failureDocument(error, d))}\n`)
   else process.stderr.write(`clawlink: ${oneLine(d.message)}\nfix: ${oneLine(d.remedy)}\n`)
   if (debug && error instanceof Error && error.stack)
     process.stderr.write(`${sanitizeForTerminal(error.stack)}\n`)

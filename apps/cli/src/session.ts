@@ -87,6 +87,8 @@ export async function openSession(
     onApproval?: (event: ApprovalProgress) => void
     /** Settings the command already resolved: resolving again would read a `--token-stdin` secret twice. */
     settings?: ResolvedSettings
+    /** Reconnect after the connection drops (a feed that runs until Ctrl-C). @default false */
+    reconnect?: boolean
   },
 ): Promise<Session> {
   const settings = options.settings ?? (await settingsFrom(values))
@@ -99,6 +101,7 @@ export async function openSession(
     signal: deadline.signal,
     requestTimeoutMs: options.requestTimeoutMs ?? options.deadlineMs,
     waitApproval,
+    ...(options.reconnect ? { reconnect: true } : {}),
     // Frames are the gateway's text too (a parse error quotes the bad frame): escaped like everything else.
     ...(values.debug
       ? { debugLog: (line: string) => process.stderr.write(`[frame] ${oneLine(line)}\n`) }

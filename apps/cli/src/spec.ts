@@ -31,11 +31,17 @@ export const COMMAND_OPTIONS = {
     ...CONNECTION_OPTIONS,
     due: { type: 'boolean' },
     wait: { type: 'boolean' },
+    follow: { type: 'boolean', short: 'f' },
     timeout: { type: 'string' },
   },
   'cron list': { ...CONNECTION_OPTIONS, ...ALL_CONTEXTS, all: { type: 'boolean' } },
   'cron status': { ...CONNECTION_OPTIONS, ...ALL_CONTEXTS },
-  'cron runs': { ...CONNECTION_OPTIONS, ...ALL_CONTEXTS, limit: { type: 'string' } },
+  'cron runs': {
+    ...CONNECTION_OPTIONS,
+    ...ALL_CONTEXTS,
+    limit: { type: 'string' },
+    follow: { type: 'boolean', short: 'f' },
+  },
   'cron show': CONNECTION_OPTIONS,
   'cron enable': CONNECTION_OPTIONS,
   'cron disable': CONNECTION_OPTIONS,
@@ -89,6 +95,10 @@ export const OPTION_DOCS: Record<string, OptionDoc> = {
   wait: {
     group: 'command',
     text: 'cron run: follow the run to its end (exit 10 if it failed); device pair: wait for the approval',
+  },
+  follow: {
+    group: 'command',
+    text: "cron run: show the run live (implies --wait): the agent's text on stdout, tools and retries on stderr; cron runs: a live feed of runs until Ctrl-C",
   },
   timeout: { group: 'command', arg: 'DUR', text: 'how long to wait, e.g. 30s, 5m, 1h' },
   all: { group: 'command', text: 'include disabled jobs' },
@@ -212,12 +222,22 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     path: 'cron run',
     args: [{ name: 'job', required: true }],
-    summary: 'run a job now (id or exact name); --wait follows it to the end',
+    summary: 'run a job now (id or exact name); --wait follows it to the end, --follow shows it live',
     description:
       'Runs a cron job now. <job> is a job id or an exact job name (resolved with cron.list).\n' +
-      '--timeout is how long --wait waits (default 10m).',
+      'Without --wait it returns once the gateway has enqueued the run. With --wait it waits for the end and\n' +
+      'exits 0 (ok), 10 (the run failed), 11 (--timeout ran out; the run goes on), 13 (already running),\n' +
+      '130 (Ctrl-C; the run goes on). On a terminal a status line shows the elapsed time, the phase (model call,\n' +
+      'tool, "retrying 3/8 in 30 s"), and the characters written; it is erased at the end.\n' +
+      "--follow (implies --wait) prints the agent's text on stdout as it is written, tool calls and retries on\n" +
+      'stderr, then the result. With --json every line is one JSON object ({"type":"text"|"tool"|…}), the last\n' +
+      "one the result (or the error) with the run's facts: job, runId, status, error, durationMs.\n" +
+      'Agent runs can take minutes: --timeout is how long --wait waits (default 10m); when it runs out, the run\n' +
+      'goes on and `clawlink cron runs --follow <job>` shows how it ends.',
     examples: [
       'clawlink cron run nightly-report --wait',
+      'clawlink cron run nightly-report --follow --timeout 30m',
+      'clawlink cron run nightly-report --follow --json | jq -c \'select(.type == "tool")\'',
       'clawlink cron run 8a1a9993-0c5e-4f1c-9b0e-2f6f1d2b3c4d --due --json',
     ],
   },
@@ -238,10 +258,19 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     path: 'cron runs',
-    args: [{ name: 'job', required: true }],
-    summary: 'recent runs of a job',
-    description: 'Shows recent runs of a job (id or exact name), newest first.',
-    examples: ['clawlink cron runs nightly-report --limit 5'],
+    args: [{ name: 'job', required: false }],
+    summary: 'recent runs of a job; --follow: a live feed of runs',
+    description:
+      'Shows recent runs of a job (id or exact name), newest first.\n' +
+      'With --follow it shows runs live instead, of one job or (without <job>) of every job: a line when a run\n' +
+      'starts and one when it finishes (status, duration, summary or error); with --json one JSON object per\n' +
+      'line. It runs until Ctrl-C (exit 0). When the connection drops it reconnects and says so, and what it\n' +
+      'may have missed.',
+    examples: [
+      'clawlink cron runs nightly-report --limit 5',
+      'clawlink cron runs --follow',
+      'clawlink cron runs --follow nightly-report --json',
+    ],
   },
   {
     path: 'cron show',

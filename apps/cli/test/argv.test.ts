@@ -41,7 +41,7 @@ const HELP_CASES: Case[] = [
   [['help', 'help'], EXIT.OK, 'stdout', 'Usage: clawlink help [command…] [options]'],
   [['help', '--help'], EXIT.OK, 'stdout', 'Usage: clawlink help [command…] [options]'],
   [['help', 'cron', 'ls'], EXIT.OK, 'stdout', 'Usage: clawlink cron list [options]'],
-  [['cron', '--help'], EXIT.OK, 'stdout', 'cron runs <job>'],
+  [['cron', '--help'], EXIT.OK, 'stdout', 'cron runs [job]'],
   [['device', '-h'], EXIT.OK, 'stdout', 'device init'],
   [['cron', 'run', '--help'], EXIT.OK, 'stdout', '--timeout DUR'],
   [['cron', 'run', 'nightly', '--help'], EXIT.OK, 'stdout', 'Usage: clawlink cron run <job>'],

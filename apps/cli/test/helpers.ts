@@ -3,7 +3,9 @@ import { createHash } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '@clawlink/testkit/fake-gateway'
 import { type RunningGateway, stopGateway, userHome } from '@clawlink/testkit/harness'
+import { afterEach } from 'vitest'
 
 export const BIN = new URL('../dist/clawlink.mjs', import.meta.url).pathname
 
@@ -76,4 +78,38 @@ export function ownGatewayDir(prefix: string) {
       rmSync(dir, { recursive: true, force: true })
     },
   }
+}
+
+/**
+ * A fake gateway per call, closed after each test: the gateway, a sandbox with its token, and the flags that
+ * reach it. Call once at the top of a test file.
+ */
+export function fakeGatewayPerTest(): (options?: FakeGatewayOptions) => Promise<{
+  gw: FakeGateway
+  box: ReturnType<typeof sandbox>
+  conn: string[]
+}> {
+  const gateways: FakeGateway[] = []
+  afterEach(async () => {
+    await Promise.all(gateways.splice(0).map((g) => g.close()))
+  })
+  return async (options = {}) => {
+    const gw = await startFakeGateway(options)
+    gateways.push(gw)
+    const box = sandbox(gw.token)
+    return { gw, box, conn: ['--url', gw.url, '--token-file', box.tokenFile] }
+  }
+}
+
+/** Runs the bin under a pseudo-terminal (util-linux `script`), so stdout and stderr are TTYs; all it printed. */
+export function runUnderTty(args: string[], env: Record<string, string>): Promise<string> {
+  const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ')
+  return new Promise((resolve, reject) =>
+    execFile(
+      'script',
+      ['-qec', command, '/dev/null'],
+      { env: { SHELL: '/bin/sh', TERM: 'xterm', ...env }, timeout: 30_000 },
+      (error, stdout) => (error ? reject(error) : resolve(stdout)),
+    ),
+  )
 }

@@ -1,19 +1,8 @@
 import { spawn } from 'node:child_process'
-import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '@clawlink/testkit/fake-gateway'
-import { afterEach, describe, expect, it } from 'vitest'
-import { BIN, runCli, sandbox } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { BIN, fakeGatewayPerTest, runCli } from './helpers.js'
 
-const gateways: FakeGateway[] = []
-afterEach(async () => {
-  await Promise.all(gateways.splice(0).map((g) => g.close()))
-})
-
-async function fake(options: FakeGatewayOptions = {}) {
-  const gw = await startFakeGateway(options)
-  gateways.push(gw)
-  const box = sandbox(gw.token)
-  return { gw, box, conn: ['--url', gw.url, '--token-file', box.tokenFile] }
-}
+const fake = fakeGatewayPerTest()
 
 describe('cron run --wait, as a user sees it', () => {
   it('prints the runId in plain and --json output', async () => {
@@ -69,7 +58,7 @@ describe('cron run --wait, as a user sees it', () => {
     child.kill('SIGINT')
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
     expect(code).toBe(130)
-    expect(stderr).toMatch(/interrupted: the run goes on on the gateway \(run manual:/)
+    expect(stderr).toMatch(/stopped waiting for long: the run \(run manual:\S+\) goes on on the gateway/)
     expect(stderr).toContain(`clawlink cron runs ${[...gw.jobs.values()][0]!.id}`)
   })
 
