@@ -1,0 +1,123 @@
+// The help line of every flag, kept apart from the command specs (spec.ts) they document.
+import { CONTEXT_DOCS } from './context-spec.js'
+
+/** How a flag is shown in help and completed by the shell; `group` decides the help section. */
+export interface OptionDoc {
+  readonly group: 'command' | 'connection' | 'identity' | 'output'
+  readonly arg?: string
+  readonly text: string
+  /** The values the shell completes (e.g. the signer kinds). */
+  readonly values?: readonly string[]
+  /** The value is a path: the shell completes file names. */
+  readonly file?: boolean
+}
+
+const SIGNERS = ['file', 'keychain', 'agent', 'exec', 'pkcs11', 'none'] as const
+
+/** Help line of every flag in {@link COMMAND_OPTIONS}; a test checks none is missing. */
+export const OPTION_DOCS: Record<string, OptionDoc> = {
+  due: { group: 'command', text: 'run only if it is due (mode "due"); otherwise "force" (the default)' },
+  wait: {
+    group: 'command',
+    text: 'cron run: follow the run to its end (exit 10 if it failed); device pair: wait for the approval',
+  },
+  follow: {
+    group: 'command',
+    text: "cron run: show the run live (implies --wait): the agent's text on stdout, tools and retries on stderr; cron runs: a live feed of runs until Ctrl-C",
+  },
+  timeout: { group: 'command', arg: 'DUR', text: 'how long to wait, e.g. 30s, 5m, 1h' },
+  all: { group: 'command', text: 'include disabled jobs' },
+  limit: { group: 'command', arg: 'N', text: 'how many runs to show, 1 to 200 (default 20)' },
+  yes: { group: 'command', text: 'cron rm: remove without asking (required off a terminal)' },
+  file: {
+    group: 'command',
+    arg: 'FILE',
+    file: true,
+    text: 'cron add/edit: the job (add) or the fields to change (edit), as JSON5 or YAML',
+  },
+  params: { group: 'command', arg: 'JSON|@FILE', text: 'the method params as JSON, or @file.json' },
+  since: {
+    group: 'command',
+    arg: 'DUR',
+    text: 'only calls newer than this, e.g. 30m, 24h, 7d (default: all)',
+  },
+  'audit-log': {
+    group: 'command',
+    arg: 'FILE',
+    file: true,
+    text: "read this log (clawlink-mcp --audit-log FILE) instead of the profile's audit.jsonl",
+  },
+  url: {
+    group: 'connection',
+    arg: 'URL',
+    text: 'gateway URL (else OPENCLAW_GATEWAY_URL, gateway.remote.url, ws://127.0.0.1:<gateway.port|18789>)',
+  },
+  'token-file': {
+    group: 'connection',
+    arg: 'FILE',
+    file: true,
+    text: 'shared gateway token from a file (else OPENCLAW_GATEWAY_TOKEN, gateway.auth.token)',
+  },
+  'token-stdin': { group: 'connection', text: 'read the token from stdin' },
+  'password-file': {
+    group: 'connection',
+    arg: 'FILE',
+    file: true,
+    text: 'gateway password from a file (else OPENCLAW_GATEWAY_PASSWORD, gateway.auth.password)',
+  },
+  'password-stdin': { group: 'connection', text: 'read the password from stdin' },
+  'tls-fingerprint': {
+    group: 'connection',
+    arg: 'SHA256',
+    text: 'pin the wss:// certificate (repeatable: old and new during a rotation)',
+  },
+  'wait-approval': {
+    group: 'connection',
+    text: 'if the gateway asks an operator to approve this device or its scopes, wait for it (within --timeout)',
+  },
+  'allow-insecure-ws': {
+    group: 'connection',
+    text: 'allow ws:// to a public host (the token would travel in clear)',
+  },
+  profile: {
+    group: 'identity',
+    arg: 'NAME',
+    text: 'clawlink profile (device key + tokens; default "default", shared with clawlink-mcp)',
+  },
+  'profile-dir': { group: 'identity', arg: 'DIR', file: true, text: 'keep the profile in this directory' },
+  signer: {
+    group: 'identity',
+    arg: 'KIND',
+    values: SIGNERS,
+    text: "file | keychain | agent | exec | none | ./module.mjs | package (default: the profile's, else file)",
+  },
+  'key-file': { group: 'identity', arg: 'FILE', file: true, text: 'file signer: the 0600 JSON key file' },
+  'keychain-account': { group: 'identity', arg: 'NAME', text: 'keychain signer: the account name' },
+  'keychain-service': { group: 'identity', arg: 'NAME', text: 'keychain signer: the service name' },
+  'agent-socket': { group: 'identity', arg: 'PATH', file: true, text: 'agent signer: SSH_AUTH_SOCK to use' },
+  'agent-key': { group: 'identity', arg: 'SHA256:…|COMMENT', text: 'agent signer: which ssh-ed25519 key' },
+  'exec-command': {
+    group: 'identity',
+    arg: 'JSON',
+    text: 'exec signer: argv of your HSM/KMS program as a JSON array (payload on stdin, signature on stdout)',
+  },
+  'exec-public-key': { group: 'identity', arg: 'B64URL', text: 'exec signer: its public key' },
+  'pkcs11-uri': {
+    group: 'identity',
+    arg: 'URI',
+    text: "pkcs11 signer: RFC 7512 URI of the key ('pkcs11:token=…;object=…?module-path=…&pin-source=file:…')",
+  },
+  'pkcs11-generate': {
+    group: 'identity',
+    text: 'device init with --signer pkcs11: make the Ed25519 key pair on the token when none matches',
+  },
+  'signer-option': {
+    group: 'identity',
+    arg: 'K=V',
+    text: 'plug-in signer option (repeatable), passed to createSigner(options)',
+  },
+  ...CONTEXT_DOCS,
+  json: { group: 'output', text: 'print one JSON document on stdout (errors included)' },
+  debug: { group: 'output', text: 'log frames (secrets redacted) and stack traces on stderr' },
+  help: { group: 'output', text: 'show this help' },
+}
