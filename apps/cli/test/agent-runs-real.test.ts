@@ -16,7 +16,7 @@ import {
 import { describe, expect, it } from 'vitest'
 import { BIN, runCli, sandbox } from './helpers.js'
 
-const { gateways, skipReason } = realGatewaysOrSkip()
+const { gateways, skipReason } = realGatewaysOrSkip(process.env, { pool: 'agents' })
 const SLOW_SECONDS = 95
 
 /** A fresh profile and the flags to reach `gw`. */

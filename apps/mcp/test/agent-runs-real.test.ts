@@ -15,7 +15,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connectServer, text } from './helpers.js'
 
-const { gateways, skipReason } = realGatewaysOrSkip()
+const { gateways, skipReason } = realGatewaysOrSkip(process.env, { pool: 'agents' })
 const SLOW_SECONDS = 95
 
 type Server = Awaited<ReturnType<typeof connectServer>>

@@ -22,7 +22,7 @@ import {
 } from '../src/index.js'
 import { createTestSigner } from './helpers.js'
 
-const { gateways, skipReason } = realGatewaysOrSkip()
+const { gateways, skipReason } = realGatewaysOrSkip(process.env, { pool: 'agents' })
 const SLOW_SECONDS = 95
 // Generous waits: on a loaded machine 5.7 was seen to spend 160 s setting an agent up before the model call.
 const RUN_WAIT_MS = 300_000

@@ -16,7 +16,7 @@ import {
 } from '../src/index.js'
 import { createTestSigner } from './helpers.js'
 
-const { gateways, skipReason } = realGatewaysOrSkip()
+const { gateways, skipReason } = realGatewaysOrSkip(process.env, { pool: 'agents' })
 const clients: GatewayClient[] = []
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()))

@@ -65,6 +65,28 @@ describe('harness: pure parts', () => {
     expect(readRunningGateways({})).toEqual([])
     expect(() => realGatewaysOrSkip({ CLAWLINK_REQUIRE_REAL: '1' })).toThrow(/CLAWLINK_GATEWAYS/)
   })
+  it('keeps the agent-turn pool apart from the plain gateways, and CI wants every version in each', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'clawlink-gw-')), 'g.json')
+    const gw = (version: string, port: number, extra = {}) => ({
+      version,
+      url: `ws://127.0.0.1:${port}`,
+      token: 't',
+      port,
+      dir: '/x',
+      pid: 1,
+      ...extra,
+    })
+    const plain = ['2026.9.6', '2026.3.13', '2026.5.7'].map((v, i) => gw(v, 10 + i))
+    const pooled = ['2026.9.6', '2026.3.13', '2026.5.7'].map((v, i) => gw(v, 20 + i, { pool: 'agents' }))
+    writeFileSync(file, JSON.stringify([...plain, gw('2026.9.6', 30, { clockOffset: '+45s' }), ...pooled]))
+    const env = { CLAWLINK_GATEWAYS: file, CLAWLINK_REQUIRE_REAL: '1' }
+    expect(realGatewaysOrSkip(env).gateways.map((g) => g.port)).toEqual([10, 11, 12])
+    expect(realGatewaysOrSkip(env, { pool: 'agents' }).gateways.map((g) => g.port)).toEqual([20, 21, 22])
+    writeFileSync(file, JSON.stringify(plain))
+    expect(() => realGatewaysOrSkip(env, { pool: 'agents' })).toThrow(/pool agents/)
+    // Outside CI, without a pool, agent-turn tests use the plain gateways.
+    expect(realGatewaysOrSkip({ CLAWLINK_GATEWAYS: file }, { pool: 'agents' }).gateways).toHaveLength(3)
+  })
 })
 
 const { gateways, skipReason } = realGatewaysOrSkip()

@@ -10,8 +10,8 @@ import { stopGateway } from './stop.js'
 
 const HELP = `usage: harness <command>
   install [VERSION…]             install openclaw VERSIONs (default: ${GATEWAY_VERSIONS.join(' ')}) and their Node
-  start-all --out FILE [VERSION[@OFFSET]…]  start one gateway per VERSION on free loopback ports (VERSION@-30s: its
-                                 clock skewed with libfaketime) and one mock model they all use; write FILE
+  start-all --out FILE [VERSION[@OFFSET][#agents]…]  start one gateway per VERSION on free loopback ports (VERSION@-30s: its
+                                 clock skewed with libfaketime; VERSION#agents: one kept for agent-turn tests) and one mock model they all use; write FILE
                                  (CLAWLINK_GATEWAYS format: an array, each entry's \`model\` is {url, pid})
   stop-all FILE                  stop every gateway and mock model listed in FILE
   add-job FILE VERSION NAME      create a model-free cron job on that gateway; prints its id`
@@ -30,8 +30,15 @@ async function main(argv: string[]): Promise<number> {
       if (!out) throw new Error('start-all needs --out FILE')
       const versions = rest.filter((_, i) => i !== outIndex && i !== outIndex + 1)
       const list = (versions.length > 0 ? versions : [...GATEWAY_VERSIONS]).map((spec) => {
-        const [version, clockOffset] = spec.split('@') as [string, string | undefined]
-        return { version, ...(clockOffset ? { clockOffset } : {}) }
+        const [head, pool] = spec.split('#') as [string, string | undefined]
+        const [version, clockOffset] = head.split('@') as [string, string | undefined]
+        if (pool !== undefined && pool !== 'agents')
+          throw new Error(`unknown pool "${pool}" in ${spec} (only #agents)`)
+        return {
+          version,
+          ...(clockOffset ? { clockOffset } : {}),
+          ...(pool ? { pool: 'agents' as const } : {}),
+        }
       })
       // Installs one after another (npm is heavy), then start all at once.
       for (const { version } of new Set(list)) await ensureOpenClaw(version)

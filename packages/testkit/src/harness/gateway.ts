@@ -28,6 +28,11 @@ export interface RunningGateway {
   protocol?: number
   /** libfaketime offset of the gateway's clock (e.g. `-30s`), when it was started skewed. */
   clockOffset?: string
+  /**
+   * `agents`: a gateway kept for agent-turn tests. An agent turn keeps a gateway's event loop busy for seconds while
+   * it sets up (5.7 froze up to ~28 s under load), which must not time out other suites' connects.
+   */
+  pool?: 'agents'
   /** The mock model this gateway's agent turns call (one process shared by all gateways of a `start-all`). */
   model?: RunningModel
 }
@@ -49,6 +54,8 @@ export interface StartGatewayOptions {
   model?: RunningModel
   /** Run the gateway with its clock off by this much (libfaketime, docs/testing.md §9), e.g. `-30s`, `+45s`. */
   clockOffset?: string
+  /** Recorded on the result: which tests use this gateway ({@link RunningGateway.pool}). */
+  pool?: 'agents'
   /** `gateway.bind`; `lan` only ever inside a network namespace of the test's own (docs/testing.md §12). @default 'loopback' */
   bind?: GatewayBind
   /** The address clients use in the URL. @default '127.0.0.1' */
@@ -234,6 +241,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       readyMs: Date.now() - started,
       protocol,
       ...(options.clockOffset ? { clockOffset: options.clockOffset } : {}),
+      ...(options.pool ? { pool: options.pool } : {}),
       ...(options.model ? { model: options.model } : {}),
     }
     writeFileSync(join(dir, 'run', 'gateway.json'), `${JSON.stringify(gw)}\n`, { mode: 0o600 })
@@ -260,21 +268,30 @@ export function readRunningGateways(env: NodeJS.ProcessEnv = process.env): Runni
 
 /**
  * For tests that need real gateways: the listed ones at their true time (`gateways`) and the skewed ones
- * (`skewed`), or a reason to skip. With `CLAWLINK_REQUIRE_REAL=1` (CI) a missing gateway — any pinned version
- * absent — is an error instead of a skip, so the suite cannot pass by not running.
+ * (`skewed`), or a reason to skip. `pool: 'agents'` picks the gateways kept for agent-turn tests (start-all's
+ * `VERSION#agents`; without any, outside CI, the plain ones). With `CLAWLINK_REQUIRE_REAL=1` (CI) a missing
+ * gateway — any pinned version absent from the pool asked for — is an error instead of a skip, so the suite cannot
+ * pass by not running.
  */
-export function realGatewaysOrSkip(env: NodeJS.ProcessEnv = process.env): {
+export function realGatewaysOrSkip(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { pool?: 'agents' } = {},
+): {
   gateways: RunningGateway[]
   skewed: RunningGateway[]
   skipReason?: string
 } {
   const all = readRunningGateways(env)
-  const gateways = all.filter((g) => !g.clockOffset)
+  const plain = all.filter((g) => !g.clockOffset && !g.pool)
+  const pooled = all.filter((g) => !g.clockOffset && g.pool === options.pool)
+  const require = env.CLAWLINK_REQUIRE_REAL === '1'
+  const gateways = options.pool && (pooled.length > 0 || require) ? pooled : plain
   const skewed = all.filter((g) => g.clockOffset)
   const missing = GATEWAY_VERSIONS.filter((v) => !gateways.some((g) => g.version === v))
-  if (env.CLAWLINK_REQUIRE_REAL === '1' && missing.length > 0) {
+  if (require && missing.length > 0) {
+    const where = options.pool ? ` (pool ${options.pool}: VERSION#${options.pool})` : ''
     throw new Error(
-      `CLAWLINK_REQUIRE_REAL=1 but no running gateway for ${missing.join(', ')} in CLAWLINK_GATEWAYS (run the tests via scripts/with-gateways.sh)`,
+      `CLAWLINK_REQUIRE_REAL=1 but no running gateway for ${missing.join(', ')}${where} in CLAWLINK_GATEWAYS (run the tests via scripts/with-gateways.sh)`,
     )
   }
   if (all.length > 0) return { gateways, skewed }
