@@ -55,9 +55,8 @@ export function refuseSecretsOnArgv(argv: string[]): void {
   }
 }
 
-function scan(argv: string[]): Token[] {
-  return parseArgs({ args: argv, options: ALL_OPTIONS, allowPositionals: true, strict: false, tokens: true })
-    .tokens
+function scan(argv: string[], options: Options = ALL_OPTIONS): Token[] {
+  return parseArgs({ args: argv, options, allowPositionals: true, strict: false, tokens: true }).tokens
 }
 
 function unknownOption(token: Extract<Token, { kind: 'option' }>, known: Options, where: string): never {
@@ -92,7 +91,8 @@ function valueProblem(message: string): string {
 export function strictParse<K extends CommandPath>(argv: string[], path: K): Parsed<K> {
   refuseSecretsOnArgv(argv)
   const options = COMMAND_OPTIONS[path] as Options
-  for (const token of scan(argv)) {
+  // Scanned with the command's own flags: `-f` is --file for cron add but --follow for cron runs.
+  for (const token of scan(argv, options)) {
     if (token.kind === 'option-terminator') break
     if (token.kind === 'option' && !(token.name in options)) unknownOption(token, options, path)
   }

@@ -19,30 +19,41 @@ const isYaml = (path: string, text: string) =>
   /\.ya?ml$/i.test(path) ||
   (!/\.json5?$/i.test(path) && !/^\s*[{[]/.test(text.replace(/^\s*(\/\/.*|#.*)$/gm, '')))
 
+/** A JSON5 or YAML file's value, with what it takes to point at a field (file:line:col). */
+export interface DataFile {
+  path: string
+  value: unknown
+  where(path: (string | number)[]): string | undefined
+}
+
 /** Reads one job from FILE (JSON5, or YAML for .yaml/.yml and text not starting with `{`). @throws CliError exit 3 */
 export function readJobFile(path: string): JobFile {
+  const { value: job, where } = readDataFile(path)
+  if (typeof job !== 'object' || job === null || Array.isArray(job))
+    invalid(`${path}: a job file holds one job, an object of fields`, 'e.g. name: nightly, schedule: {…}')
+  return { path, job: job as Record<string, unknown>, where }
+}
+
+/** Reads FILE as JSON5, or YAML for .yaml/.yml and text not starting with `{`/`[`. @throws CliError exit 3 */
+export function readDataFile(path: string): DataFile {
   let text: string
   try {
     text = readFileSync(path, 'utf8')
   } catch (error) {
     invalid(`cannot read job file ${path}: ${(error as Error).message}`, 'pass an existing file with -f FILE')
   }
-  const parsed = isYaml(path, text) ? fromYaml(path, text) : fromJson5(path, text)
-  const { job } = parsed
-  if (typeof job !== 'object' || job === null || Array.isArray(job))
-    invalid(`${path}: a job file holds one job, an object of fields`, 'e.g. name: nightly, schedule: {…}')
-  return parsed as JobFile
+  return isYaml(path, text) ? fromYaml(path, text) : fromJson5(path, text)
 }
 
 // Loaded only when a job file is read, outside the bundle (bundle.mjs): no start-up cost for other commands.
 const load = <T>(name: string): T => createRequire(import.meta.url)(name) as T
 type Yaml = typeof import('yaml')
 
-function fromJson5(path: string, text: string): JobFile {
+function fromJson5(path: string, text: string): DataFile {
   const JSON5 = load<{ parse(text: string): unknown }>('json5')
   try {
-    const job = JSON5.parse(text) as Record<string, unknown>
-    return { path, job, where: (fieldPath) => keyPosition(text, fieldPath) }
+    const value = JSON5.parse(text)
+    return { path, value, where: (fieldPath) => keyPosition(text, fieldPath) }
   } catch (error) {
     const e = error as Error & { lineNumber?: number; columnNumber?: number }
     const at = e.lineNumber ? `:${e.lineNumber}:${e.columnNumber ?? 1}` : ''
@@ -55,12 +66,18 @@ function fromJson5(path: string, text: string): JobFile {
 function keyPosition(text: string, fieldPath: (string | number)[]): string | undefined {
   let from = 0
   let found = -1
+  let skip = 0
   for (const key of fieldPath) {
-    if (typeof key !== 'string') continue
+    // An index into a list of like objects: the key after it is looked for past as many earlier ones.
+    if (typeof key !== 'string') {
+      skip = key
+      continue
+    }
     const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
     const re = new RegExp(`(["']?)${escaped}\\1\\s*:`, 'g')
     re.lastIndex = from
-    const m = re.exec(text)
+    let m = re.exec(text)
+    for (; m && skip > 0; skip--) m = re.exec(text)
     if (!m) return undefined
     found = m.index
     from = m.index + m[0].length
@@ -73,7 +90,7 @@ function lineCol(text: string, offset: number): string {
   return `${before.length}:${before[before.length - 1]!.length + 1}`
 }
 
-function fromYaml(path: string, text: string): JobFile {
+function fromYaml(path: string, text: string): DataFile {
   const { isMap, LineCounter, parseDocument } = load<Yaml>('yaml')
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, { lineCounter })
@@ -84,8 +101,6 @@ function fromYaml(path: string, text: string): JobFile {
     const why = problem.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')
     invalid(`${path}${at}: ${why}`, 'fix the YAML syntax there')
   }
-  if (doc.contents && !isMap(doc.contents))
-    invalid(`${path}: a job file holds one job, a mapping of fields`, 'e.g. name: nightly')
   const where = (fieldPath: (string | number)[]): string | undefined => {
     const parent = fieldPath.length > 1 ? doc.getIn(fieldPath.slice(0, -1), true) : doc.contents
     if (!isMap(parent)) return undefined
@@ -96,11 +111,11 @@ function fromYaml(path: string, text: string): JobFile {
     const { line, col } = lineCounter.linePos(offset)
     return `${line}:${col}`
   }
-  return { path, job: doc.toJS() as Record<string, unknown>, where }
+  return { path, value: doc.toJS(), where }
 }
 
 /** Refuses a job whose fields the gateway does not know: every problem as `file:line:col: message`, exit 3. */
-export function refuseProblems(file: JobFile, problems: FieldProblem[]): void {
+export function refuseProblems(file: Pick<DataFile, 'path' | 'where'>, problems: FieldProblem[]): void {
   if (problems.length === 0) return
   const lines = problems.map((p) => {
     const at = p.path.length > 0 ? file.where(p.path) : undefined

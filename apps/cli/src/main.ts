@@ -17,6 +17,8 @@ const LOADERS: Record<Exclude<CommandPath, 'help'>, () => Promise<Command>> = {
   'cron rm': async () => (await import('./commands/cron-manage.js')).cronRm,
   'cron add': async () => (await import('./commands/cron-manage.js')).cronAdd,
   'cron edit': async () => (await import('./commands/cron-manage.js')).cronEdit,
+  'cron export': async () => (await import('./commands/cron-apply.js')).cronExport,
+  'cron apply': async () => (await import('./commands/cron-apply.js')).cronApply,
   'device show': async () => (await import('./commands/device.js')).deviceShow,
   'device init': async () => (await import('./commands/device.js')).deviceInit,
   'device pair': async () => (await import('./commands/pair.js')).devicePair,

@@ -28,12 +28,25 @@ export const OPTION_DOCS: Record<string, OptionDoc> = {
   timeout: { group: 'command', arg: 'DUR', text: 'how long to wait, e.g. 30s, 5m, 1h' },
   all: { group: 'command', text: 'include disabled jobs' },
   limit: { group: 'command', arg: 'N', text: 'how many runs to show, 1 to 200 (default 20)' },
-  yes: { group: 'command', text: 'cron rm: remove without asking (required off a terminal)' },
+  yes: { group: 'command', text: 'cron rm / apply: go on without asking (required off a terminal)' },
+  'dry-run': { group: 'command', text: 'cron apply: print the plan, change nothing' },
+  prune: {
+    group: 'command',
+    text: "cron apply: delete the gateway's jobs the file does not name (never its own)",
+  },
+  scope: {
+    group: 'command',
+    arg: 'PREFIX',
+    text: 'cron apply: manage only gateway jobs whose name starts with PREFIX',
+  },
+  output: { group: 'command', arg: 'FILE', file: true, text: 'cron export: write to FILE instead of stdout' },
+  crontab: { group: 'command', text: 'cron export: crontab lines that run `clawlink cron run <id> --due`' },
+  systemd: { group: 'command', text: 'cron export: a .service and .timer per job' },
   file: {
     group: 'command',
     arg: 'FILE',
     file: true,
-    text: 'cron add/edit: the job (add) or the fields to change (edit), as JSON5 or YAML',
+    text: 'cron add/edit/apply: the job (add), the fields to change (edit) or a jobs: list (apply), JSON5 or YAML',
   },
   params: { group: 'command', arg: 'JSON|@FILE', text: 'the method params as JSON, or @file.json' },
   since: {

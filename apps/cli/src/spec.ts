@@ -48,6 +48,20 @@ export const COMMAND_OPTIONS = {
   'cron rm': { ...CONNECTION_OPTIONS, yes: { type: 'boolean', short: 'y' } },
   'cron add': { ...CONNECTION_OPTIONS, file: { type: 'string', short: 'f' } },
   'cron edit': { ...CONNECTION_OPTIONS, file: { type: 'string', short: 'f' } },
+  'cron export': {
+    ...CONNECTION_OPTIONS,
+    output: { type: 'string', short: 'o' },
+    crontab: { type: 'boolean' },
+    systemd: { type: 'boolean' },
+  },
+  'cron apply': {
+    ...CONNECTION_OPTIONS,
+    file: { type: 'string', short: 'f' },
+    'dry-run': { type: 'boolean' },
+    prune: { type: 'boolean' },
+    scope: { type: 'string' },
+    yes: { type: 'boolean', short: 'y' },
+  },
   'device show': CONNECTION_OPTIONS,
   // --pkcs11-generate is an action of init, not a setting: it is never stored in the profile.
   'device init': { ...CONNECTION_OPTIONS, 'pkcs11-generate': { type: 'boolean' } },
@@ -205,6 +219,31 @@ export const COMMANDS: readonly CommandSpec[] = [
       'Changes the fields FILE names (the others stay as they are) with cron.update {id, patch}. A field this\n' +
       'gateway version does not know is refused by name with file:line:col (exit 3); nothing is written then.',
     examples: ['clawlink cron edit nightly-report -f changes.yaml'],
+  },
+  {
+    path: 'cron export',
+    args: [{ name: 'job', required: false, variadic: true }],
+    summary: 'write jobs as a YAML jobs file, or as crontab / systemd entries',
+    description:
+      'Writes the jobs (all but the ones the gateway owns, or the JOBs named) as YAML with a jobs: list, without\n' +
+      'ids and run state, for `cron apply`. --crontab / --systemd print host-scheduler entries that run\n' +
+      "`clawlink cron run <id> --due` on the job's schedule, and say per job when it cannot be expressed.",
+    examples: ['clawlink cron export -o jobs.yaml', 'clawlink cron export nightly-report --systemd'],
+  },
+  {
+    path: 'cron apply',
+    args: [],
+    summary: 'make the gateway hold the jobs of a file: plan, then apply',
+    description:
+      'Reads FILE (jobs: list, JSON5 or YAML), checks it (exit 3 with file:line:col before anything is written),\n' +
+      "lists the gateway's jobs and prints the plan: + create, ~ update (field diffs), = unchanged, - delete (only\n" +
+      'with --prune; never a job the gateway owns). Then applies it, asking on a terminal (--yes otherwise), paced\n' +
+      "under 2026.9.x's write limit. Jobs match by declarationKey where they have one, else by name.",
+    examples: [
+      'clawlink cron apply -f jobs.yaml --dry-run',
+      'clawlink cron apply -f jobs.yaml --prune --yes',
+      'clawlink cron apply -f jobs.yaml --dry-run --json',
+    ],
   },
   {
     path: 'device show',

@@ -61,3 +61,13 @@ export type { DeviceTokenKey, DeviceTokenStore, StoredDeviceToken } from './toke
 export { createFileDeviceTokenStore, createMemoryDeviceTokenStore, gatewayKey } from './token-store.js'
 export { bareHost, checkGatewayUrl, isLoopbackHost, isPrivateHost } from './url.js'
 export { escapeControlChars, safeJson } from './text.js'
+export {
+  type ApplyOptions,
+  type ApplyProgress,
+  type ApplyResult,
+  applyCronPlan,
+  CRON_WRITE_LIMIT,
+  type PaceClock,
+  realClock,
+  WritePacer,
+} from './cron-apply.js'

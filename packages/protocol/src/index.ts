@@ -140,3 +140,17 @@ export {
   parseTaskEvent,
   taskNamesCronRun,
 } from './run-stream.js'
+export {
+  type CronPlan,
+  type DeclaredJob,
+  declaredJob,
+  diffJob,
+  type FieldChange,
+  isGatewayOwnedJob,
+  jobIdentity,
+  type PlanConflict,
+  type PlanOptions,
+  type PlanStep,
+  planCronApply,
+  sortJobKeys,
+} from './cron-plan.js'
