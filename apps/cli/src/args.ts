@@ -40,7 +40,7 @@ export function onCtrlC(): { signal: AbortSignal; dispose: () => void } {
   return { signal: interrupt.signal, dispose: () => process.off('SIGINT', onSigint) }
 }
 
-/** `30s`, `10m`, `1h`, `7d`, `1500ms` or plain seconds → milliseconds. */
+/** `30s`, `10m`, `1h`, `7d`, `1500ms` or a bare number of seconds → milliseconds; 0 is refused. */
 export function parseDuration(text: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim())
   if (!m)
@@ -51,6 +51,7 @@ export function parseDuration(text: string, flag: string): number {
       EXIT.USAGE,
     )
   const n = Number(m[1])
+  if (n <= 0) throw new CliError('USAGE', `${flag} must be more than 0`, 'e.g. 30s, 10m or 1h', EXIT.USAGE)
   const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
     (m[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'
   ]

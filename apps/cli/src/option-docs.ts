@@ -25,7 +25,11 @@ export const OPTION_DOCS: Record<string, OptionDoc> = {
     group: 'command',
     text: "cron run: show the run live (implies --wait): the agent's text on stdout, tools and retries on stderr; cron runs: a live feed of runs until Ctrl-C",
   },
-  timeout: { group: 'command', arg: 'DUR', text: 'how long to wait, e.g. 30s, 5m, 1h' },
+  timeout: {
+    group: 'command',
+    arg: 'DUR',
+    text: 'how long the command may take (a bare number is seconds), e.g. 30s, 5m, 1h; default 30s, 10m for waits',
+  },
   all: { group: 'command', text: 'include disabled jobs' },
   limit: { group: 'command', arg: 'N', text: 'how many runs to show, 1 to 200 (default 20)' },
   yes: { group: 'command', text: 'cron rm / apply: go on without asking (required off a terminal)' },

@@ -15,6 +15,7 @@ export const CONNECTION_OPTIONS = {
   'token-stdin': { type: 'boolean' },
   'password-stdin': { type: 'boolean' },
   'wait-approval': { type: 'boolean' },
+  timeout: { type: 'string' },
   json: { type: 'boolean' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },

@@ -149,3 +149,37 @@ describe('device init and show', () => {
     }
   })
 })
+
+describe('--timeout on every connecting command', () => {
+  it('0 and a non-duration are usage errors; a bare number is seconds', async () => {
+    expect(parseDuration('2', '--timeout')).toBe(2000)
+    expect(() => parseDuration('0', '--timeout')).toThrow(/more than 0/)
+    const box = sandbox()
+    for (const args of [['cron', 'list'], ['cron', 'status'], ['doctor']]) {
+      const r = await runCli([...args, '--timeout', '0', '--json'], box.env)
+      expect(r.code, args.join(' ')).toBe(EXIT.USAGE)
+      expect(JSON.parse(r.stdout).error.message).toContain('--timeout must be more than 0')
+    }
+  })
+  it('cron list, status and runs stop at --timeout when the gateway never answers (exit 11)', async () => {
+    const gw = await startFakeGateway({ jobs: [{ name: 'nightly' }] })
+    try {
+      const box = sandbox(gw.token)
+      const conn = ['--url', gw.url, '--token-file', box.tokenFile]
+      expect((await runCli(['cron', 'list', ...conn], box.env)).code).toBe(EXIT.OK) // paired, jobs listed
+      for (const [method, args] of [
+        ['cron.list', ['cron', 'list']],
+        ['cron.status', ['cron', 'status']],
+        ['cron.runs', ['cron', 'runs', 'nightly']],
+      ] as const) {
+        gw.setFault({ kind: 'no-response', method })
+        const r = await runCli([...args, ...conn, '--timeout', '2s', '--json'], box.env)
+        expect(r.code, `${args.join(' ')}: ${r.stdout}`).toBe(EXIT.TIMEOUT)
+        expect(JSON.parse(r.stdout).error.message).toMatch(/2\.0 s|time limit/)
+      }
+    } finally {
+      gw.setFault(undefined)
+      await gw.close()
+    }
+  })
+})

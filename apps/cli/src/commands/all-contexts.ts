@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process'
 import { type GatewayClient, getCronStatus, getJobRuns, listCronJobs } from '@clawlink/client'
 import { loadContexts, resolveSettings } from '@clawlink/config'
 import { describeCronSchedule } from '@clawlink/protocol'
-import { DEFAULT_TIMEOUT_MS, parseCommand, settingsFlags } from '../args.js'
+import { commandTimeout, DEFAULT_TIMEOUT_MS, parseCommand, settingsFlags } from '../args.js'
 import { CliError, EXIT, type ExitCode, exitCodeFor } from '../exit-codes.js'
 import {
   createOutput,
@@ -100,7 +100,7 @@ async function askOne(path: CommandPath, argv: string[], context: string): Promi
     const flags = { ...settingsFlags(values), context }
     const settings = await resolveSettings({ flags, env, useContexts: true })
     const session = await openSession(values, createOutput(true), {
-      deadlineMs: DEFAULT_TIMEOUT_MS,
+      deadlineMs: commandTimeout((values as { timeout?: string }).timeout, false),
       settings,
     })
     try {

@@ -11,7 +11,7 @@ import {
   type PlanStep,
   planCronApply,
 } from '@clawlink/protocol'
-import { DEFAULT_TIMEOUT_MS, parseCommand } from '../args.js'
+import { commandTimeout, parseCommand } from '../args.js'
 import { CliError, EXIT, exitCodeFor } from '../exit-codes.js'
 import { crontabEntry, type HostEntry, systemdEntry } from '../host-schedule.js'
 import { checkJobsFile, readJobsFile } from '../jobs-file.js'
@@ -52,7 +52,7 @@ export async function cronExport(argv: string[]): Promise<number> {
   const out = createOutput(false)
   if (values.crontab === true && values.systemd === true)
     throw new CliError('USAGE', '--crontab and --systemd exclude each other', 'pick one', EXIT.USAGE)
-  const session = await openSession(values, out, { deadlineMs: DEFAULT_TIMEOUT_MS })
+  const session = await openSession(values, out, { deadlineMs: commandTimeout(values.timeout, false) })
   try {
     const all = await listCronJobs(session.client, { includeDisabled: true })
     const jobs = pick(all, positionals)
@@ -163,7 +163,8 @@ export async function cronApply(argv: string[]): Promise<number> {
       EXIT.USAGE,
     )
   const file = readJobsFile(values.file) // syntax errors cost no connection
-  const session = await openSession(values, out, { deadlineMs: DEFAULT_TIMEOUT_MS })
+  // Apply waits: for the user's yes, and for 2026.9.x's write limit (30 a minute) on a long file.
+  const session = await openSession(values, out, { deadlineMs: commandTimeout(values.timeout, true) })
   const stop = new AbortController()
   const onSigint = () => stop.abort()
   try {

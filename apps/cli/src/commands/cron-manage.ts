@@ -10,7 +10,7 @@ import {
 } from '@clawlink/client'
 import { type CronJob, checkCronJobFields, describeCronSchedule } from '@clawlink/protocol'
 import { createRequire } from 'node:module'
-import { DEFAULT_TIMEOUT_MS, onePositional, parseCommand } from '../args.js'
+import { commandTimeout, onePositional, parseCommand } from '../args.js'
 import { CliError, EXIT } from '../exit-codes.js'
 import { readJobFile, refuseProblems } from '../job-file.js'
 import { createOutput, oneLine, type Output, relativeTime } from '../output.js'
@@ -22,7 +22,9 @@ async function withSession(
   out: Output,
   body: (session: Session) => Promise<number>,
 ): Promise<number> {
-  const session = await openSession(values, out, { deadlineMs: DEFAULT_TIMEOUT_MS })
+  const session = await openSession(values, out, {
+    deadlineMs: commandTimeout(values.timeout as string | undefined, false),
+  })
   try {
     return await body(session)
   } finally {

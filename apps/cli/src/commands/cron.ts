@@ -1,6 +1,6 @@
 import { getCronStatus, getJobRuns, listCronJobs } from '@clawlink/client'
 import { describeCronSchedule } from '@clawlink/protocol'
-import { DEFAULT_TIMEOUT_MS, onePositional, parseCommand } from '../args.js'
+import { commandTimeout, onePositional, parseCommand } from '../args.js'
 import { CliError, EXIT } from '../exit-codes.js'
 import { createOutput, oneLine, relativeTime, table } from '../output.js'
 import { openSession } from '../session.js'
@@ -8,7 +8,7 @@ import { openSession } from '../session.js'
 export async function cronList(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, 'cron list')
   const out = createOutput(values.json === true)
-  const session = await openSession(values, out, { deadlineMs: DEFAULT_TIMEOUT_MS })
+  const session = await openSession(values, out, { deadlineMs: commandTimeout(values.timeout, false) })
   try {
     const jobs = await listCronJobs(session.client, { includeDisabled: values.all === true })
     const rows = jobs.map((j) => [
@@ -31,7 +31,7 @@ export async function cronList(argv: string[]): Promise<number> {
 export async function cronStatus(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, 'cron status')
   const out = createOutput(values.json === true)
-  const session = await openSession(values, out, { deadlineMs: DEFAULT_TIMEOUT_MS })
+  const session = await openSession(values, out, { deadlineMs: commandTimeout(values.timeout, false) })
   try {
     const status = await getCronStatus(session.client)
     const enabled = status.enabled === undefined ? 'unknown' : status.enabled ? 'enabled' : 'disabled'
@@ -60,7 +60,7 @@ export async function cronRuns(argv: string[]): Promise<number> {
   const limit = values.limit === undefined ? 20 : Number(values.limit)
   if (!Number.isInteger(limit) || limit < 1 || limit > 200)
     throw new CliError('USAGE', '--limit must be 1 to 200', 'e.g. --limit 20', EXIT.USAGE)
-  const session = await openSession(values, out, { deadlineMs: DEFAULT_TIMEOUT_MS })
+  const session = await openSession(values, out, { deadlineMs: commandTimeout(values.timeout, false) })
   try {
     const { job, runs } = await getJobRuns(session.client, ref, { limit })
     const rows = runs.map((r) => [

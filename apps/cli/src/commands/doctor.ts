@@ -24,7 +24,7 @@ import {
   missingScope,
   scopeSatisfies,
 } from '@clawlink/protocol'
-import { DEFAULT_TIMEOUT_MS, DEFAULT_WAIT_MS, parseCommand } from '../args.js'
+import { commandTimeout, parseCommand } from '../args.js'
 import { EXIT, exitCodeFor } from '../exit-codes.js'
 import { createOutput, describeError, jsonText, oneLine } from '../output.js'
 import { openSession, settingsFrom } from '../session.js'
@@ -225,7 +225,7 @@ async function gatewaySteps(
   try {
     const wait = values['wait-approval'] === true
     session = await openSession(values, out, {
-      deadlineMs: wait ? DEFAULT_WAIT_MS : DEFAULT_TIMEOUT_MS,
+      deadlineMs: commandTimeout(values.timeout as string | undefined, wait),
       waitApproval: wait,
       settings,
     })
@@ -305,6 +305,7 @@ function scopesStep(
 
 export async function doctor(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, 'doctor')
+  commandTimeout(values.timeout, false) // a bad --timeout is a usage error before any check runs
   const out = createOutput(values.json === true)
   const steps: Step[] = []
   const report: Report = {
