@@ -1,7 +1,7 @@
 import type { FakeGateway } from '@clawlink/testkit/fake-gateway'
 import { afterEach, describe, expect, it } from 'vitest'
 import { EXIT } from '../src/exit-codes.js'
-import { fakeWithHistory, type SeededJob } from './check-fake.js'
+import { fakeWithHistory, type SeededJob } from '@clawlink/testkit'
 import { runCli, sandbox } from './helpers.js'
 
 // `cron check` against a fake 9.6 that serves seeded run histories: what is listed, the exit code, the one

@@ -34,6 +34,8 @@ export type EvaluateOptions = {
   defaultTimeZone?: string | undefined
   /** At most this many slots per job; the most recent are kept. @default 5000 */
   maxSlots?: number
+  /** Slot lists already computed for the same expression, zone and window (jobs often share a schedule). */
+  slotCache?: Map<string, number[]>
 }
 
 /** What {@link evaluateSchedule} found: the judged fires, or why the schedule cannot be evaluated. */
@@ -103,16 +105,7 @@ function evaluateCron(schedule: Record<string, unknown>, runs: RunAt[], o: Opts)
     )
   let slots: number[]
   try {
-    const cron = new Cron(expr, { paused: true, ...(tz ? { timezone: tz } : {}) })
-    slots = []
-    let cursor = new Date(o.fromMs - 1)
-    for (;;) {
-      const next = cron.nextRun(cursor)
-      if (!next || next.getTime() > o.nowMs) break
-      slots.push(next.getTime())
-      if (slots.length > o.maxSlots) slots.shift()
-      cursor = next
-    }
+    slots = cronSlots(expr, tz, o)
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error)
     return { ok: false, reason: `cannot evaluate cron "${expr}"${tz ? ` in ${tz}` : ''}: ${why}` }
@@ -137,6 +130,28 @@ function evaluateCron(schedule: Record<string, unknown>, runs: RunAt[], o: Opts)
     } else fires.push({ expectedAtMs: t, status: 'missed' })
   }
   return { ok: true, fires, staggerMs, notes }
+}
+
+const UTC_ZONES = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT', 'Z'])
+
+/** The cron slots in the window, through croner (a fixed offset for UTC: the same times, several times faster). */
+function cronSlots(expr: string, tz: string | undefined, o: Opts): number[] {
+  const key = `${expr}\u0000${tz ?? ''}\u0000${o.fromMs}\u0000${o.nowMs}`
+  const cached = o.slotCache?.get(key)
+  if (cached) return cached
+  const zone = tz && UTC_ZONES.has(tz) ? { utcOffset: 0 } : tz ? { timezone: tz } : {}
+  const cron = new Cron(expr, { paused: true, ...zone })
+  const slots: number[] = []
+  let cursor = new Date(o.fromMs - 1)
+  for (;;) {
+    const next = cron.nextRun(cursor)
+    if (!next || next.getTime() > o.nowMs) break
+    slots.push(next.getTime())
+    if (slots.length > o.maxSlots) slots.shift()
+    cursor = next
+  }
+  o.slotCache?.set(key, slots)
+  return slots
 }
 
 function evaluateEvery(schedule: Record<string, unknown>, runs: RunAt[], o: Opts): ScheduleVerdict {

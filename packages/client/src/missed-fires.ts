@@ -86,8 +86,9 @@ export async function checkMissedFires(
   const jobs = [...new Map(chosen.filter((j) => j.enabled).map((j) => [j.id, j])).values()]
   const history = await readHistory(client, jobs, refs.length > 0, options)
   const checkedFromMs = Math.max(options.sinceMs, history.reachedMs)
+  const slotCache = new Map<string, number[]>()
   const checks = jobs.map((job) =>
-    checkJob(job, history.byJob.get(job.id) ?? [], checkedFromMs, nowMs, options),
+    checkJob(job, history.byJob.get(job.id) ?? [], { fromMs: checkedFromMs, nowMs, slotCache }, options),
   )
   return {
     sinceMs: options.sinceMs,
@@ -105,13 +106,11 @@ export async function checkMissedFires(
 function checkJob(
   job: CronJob,
   runs: RunAt[],
-  fromMs: number,
-  nowMs: number,
+  window: { fromMs: number; nowMs: number; slotCache: Map<string, number[]> },
   options: CheckMissedFiresOptions,
 ): JobFireCheck {
   const verdict = evaluateSchedule(job.schedule, runs, {
-    fromMs,
-    nowMs,
+    ...window,
     createdAtMs: optTimeMs(job.raw.createdAtMs),
     ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
   })
@@ -123,7 +122,8 @@ function checkJob(
     id: job.id,
     name: job.name,
     schedule: describeCronSchedule(job.schedule),
-    lastRunAtMs: latest ?? job.lastRunAtMs,
+    // A run still going (or not yet in the history) counts too: --run-missed must not start a second one.
+    lastRunAtMs: latestOf(latest, job.lastRunAtMs, optTimeMs(stateOf(job).runningAtMs)),
   }
   if (!verdict.ok) return { ...base, fires: [], missed: 0, late: 0, error: verdict.reason, notes: [] }
   return {
@@ -134,6 +134,16 @@ function checkJob(
     error: undefined,
     notes: verdict.notes,
   }
+}
+
+function latestOf(...times: (number | undefined)[]): number | undefined {
+  const known = times.filter((t): t is number => t !== undefined)
+  return known.length > 0 ? Math.max(...known) : undefined
+}
+
+function stateOf(job: CronJob): Record<string, unknown> {
+  const state = job.raw.state
+  return typeof state === 'object' && state !== null ? (state as Record<string, unknown>) : {}
 }
 
 /** The run history since `sinceMs`, grouped by job: one walk over all jobs, or one per job. */

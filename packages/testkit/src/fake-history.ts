@@ -1,4 +1,4 @@
-import { type FakeGateway, startFakeGateway } from '@clawlink/testkit/fake-gateway'
+import { type FakeGateway, startFakeGateway } from './fake-gateway.js'
 
 /** A job and its run history as a gateway would keep them (for the fake's `cron.list` / `cron.runs`). */
 export type SeededJob = {
