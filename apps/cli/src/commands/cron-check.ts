@@ -36,7 +36,12 @@ export async function cronCheck(argv: string[]): Promise<number> {
     })
     const runs = values['run-missed'] === true ? await runMissed(client, report) : undefined
     const human = [describeReport(report, windowMs), ...(runs ? describeRuns(runs) : [])].join('\n')
-    out.result(human, { ok: report.missed === 0, ...report, ...(runs ? { runs } : {}) })
+    out.result(human, {
+      ok: report.missed === 0,
+      ...(report.missed > 0 ? { code: 'MISSED_FIRES' } : {}),
+      ...report,
+      ...(runs ? { runs } : {}),
+    })
     if (!out.json && process.stdout.isTTY === true) process.stdout.write(`${marks(report)}\n`)
     return report.missed > 0 ? EXIT.MISSED_FIRES : EXIT.OK
   } finally {
