@@ -30,7 +30,7 @@ describe.skipIf(skipReason !== undefined)('cron check on real gateways with the 
   }, 240_000)
   afterAll(async () => {
     await Promise.all([...gws.values()].map((gw) => stopGateway(gw)))
-  })
+  }, 60_000)
 
   describe.concurrent.each(VERSIONS)('%s', (version) => {
     it('finds the missed fires (exit 18); --run-missed runs the job once, never twice', {
