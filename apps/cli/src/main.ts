@@ -19,6 +19,7 @@ const LOADERS: Record<Exclude<CommandPath, 'help'>, () => Promise<Command>> = {
   'cron edit': async () => (await import('./commands/cron-manage.js')).cronEdit,
   'cron export': async () => (await import('./commands/cron-apply.js')).cronExport,
   'cron apply': async () => (await import('./commands/cron-apply.js')).cronApply,
+  'cron check': async () => (await import('./commands/cron-check.js')).cronCheck,
   'device show': async () => (await import('./commands/device.js')).deviceShow,
   'device init': async () => (await import('./commands/device.js')).deviceInit,
   'device pair': async () => (await import('./commands/pair.js')).devicePair,

@@ -63,6 +63,7 @@ export const COMMAND_OPTIONS = {
     scope: { type: 'string' },
     yes: { type: 'boolean', short: 'y' },
   },
+  'cron check': { ...CONNECTION_OPTIONS, since: { type: 'string' }, 'run-missed': { type: 'boolean' } },
   'device show': CONNECTION_OPTIONS,
   // --pkcs11-generate is an action of init, not a setting: it is never stored in the profile.
   'device init': { ...CONNECTION_OPTIONS, 'pkcs11-generate': { type: 'boolean' } },
@@ -244,6 +245,21 @@ export const COMMANDS: readonly CommandSpec[] = [
       'clawlink cron apply -f jobs.yaml --dry-run',
       'clawlink cron apply -f jobs.yaml --prune --yes',
       'clawlink cron apply -f jobs.yaml --dry-run --json',
+    ],
+  },
+  {
+    path: 'cron check',
+    args: [{ name: 'job', required: false, variadic: true }],
+    summary: 'missed fires: scheduled fires of enabled jobs that left no run',
+    description:
+      'For every enabled job (or the named ones), the fires its schedule implied in the window (cron with its\n' +
+      'time zone and stagger, every, at) against its run history. Prints each missed fire (job, expected time,\n' +
+      'last run); exit 0 when none, 18 when some were missed. On a terminal each job also gets a row of marks\n' +
+      '(✓ ran, ✗ missed, ~ late). --run-missed runs each affected job once.',
+    examples: [
+      'clawlink cron check',
+      'clawlink cron check nightly-report --since 7d',
+      'clawlink cron check --run-missed --json',
     ],
   },
   {

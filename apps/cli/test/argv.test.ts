@@ -269,7 +269,7 @@ describe('completion scripts from the command table', () => {
       ).trim()
     expect(complete('clawlink cr')).toBe('cron')
     expect(complete('clawlink cron ')).toBe(
-      'run list ls status runs show enable disable rm remove add edit export apply',
+      'run list ls status runs show enable disable rm remove add edit export apply check',
     )
     expect(complete('clawlink --url ws://h:1 cron run nightly --w')).toBe('--wait-approval --wait')
     expect(complete('clawlink cron run x --signer k')).toBe('keychain')
@@ -303,6 +303,7 @@ describe('completion scripts from the command table', () => {
     expect(complete('clawlink cron ').map((l) => l.split('\t')[0])).toEqual([
       'add',
       'apply',
+      'check',
       'disable',
       'edit',
       'enable',
