@@ -237,7 +237,8 @@ describe('pending pairing requests (REMOTE-FACTS.md)', () => {
     const verdict = gatewayRpc({ url: gw.url, token: String(gw.token), signer, scopes: ['operator.read'] }, [
       { method: 'device.scopes.waitUpgrade', params: { requestId } },
     ])
-    await new Promise((r) => setTimeout(r, 100))
+    // Approve once the wait is on the gateway (a fixed sleep raced it on a loaded machine).
+    while (gw.requests('device.scopes.waitUpgrade').length === 0) await new Promise((r) => setTimeout(r, 20))
     gw.approve(requestId)
     const answer = (await verdict).results[0] as { status: string; deviceToken: string; scopes: string[] }
     expect(answer.status).toBe('approved')
