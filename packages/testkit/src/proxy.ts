@@ -49,7 +49,7 @@ class Link {
  * A TCP proxy for fault tests (docs/testing.md "Drops"): listens on loopback, forwards to a loopback target, and on
  * demand cuts every connection (RST or FIN), stalls (forwards nothing either way, sockets stay open), stalls in
  * the middle of a server frame, slows every piece, holds back the server's bytes after a client frame that
- * contains a pattern, resets during the WebSocket handshake, or sends new connections to another target.
+ * contains a pattern, resets on a client frame that contains one, resets during the WebSocket handshake, or sends new connections to another target.
  * It reads the WebSocket frames it forwards (unmasking the client's) so tests can see what the client sent.
  */
 export class TcpProxy {
@@ -62,6 +62,7 @@ export class TcpProxy {
   private slowMs = 0
   private hold: { pattern: string; seen: () => void } | undefined
   private handshakeResets: Array<{ stage: HandshakeStage; done: () => void }> = []
+  private cutOnPattern: { pattern: string; done: () => void } | undefined
 
   private constructor(
     private readonly server: net.Server,
@@ -148,6 +149,13 @@ export class TcpProxy {
     })
   }
 
+  /** Resets the connection whose client frame contains `pattern`, before that frame goes upstream. */
+  cutOn(pattern: string): Promise<void> {
+    return new Promise((resolve) => {
+      this.cutOnPattern = { pattern, done: resolve }
+    })
+  }
+
   /** New connections go to `target` (open ones stay where they are until cut). */
   retarget(target: ProxyTarget): void {
     checkLoopback(target)
@@ -205,16 +213,27 @@ export class TcpProxy {
     const firstFrame = piece.kind === 'frame' && !link.sawFrame
     if (piece.kind === 'frame') link.sawFrame = true
     if (piece.text !== undefined) this.clientFrames.push({ link: link.id, text: piece.text })
+    const cutOn = this.cutOnPattern
+    if (cutOn && piece.text?.includes(cutOn.pattern)) {
+      this.cutOnPattern = undefined
+      this.drop(link)
+      cutOn.done()
+      return true
+    }
     const reset = this.handshakeResets[0]
     if (!reset) return false
     if ((reset.stage === 'upgrade' && piece.kind === 'http') || (reset.stage === 'connect' && firstFrame)) {
       this.handshakeResets.shift()
-      this.links.delete(link)
-      link.end('reset')
+      this.drop(link)
       reset.done()
       return true
     }
     return false
+  }
+
+  private drop(link: Link): void {
+    this.links.delete(link)
+    link.end('reset')
   }
 
   private pumpBoth(link: Link): void {

@@ -179,6 +179,22 @@ describe('TcpProxy', () => {
     expect(c.messages).toHaveLength(1)
   })
 
+  it('resets on a matching client frame before it goes upstream', async () => {
+    const echo = await echoServer('a')
+    const proxy = await proxyTo(echo)
+    const c = client(proxy.url)
+    await opened(c)
+    const cut = proxy.cutOn('"method":"cron.run"')
+    const first = next(c)
+    c.ws.send('{"method":"cron.list"}')
+    await first
+    c.ws.send('{"method":"cron.run"}')
+    await cut
+    expect((await c.closed).code).toBe(1006)
+    expect(echo.received).toEqual(['{"method":"cron.list"}'])
+    expect(proxy.clientFrames.map((f) => f.text)).toEqual(['{"method":"cron.list"}', '{"method":"cron.run"}'])
+  })
+
   it('resets during the handshake: on the upgrade request, and on the first client frame', async () => {
     const echo = await echoServer('a')
     const proxy = await proxyTo(echo)
