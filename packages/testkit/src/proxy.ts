@@ -279,3 +279,30 @@ function checkLoopback(target: ProxyTarget): void {
 export function startProxy(target: ProxyTarget): Promise<TcpProxy> {
   return TcpProxy.start(target)
 }
+
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** Resolves once `proxy.clientFrames` holds a frame of a connection numbered `link` or later that passes `test`. */
+export async function clientFrameSeen(
+  proxy: TcpProxy,
+  test: (text: string) => boolean,
+  link = 1,
+): Promise<void> {
+  while (!proxy.clientFrames.some((f) => f.link >= link && test(f.text))) await pause(50)
+}
+
+/**
+ * The "cut twice during a wait" scenario: once the client sent `cron.run`, cuts (RST); once it is connected
+ * again and has sent a request other than `connect`, cuts again (FIN); resolves when it sent one after that.
+ */
+export async function cutTwiceAfterCronRun(proxy: TcpProxy, settleMs = 2000): Promise<void> {
+  const request = (text: string): boolean =>
+    text.includes('"type":"req"') && !text.includes('"method":"connect"')
+  await clientFrameSeen(proxy, (t) => t.includes('"method":"cron.run"'))
+  await pause(settleMs)
+  for (const kind of ['reset', 'end'] as const) {
+    const next = proxy.connections + 1
+    proxy.cut(kind)
+    await clientFrameSeen(proxy, request, next)
+  }
+}
