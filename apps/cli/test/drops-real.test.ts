@@ -4,15 +4,8 @@
  * scenarios run concurrently (the harness lets a gateway run 4 cron jobs at once).
  */
 import { randomUUID } from 'node:crypto'
-import { parseCronRuns } from '@clawlink/protocol'
-import {
-  addAgentJob,
-  createEphemeralSigner,
-  gatewayRpc,
-  type RunningGateway,
-  realGatewaysOrSkip,
-} from '@clawlink/testkit/harness'
-import { cutTwiceAfterCronRun, startProxy, type TcpProxy } from '@clawlink/testkit/proxy'
+import { addAgentJob, type RunningGateway, realGatewaysOrSkip, runCount } from '@clawlink/testkit/harness'
+import { cutTwiceAfterCronRun, requestsSent, startProxy, type TcpProxy } from '@clawlink/testkit/proxy'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runCli, sandbox } from './helpers.js'
 
@@ -39,16 +32,6 @@ async function runThroughProxy(gw: RunningGateway, what: string) {
   return { proxy, jobId, run }
 }
 
-async function history(gw: RunningGateway, jobId: string): Promise<number> {
-  const { results } = await gatewayRpc({ url: gw.url, token: gw.token, signer: createEphemeralSigner() }, [
-    { method: 'cron.runs', params: { id: jobId, limit: 50 } },
-  ])
-  return parseCronRuns(results[0]).length
-}
-
-const cronRunsSent = (proxy: TcpProxy): number =>
-  proxy.clientFrames.filter((f) => f.text.includes('"method":"cron.run"')).length
-
 describe
   .skipIf(skipReason !== undefined || wanted.length === 0)
   .concurrent(`cron run --wait through a proxy that drops ${skipReason ?? ''}`, () => {
@@ -67,8 +50,8 @@ describe
         })
         expect(typeof doc.summary, gw.version).toBe('string')
         expect(proxy.connections, gw.version).toBeGreaterThanOrEqual(3)
-        expect(cronRunsSent(proxy), gw.version).toBe(1)
-        expect(await history(gw, jobId), gw.version).toBe(1)
+        expect(requestsSent(proxy, 'cron.run'), gw.version).toBe(1)
+        expect(await runCount(gw, jobId), gw.version).toBe(1)
       })
     }, 150_000)
 
@@ -84,8 +67,8 @@ describe
           outcome: 'finished',
           succeeded: true,
         })
-        expect(cronRunsSent(proxy), gw.version).toBe(1)
-        expect(await history(gw, jobId), gw.version).toBe(1)
+        expect(requestsSent(proxy, 'cron.run'), gw.version).toBe(1)
+        expect(await runCount(gw, jobId), gw.version).toBe(1)
       })
     }, 150_000)
   })

@@ -5,14 +5,14 @@
  * versions run concurrently, and so do the scenarios (the harness lets each gateway run 4 cron jobs at once).
  */
 import { randomUUID } from 'node:crypto'
-import { parseCronRuns } from '@clawlink/protocol'
 import {
   addAgentJob,
   createEphemeralSigner,
   type RunningGateway,
   realGatewaysOrSkip,
+  runCount,
 } from '@clawlink/testkit/harness'
-import { startProxy, type TcpProxy } from '@clawlink/testkit/proxy'
+import { requestsSent, startProxy, type TcpProxy } from '@clawlink/testkit/proxy'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
   type ClientError,
@@ -52,19 +52,6 @@ function clientVia(proxy: TcpProxy, gw: RunningGateway, extra: { tokens?: boolea
   cleanup.push(() => client.close())
   return client
 }
-
-/** The job's runs in the gateway's history, asked directly (not through the proxy). */
-async function history(gw: RunningGateway, jobId: string): Promise<number> {
-  const admin = createGatewayClient({ url: gw.url, token: gw.token, signer: createEphemeralSigner() })
-  try {
-    return parseCronRuns(await admin.request('cron.runs', { id: jobId, limit: 50 })).length
-  } finally {
-    await admin.close()
-  }
-}
-
-const cronRunsSent = (proxy: TcpProxy): number =>
-  proxy.clientFrames.filter((f) => f.text.includes('"method":"cron.run"')).length
 
 const slowJob = (gw: RunningGateway, what: string): Promise<string> =>
   addAgentJob(gw, `drops-${what}-${randomUUID().slice(0, 8)}`, { behaviour: 'slow:25' })
@@ -115,8 +102,8 @@ describe
           progress.filter((k) => k === 'connection-lost'),
           gw.version,
         ).toHaveLength(2)
-        expect(cronRunsSent(proxy), gw.version).toBe(1)
-        expect(await history(gw, jobId), gw.version).toBe(1)
+        expect(requestsSent(proxy, 'cron.run'), gw.version).toBe(1)
+        expect(await runCount(gw, jobId), gw.version).toBe(1)
       })
     }, 120_000)
 
@@ -163,9 +150,9 @@ describe
         const d = outcome.kind === 'finished' ? outcome.durationMs : undefined
         console.log(`${gw.version}: held answer: outcome after ${Date.now() - began} ms, run took ${d} ms`)
         expect(outcome, gw.version).toMatchObject({ kind: 'finished', succeeded: true, status: 'ok' })
-        expect(cronRunsSent(proxy), gw.version).toBe(1)
+        expect(requestsSent(proxy, 'cron.run'), gw.version).toBe(1)
         expect(proxy.connections, gw.version).toBeGreaterThanOrEqual(2)
-        expect(await history(gw, jobId), gw.version).toBe(1)
+        expect(await runCount(gw, jobId), gw.version).toBe(1)
       })
     }, 120_000)
 
@@ -181,8 +168,8 @@ describe
         const verdict = judgeRun(outcome)
         expect(verdict, gw.version).toMatchObject({ ok: false, code: 'NOT_RUN' })
         expect(verdict.ok ? '' : verdict.message).toMatch(/did not start/)
-        expect(cronRunsSent(proxy), gw.version).toBe(1)
-        expect(await history(gw, jobId), gw.version).toBe(0)
+        expect(requestsSent(proxy, 'cron.run'), gw.version).toBe(1)
+        expect(await runCount(gw, jobId), gw.version).toBe(0)
       })
     }, 120_000)
 

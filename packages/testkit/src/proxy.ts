@@ -280,6 +280,11 @@ export function startProxy(target: ProxyTarget): Promise<TcpProxy> {
   return TcpProxy.start(target)
 }
 
+/** How many requests for `method` the client sent through the proxy (whether or not they went upstream). */
+export function requestsSent(proxy: TcpProxy, method: string): number {
+  return proxy.clientFrames.filter((f) => f.text.includes(`"method":"${method}"`)).length
+}
+
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 /** Resolves once `proxy.clientFrames` holds a frame of a connection numbered `link` or later that passes `test`. */

@@ -66,14 +66,20 @@ const opened = (c: Client): Promise<void> =>
 const next = (c: Client): Promise<string> =>
   new Promise((resolve) => c.ws.once('message', (d) => resolve(d.toString())))
 
+/** An echo server, a proxy in front of it and a client connected through it. */
+async function connectedVia(name: string): Promise<{ echo: Echo; proxy: TcpProxy; c: Client }> {
+  const echo = await echoServer(name)
+  const proxy = await proxyTo(echo)
+  const c = client(proxy.url)
+  await opened(c)
+  return { echo, proxy, c }
+}
+
 const quiet = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 describe('TcpProxy', () => {
   it('forwards both ways and records what the client sent, unmasked', async () => {
-    const echo = await echoServer('a')
-    const proxy = await proxyTo(echo)
-    const c = client(proxy.url)
-    await opened(c)
+    const { proxy, c } = await connectedVia('a')
     const answer = next(c)
     c.ws.send('{"method":"health"}')
     expect(await answer).toBe('a:{"method":"health"}')
@@ -107,10 +113,7 @@ describe('TcpProxy', () => {
   })
 
   it('stalls both ways with the socket open, then delivers in order on resume', async () => {
-    const echo = await echoServer('a')
-    const proxy = await proxyTo(echo)
-    const c = client(proxy.url)
-    await opened(c)
+    const { echo, proxy, c } = await connectedVia('a')
     proxy.stall()
     c.ws.send('one')
     c.ws.send('two')
@@ -127,10 +130,7 @@ describe('TcpProxy', () => {
   })
 
   it('stalls in the middle of a server frame: the client gets no message', async () => {
-    const echo = await echoServer('a')
-    const proxy = await proxyTo(echo)
-    const c = client(proxy.url)
-    await opened(c)
+    const { echo, proxy, c } = await connectedVia('a')
     const stalled = proxy.stallInFrame()
     c.ws.send('x'.repeat(1000))
     await stalled
@@ -142,10 +142,7 @@ describe('TcpProxy', () => {
   })
 
   it('slows every piece but keeps their order', async () => {
-    const echo = await echoServer('a')
-    const proxy = await proxyTo(echo)
-    const c = client(proxy.url)
-    await opened(c)
+    const { proxy, c } = await connectedVia('a')
     proxy.slow(20)
     for (let i = 0; i < 5; i++) c.ws.send(String(i))
     await new Promise<void>((resolve) => {
@@ -156,10 +153,7 @@ describe('TcpProxy', () => {
   })
 
   it('holds back the answer to a matching request, and everything after it', async () => {
-    const echo = await echoServer('a')
-    const proxy = await proxyTo(echo)
-    const c = client(proxy.url)
-    await opened(c)
+    const { echo, proxy, c } = await connectedVia('a')
     const held = proxy.holdAfter('"method":"cron.run"')
     const before = next(c)
     c.ws.send('{"method":"cron.list"}')
@@ -180,10 +174,7 @@ describe('TcpProxy', () => {
   })
 
   it('resets on a matching client frame before it goes upstream', async () => {
-    const echo = await echoServer('a')
-    const proxy = await proxyTo(echo)
-    const c = client(proxy.url)
-    await opened(c)
+    const { echo, proxy, c } = await connectedVia('a')
     const cut = proxy.cutOn('"method":"cron.run"')
     const first = next(c)
     c.ws.send('{"method":"cron.list"}')
