@@ -27,8 +27,8 @@ async function runThroughProxy(gw: RunningGateway, what: string) {
     behaviour: 'slow:25',
   })
   const box = sandbox(gw.token)
-  const args = ['cron', 'run', jobId, '--wait', '--json', '--timeout', '2m']
-  const run = runCli([...args, '--url', proxy.url, '--token-file', box.tokenFile], box.env, 150_000)
+  const args = ['cron', 'run', jobId, '--wait', '--json', '--timeout', '4m']
+  const run = runCli([...args, '--url', proxy.url, '--token-file', box.tokenFile], box.env, 270_000)
   return { proxy, jobId, run }
 }
 
@@ -53,7 +53,7 @@ describe
         expect(requestsSent(proxy, 'cron.run'), gw.version).toBe(1)
         expect(await runCount(gw, jobId), gw.version).toBe(1)
       })
-    }, 150_000)
+    }, 300_000)
 
     it("cron.run's answer held back, then cut: exit 0 with the run's real outcome, sent once", async () => {
       await each(async (gw) => {
@@ -70,5 +70,5 @@ describe
         expect(requestsSent(proxy, 'cron.run'), gw.version).toBe(1)
         expect(await runCount(gw, jobId), gw.version).toBe(1)
       })
-    }, 150_000)
+    }, 300_000)
   })

@@ -29,7 +29,7 @@ describe.skipIf(skipReason !== undefined || wanted.length === 0)(
           const name = `mcp-drops-${randomUUID().slice(0, 8)}`
           const jobId = await addAgentJob(gw, name, { behaviour: 'slow:25' })
           const call = mcp.client.callTool(
-            { name: 'run_cron_job', arguments: { job: name, wait: true, timeoutSeconds: 120 } },
+            { name: 'run_cron_job', arguments: { job: name, wait: true, timeoutSeconds: 240 } },
             undefined,
             { resetTimeoutOnProgress: true, onprogress: () => {} },
           )
@@ -47,6 +47,6 @@ describe.skipIf(skipReason !== undefined || wanted.length === 0)(
           expect(await runCount(gw, jobId), gw.version).toBe(1)
         }),
       )
-    }, 150_000)
+    }, 300_000)
   },
 )

@@ -62,6 +62,7 @@ export class TcpProxy {
   private slowMs = 0
   private hold: { pattern: string; seen: () => void } | undefined
   private handshakeResets: Array<{ stage: HandshakeStage; done: () => void }> = []
+  private readonly closedInStall = new Set<Link>()
   private cutOnPattern: { pattern: string; done: () => void } | undefined
 
   private constructor(
@@ -106,10 +107,11 @@ export class TcpProxy {
     const n = this.links.size
     for (const link of [...this.links]) link.end(kind)
     this.links.clear()
+    this.closedInStall.clear()
     return n
   }
 
-  /** Stops forwarding both ways; the sockets stay open. */
+  /** Stops forwarding both ways; the sockets stay open (a side that closes meanwhile is closed on resume). */
   stall(): void {
     this.stalled = true
   }
@@ -124,6 +126,11 @@ export class TcpProxy {
   /** Forwards again after a stall (queued bytes first). */
   resume(): void {
     this.stalled = false
+    for (const link of this.closedInStall) {
+      this.links.delete(link)
+      link.end('end')
+    }
+    this.closedInStall.clear()
     for (const link of this.links) this.pumpBoth(link)
   }
 
@@ -175,6 +182,11 @@ export class TcpProxy {
     this.links.add(link)
     const drop = (): void => {
       if (!this.links.has(link)) return
+      // A stalled path carries no FIN either: the other side learns of the close when the stall ends.
+      if (this.stalled) {
+        this.closedInStall.add(link)
+        return
+      }
       this.links.delete(link)
       link.end('end')
     }

@@ -129,6 +129,19 @@ describe('TcpProxy', () => {
     expect(c.messages).toEqual(['a:one', 'a:two'])
   })
 
+  it('keeps a stalled path open when the server closes; the client learns of it on resume', async () => {
+    const { echo, proxy, c } = await connectedVia('a')
+    proxy.stall()
+    for (const ws of echo.wss.clients) ws.terminate()
+    while (proxy.open === 1 && c.ws.readyState === WebSocket.OPEN && echo.wss.clients.size > 0)
+      await quiet(20)
+    await quiet(200)
+    expect(c.ws.readyState).toBe(WebSocket.OPEN)
+    proxy.resume()
+    expect((await c.closed).code).toBe(1006)
+    expect(proxy.open).toBe(0)
+  })
+
   it('stalls in the middle of a server frame: the client gets no message', async () => {
     const { echo, proxy, c } = await connectedVia('a')
     const stalled = proxy.stallInFrame()
