@@ -24,8 +24,8 @@ const LOST_ANSWER = new Set(['CONNECTION_CLOSED', 'TICK_TIMEOUT', 'SHUTDOWN', 'R
 
 // Rounding between the gateway's run time and our estimate of its clock (as matchCronRun allows).
 const SLACK_MS = 1000
-// A run the gateway accepted starts within milliseconds; look twice, this far apart, before saying it did not.
-const SETTLE_MS = 2000
+// How often the gateway is asked while no run has shown up.
+const LOOK_EVERY_MS = 2000
 
 /** True when `error` ended a request without its answer (a drop, a stall, a restart), not a refusal. */
 export function answerLost(error: unknown, signal: AbortSignal): boolean {
@@ -36,18 +36,21 @@ export function answerLost(error: unknown, signal: AbortSignal): boolean {
 /**
  * After a drop between sending `cron.run` and its answer: reconnects (any request does) and asks the gateway
  * whether a run of the job started since `ref.notBeforeMs` (the gateway's clock): a finished one in `cron.runs`,
- * or one running now in the job's state (`runningAtMs`). Asks twice, {@link SETTLE_MS} apart, before saying it
- * did not start. Never sends `cron.run`. Requests that fail for a transient reason are asked again until `signal`.
+ * or one running now in the job's state (`runningAtMs`). A gateway whose run slots are all busy queues the run
+ * and shows nothing of it, so it keeps asking every 2 s for `graceMs` before saying it did not start. Never sends
+ * `cron.run`. Requests that fail for a transient reason are asked again until `signal`.
  */
 export async function askAfterLostAnswer(
   client: GatewayClient,
   ref: CronRunRef,
   signal: AbortSignal,
+  graceMs: number,
 ): Promise<LostRunAnswer> {
-  for (let look = 0; ; look++) {
+  const until = Date.now() + graceMs
+  for (;;) {
     const answer = await retrying(signal, () => lookOnce(client, ref, signal))
-    if (answer.kind !== 'not-started' || look >= 1) return answer
-    await sleep(SETTLE_MS, signal).catch(() => {
+    if (answer.kind !== 'not-started' || Date.now() >= until) return answer
+    await sleep(Math.min(LOOK_EVERY_MS, Math.max(0, until - Date.now())), signal).catch(() => {
       throw abortedError(signal, 'asking whether the run started')
     })
   }

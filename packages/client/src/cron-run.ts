@@ -54,6 +54,11 @@ export type RunJobOptions = {
   jobs?: JobCache
   /** With `wait`: a `heartbeat` progress event after this long without any other. @default 5000 */
   heartbeatMs?: number
+  /**
+   * When the connection drops before `cron.run` is answered: how long to keep looking for the run on the gateway
+   * (a gateway with every run slot busy queues it unseen) before reporting that it did not start. @default 30000
+   */
+  lostAnswerGraceMs?: number
 }
 
 /**
@@ -173,7 +178,8 @@ async function runResolved(
       throw error
     })
     if (answer === LOST) {
-      const lost = { job, notBeforeMs, signal, state, progress, waiter, follower }
+      const graceMs = options.lostAnswerGraceMs ?? 30_000
+      const lost = { job, notBeforeMs, signal, state, progress, waiter, follower, graceMs }
       return await afterLostAnswer(client, lost)
     }
     const result = parseCronRunResult(answer)
@@ -215,12 +221,13 @@ async function afterLostAnswer(
     progress: (event: RunProgress) => void
     waiter: RunWaiter | undefined
     follower: RunFollower | undefined
+    graceMs: number
   },
 ): Promise<RunOutcome> {
   const { job, notBeforeMs, state, waiter, follower } = lost
   if (job.name === undefined) job.name = await nameOf(client, job.id, lost.signal)
   const ref: CronRunRef = { jobId: job.id, notBeforeMs }
-  const answer = await askAfterLostAnswer(client, ref, lost.signal)
+  const answer = await askAfterLostAnswer(client, ref, lost.signal, lost.graceMs)
   if (answer.kind === 'not-started') return { kind: 'not-run', job, reason: 'not-started' }
   state.enqueued = true
   if (answer.kind === 'finished') {
@@ -309,8 +316,9 @@ export function judgeRun(outcome: RunOutcome): RunVerdict {
     return {
       ok: false,
       code: 'NOT_RUN',
-      message: `the connection dropped before the gateway answered cron.run, and the gateway shows no run of "${name}" since: it did not start`,
-      remedy: 'Run it again once the connection is steady (clawlink never repeats cron.run on its own).',
+      message: `the connection dropped before the gateway answered cron.run, and no run of "${name}" started on the gateway since: it did not start`,
+      remedy:
+        "Run it again once the connection is steady (clawlink never repeats cron.run on its own); a gateway whose run slots were all busy may still start it late: check the job's run history first.",
     }
   }
   if (outcome.reason === 'already-running') {

@@ -57,7 +57,12 @@ describe('runJob when the answer to cron.run is lost', () => {
   it('says plainly that a run that never reached the gateway did not start, without sending it again', async () => {
     const { gw, proxy, c } = await setUp('9.6', 100)
     void proxy.cutOn('"method":"cron.run"')
-    const outcome = await runJob(c, { ref: 'lost-answer', wait: true, timeoutMs: 10_000 })
+    const outcome = await runJob(c, {
+      ref: 'lost-answer',
+      wait: true,
+      timeoutMs: 10_000,
+      lostAnswerGraceMs: 2000,
+    })
     expect(outcome).toMatchObject({ kind: 'not-run', reason: 'not-started' })
     expect(judgeRun(outcome)).toMatchObject({
       ok: false,

@@ -163,7 +163,12 @@ describe
         await client.connect()
         const jobId = await slowJob(gw, 'lost')
         void proxy.cutOn('"method":"cron.run"')
-        const outcome = await runJob(client, { ref: jobId, wait: true, timeoutMs: 60_000 })
+        const outcome = await runJob(client, {
+          ref: jobId,
+          wait: true,
+          timeoutMs: 60_000,
+          lostAnswerGraceMs: 6000,
+        })
         expect(outcome, gw.version).toMatchObject({ kind: 'not-run', reason: 'not-started' })
         const verdict = judgeRun(outcome)
         expect(verdict, gw.version).toMatchObject({ ok: false, code: 'NOT_RUN' })
