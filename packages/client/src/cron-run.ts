@@ -8,7 +8,8 @@ import {
 import type { GatewayClient } from './client.js'
 import type { JobCache } from './cron-cache.js'
 import { type ResolvedJob, resolveJob } from './cron-jobs.js'
-import { type FinishedRun, waitForRun } from './cron-wait.js'
+import { answerLost, askAfterLostAnswer } from './cron-run-lost.js'
+import { type FinishedRun, finishedRun, type RunWaiter, waitForRun } from './cron-wait.js'
 import type { RunProgress } from './run-progress.js'
 import { anySignal, deadlineSignal, formatMs } from './deadline.js'
 import { ClientError } from './errors.js'
@@ -53,6 +54,11 @@ export type RunJobOptions = {
   jobs?: JobCache
   /** With `wait`: a `heartbeat` progress event after this long without any other. @default 5000 */
   heartbeatMs?: number
+  /**
+   * When the connection drops before `cron.run` is answered: how long to keep looking for the run on the gateway
+   * (a gateway with every run slot busy queues it unseen) before reporting that it did not start. @default 30000
+   */
+  lostAnswerGraceMs?: number
 }
 
 /**
@@ -167,7 +173,15 @@ async function runResolved(
         signal,
       }),
       job.name === undefined ? nameOf(client, job.id, signal) : Promise.resolve(job.name),
-    ])
+    ]).catch((error: unknown) => {
+      if (answerLost(error, signal)) return [LOST, undefined] as const
+      throw error
+    })
+    if (answer === LOST) {
+      const graceMs = options.lostAnswerGraceMs ?? 30_000
+      const lost = { job, notBeforeMs, signal, state, progress, waiter, follower, graceMs }
+      return await afterLostAnswer(client, lost)
+    }
     const result = parseCronRunResult(answer)
     if (named !== undefined) job.name = named
     if (!result.enqueued) return { kind: 'not-run', job, reason: result.reason ?? 'not enqueued' }
@@ -189,6 +203,50 @@ async function runResolved(
     waiter?.stop()
     follower?.stop()
   }
+}
+
+const LOST = Symbol('answer lost')
+
+/**
+ * The connection dropped after `cron.run` was sent and before its answer: ask the gateway whether the run
+ * started (never send `cron.run` again), then follow it, report how it ended, or say plainly it did not start.
+ */
+async function afterLostAnswer(
+  client: GatewayClient,
+  lost: {
+    job: ResolvedJob
+    notBeforeMs: number
+    signal: AbortSignal
+    state: RunState
+    progress: (event: RunProgress) => void
+    waiter: RunWaiter | undefined
+    follower: RunFollower | undefined
+    graceMs: number
+  },
+): Promise<RunOutcome> {
+  const { job, notBeforeMs, state, waiter, follower } = lost
+  if (job.name === undefined) job.name = await nameOf(client, job.id, lost.signal)
+  const ref: CronRunRef = { jobId: job.id, notBeforeMs }
+  const answer = await askAfterLostAnswer(client, ref, lost.signal, lost.graceMs)
+  if (answer.kind === 'not-started') return { kind: 'not-run', job, reason: 'not-started' }
+  state.enqueued = true
+  if (answer.kind === 'finished') {
+    const run = answer.entry
+    state.runId = run.runId
+    lost.progress({ kind: 'enqueued', job, runId: run.runId })
+    return {
+      kind: 'finished',
+      job,
+      ...finishedRun(run, 'poll'),
+      sessionKey: run.sessionKey ?? follower?.sessionKey,
+    }
+  }
+  lost.progress({ kind: 'enqueued', job, runId: undefined })
+  if (!waiter || !follower) return { kind: 'enqueued', job, runId: undefined }
+  follower.markStarted()
+  const finished = await waiter.until(ref)
+  state.runId = finished.runId
+  return { kind: 'finished', job, ...finished, sessionKey: finished.sessionKey ?? follower.sessionKey }
 }
 
 /** The job's name from `cron.get` on gateways that have it (to show it for a run started by id); else undefined. */
@@ -254,6 +312,15 @@ export function judgeRun(outcome: RunOutcome): RunVerdict {
     }
   }
   if (outcome.reason === 'not-due') return { ok: true }
+  if (outcome.reason === 'not-started') {
+    return {
+      ok: false,
+      code: 'NOT_RUN',
+      message: `the connection dropped before the gateway answered cron.run, and no run of "${name}" started on the gateway since: it did not start`,
+      remedy:
+        "Run it again once the connection is steady (clawlink never repeats cron.run on its own); a gateway whose run slots were all busy may still start it late: check the job's run history first.",
+    }
+  }
   if (outcome.reason === 'already-running') {
     return {
       ok: false,

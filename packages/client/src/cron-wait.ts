@@ -47,7 +47,8 @@ export interface RunWaiter {
   stop(): void
 }
 
-function finished(run: CronEvent | CronRunEntry, observedBy: 'event' | 'poll'): FinishedRun {
+/** A finished run from a `finished` event or a `cron.runs` entry. */
+export function finishedRun(run: CronEvent | CronRunEntry, observedBy: 'event' | 'poll'): FinishedRun {
   return {
     runId: run.runId,
     status: run.status,
@@ -100,7 +101,7 @@ export function waitForRun(
         if (event.action === 'started' && !started) {
           started = true
           options.onProgress?.({ kind: 'started', job: options.job, runId: event.runId ?? ref.runId })
-        } else if (event.action === 'finished') resolve(finished(event, 'event'))
+        } else if (event.action === 'finished') resolve(finishedRun(event, 'event'))
       }
       for (const event of seen.splice(0)) deliver(event)
       poll(ref).then(resolve, reject)
@@ -127,7 +128,7 @@ export function waitForRun(
           }),
         )
         const mine = runs.find((entry) => matchCronRun(entry, ref))
-        if (mine) return finished(mine, 'poll')
+        if (mine) return finishedRun(mine, 'poll')
       } catch (error) {
         if (stop.signal.aborted || options.signal.aborted)
           throw abortedError(options.signal, 'polling cron.runs')

@@ -17,6 +17,7 @@ export {
   addModelFreeJob,
   agentJobParams,
   type MockBehaviour,
+  runCount,
   modelFreeJobParams,
 } from './jobs.js'
 export { mergeConfig, mockModelConfig } from './model-config.js'

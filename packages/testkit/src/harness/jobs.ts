@@ -80,3 +80,12 @@ export function addAgentJob(
     )
   return addJob(gw, agentJobParams(name, options))
 }
+
+/** How many runs of a job the gateway's run history holds (asked directly, up to 50). */
+export async function runCount(gw: Pick<RunningGateway, 'url' | 'token'>, jobId: string): Promise<number> {
+  const { results } = await gatewayRpc({ url: gw.url, token: gw.token, signer: createEphemeralSigner() }, [
+    { method: 'cron.runs', params: { id: jobId, limit: 50 } },
+  ])
+  const page = results[0] as { entries?: unknown[] } | undefined
+  return page?.entries?.length ?? 0
+}
