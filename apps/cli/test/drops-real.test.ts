@@ -9,7 +9,10 @@ import { cutTwiceAfterCronRun, requestsSent, startProxy, type TcpProxy } from '@
 import { afterAll, describe, expect, it } from 'vitest'
 import { runCli, sandbox } from './helpers.js'
 
-const { gateways, skipReason } = realGatewaysOrSkip()
+const { gateways, skipReason } = realGatewaysOrSkip(process.env, {
+  pool: 'drops',
+  versions: ['2026.9.6', '2026.3.13'],
+})
 const wanted = gateways.filter((g) => g.version === '2026.9.6' || g.version === '2026.3.13')
 const proxies: TcpProxy[] = []
 

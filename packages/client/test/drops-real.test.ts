@@ -24,7 +24,10 @@ import {
   runJob,
 } from '../src/index.js'
 
-const { gateways, skipReason } = realGatewaysOrSkip()
+const { gateways, skipReason } = realGatewaysOrSkip(process.env, {
+  pool: 'drops',
+  versions: ['2026.9.6', '2026.3.13'],
+})
 const wanted = gateways.filter((g) => g.version === '2026.9.6' || g.version === '2026.3.13')
 const cleanup: Array<() => Promise<unknown>> = []
 

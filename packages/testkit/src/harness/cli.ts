@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type RunningModel, startModelProcess, stopModelProcess } from '../model/process.js'
-import { type RunningGateway, startGateway } from './gateway.js'
+import { GATEWAY_POOLS, type GatewayPool, type RunningGateway, startGateway } from './gateway.js'
 import { ensureOpenClaw, GATEWAY_VERSIONS, peerCacheDir } from './install.js'
 import { addModelFreeJob } from './jobs.js'
 import { stopGateway } from './stop.js'
@@ -11,7 +11,7 @@ import { stopGateway } from './stop.js'
 const HELP = `usage: harness <command>
   install [VERSION…]             install openclaw VERSIONs (default: ${GATEWAY_VERSIONS.join(' ')}) and their Node
   start-all --out FILE [VERSION[@OFFSET][#agents]…]  start one gateway per VERSION on free loopback ports (VERSION@-30s: its
-                                 clock skewed with libfaketime; VERSION#agents: one kept for agent-turn tests) and one mock model they all use; write FILE
+                                 clock skewed with libfaketime; VERSION#agents / #drops: kept for those suites) and one mock model they all use; write FILE
                                  (CLAWLINK_GATEWAYS format: an array, each entry's \`model\` is {url, pid})
   stop-all FILE                  stop every gateway and mock model listed in FILE
   add-job FILE VERSION NAME      create a model-free cron job on that gateway; prints its id`
@@ -32,12 +32,14 @@ async function main(argv: string[]): Promise<number> {
       const list = (versions.length > 0 ? versions : [...GATEWAY_VERSIONS]).map((spec) => {
         const [head, pool] = spec.split('#') as [string, string | undefined]
         const [version, clockOffset] = head.split('@') as [string, string | undefined]
-        if (pool !== undefined && pool !== 'agents')
-          throw new Error(`unknown pool "${pool}" in ${spec} (only #agents)`)
+        if (pool !== undefined && !(GATEWAY_POOLS as readonly string[]).includes(pool))
+          throw new Error(
+            `unknown pool "${pool}" in ${spec} (${GATEWAY_POOLS.map((p) => `#${p}`).join(', ')})`,
+          )
         return {
           version,
           ...(clockOffset ? { clockOffset } : {}),
-          ...(pool ? { pool: 'agents' as const } : {}),
+          ...(pool ? { pool: pool as GatewayPool } : {}),
         }
       })
       // Installs one after another (npm is heavy), then start all at once.

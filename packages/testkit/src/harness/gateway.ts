@@ -32,7 +32,7 @@ export interface RunningGateway {
    * `agents`: a gateway kept for agent-turn tests. An agent turn keeps a gateway's event loop busy for seconds while
    * it sets up (5.7 froze up to ~28 s under load), which must not time out other suites' connects.
    */
-  pool?: 'agents'
+  pool?: GatewayPool
   /** The mock model this gateway's agent turns call (one process shared by all gateways of a `start-all`). */
   model?: RunningModel
 }
@@ -55,7 +55,7 @@ export interface StartGatewayOptions {
   /** Run the gateway with its clock off by this much (libfaketime, docs/testing.md §9), e.g. `-30s`, `+45s`. */
   clockOffset?: string
   /** Recorded on the result: which tests use this gateway ({@link RunningGateway.pool}). */
-  pool?: 'agents'
+  pool?: GatewayPool
   /** `gateway.bind`; `lan` only ever inside a network namespace of the test's own (docs/testing.md §12). @default 'loopback' */
   bind?: GatewayBind
   /** The address clients use in the URL. @default '127.0.0.1' */
@@ -77,6 +77,13 @@ export function faketimeEnv(offset: string): NodeJS.ProcessEnv {
     )
   return { LD_PRELOAD: FAKETIME_LIB, FAKETIME: offset, DONT_FAKE_MONOTONIC: '1' }
 }
+
+/**
+ * Gateways kept apart for one kind of test: `agents` for agent-turn suites, `drops` for the connection-drop suites
+ * (their slow runs must not queue behind the agent suites' 95 s runs: 3.13 runs cron jobs one at a time).
+ */
+export const GATEWAY_POOLS = ['agents', 'drops'] as const
+export type GatewayPool = (typeof GATEWAY_POOLS)[number]
 
 /** Where the gateway listens: its loopback, or every address it has (`lan`). */
 export type GatewayBind = 'loopback' | 'lan'
@@ -275,7 +282,7 @@ export function readRunningGateways(env: NodeJS.ProcessEnv = process.env): Runni
  */
 export function realGatewaysOrSkip(
   env: NodeJS.ProcessEnv = process.env,
-  options: { pool?: 'agents' } = {},
+  options: { pool?: GatewayPool; versions?: readonly string[] } = {},
 ): {
   gateways: RunningGateway[]
   skewed: RunningGateway[]
@@ -287,7 +294,7 @@ export function realGatewaysOrSkip(
   const require = env.CLAWLINK_REQUIRE_REAL === '1'
   const gateways = options.pool && (pooled.length > 0 || require) ? pooled : plain
   const skewed = all.filter((g) => g.clockOffset)
-  const missing = GATEWAY_VERSIONS.filter((v) => !gateways.some((g) => g.version === v))
+  const missing = (options.versions ?? GATEWAY_VERSIONS).filter((v) => !gateways.some((g) => g.version === v))
   if (require && missing.length > 0) {
     const where = options.pool ? ` (pool ${options.pool}: VERSION#${options.pool})` : ''
     throw new Error(

@@ -6,6 +6,8 @@ export {
   readRunningGateways,
   realGatewaysOrSkip,
   type GatewayBind,
+  GATEWAY_POOLS,
+  type GatewayPool,
   type StartGatewayOptions,
   startGateway,
   waitForReady,
