@@ -139,7 +139,10 @@ async function mcpProgress({ env, conn }) {
   const seen = new Map()
   const ends = [] // cumulative characters after delta n
   let total = 0
-  for (const d of deltas) ends.push((total += d.length))
+  for (const d of deltas) {
+    total += d.length
+    ends.push(total)
+  }
   let covered = 0 // deltas already reported by a character count
   const transport = new StdioClientTransport({
     command: process.execPath,
