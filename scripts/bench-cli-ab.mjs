@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { addModelFreeJob, startGateway, stopGateway } from '../packages/testkit/dist/harness/index.js'
-import { gitRev, machine, root, sleep, summarise, timed, writeSection } from './bench-lib.mjs'
+import { buildCliAt, gitRev, machine, root, sleep, summarise, timed, writeSection } from './bench-lib.mjs'
 
 const { values } = parseArgs({
   options: {
@@ -19,17 +19,11 @@ const { values } = parseArgs({
   },
 })
 const rounds = Number(values.rounds)
-const sh = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'inherit'] })
-
 const work = mkdtempSync(join(tmpdir(), 'clawlink-bench-ab-'))
-const tree = join(work, 'base')
 const baseRev = execFileSync('git', ['rev-parse', '--short', values.base], { cwd: root }).toString().trim()
-process.stderr.write(`building the CLI of ${baseRev} in ${tree}\n`)
-sh('git', ['worktree', 'add', '--detach', tree, baseRev], root)
+const base = buildCliAt(baseRev, work)
 let gw
 try {
-  sh('pnpm', ['install', '--frozen-lockfile', '--prefer-offline'], tree)
-  sh('pnpm', ['--filter', '@clawlink/cli...', 'run', 'build'], tree)
   gw = await startGateway({ version: values.version })
   const name = `bench-ab-${Date.now()}`
   await addModelFreeJob(gw, name, 'bench')
@@ -47,7 +41,7 @@ try {
       runs: [],
     }
   }
-  const before = cli('base', join(tree, 'apps/cli/dist/clawlink.mjs'))
+  const before = cli('base', base.bin)
   const now = cli('now', join(root, 'apps/cli/dist/clawlink.mjs'))
   for (const c of [before, now]) c.list() // pairs each profile's device once: not measured
   for (let i = 0; i < rounds; i++) {
@@ -86,8 +80,6 @@ try {
   writeSection('CLI against an earlier commit', body)
 } finally {
   if (gw) await stopGateway(gw)
-  try {
-    sh('git', ['worktree', 'remove', '--force', tree], root)
-  } catch {}
+  base.remove()
   rmSync(work, { recursive: true, force: true })
 }
