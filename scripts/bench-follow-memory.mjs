@@ -3,7 +3,9 @@
 // gateway (in this process) plays one run that writes text continuously (`--rate` deltas a second for `--minutes`);
 // the CLI follows it with its stdout on a pipe this script reads and discards. The CLI's VmRSS is sampled from
 // /proc every `--every` seconds. Writes the "Following a long run: memory" section of BENCHMARKS.md.
-// Usage: node scripts/bench-follow-memory.mjs [--minutes 10] [--rate 50] [--every 10]
+// With --trace-gc the CLI runs under node --trace-gc (its lines come on stdout) and the section says how much of
+// V8's heap was in use after the GCs (after a full mark-compact: the live data, which a leak would grow).
+// Usage: node scripts/bench-follow-memory.mjs [--minutes 10] [--rate 50] [--every 10] [--trace-gc]
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -15,8 +17,10 @@ const { values } = parseArgs({
     minutes: { type: 'string', default: '10' },
     rate: { type: 'string', default: '50' },
     every: { type: 'string', default: '10' },
+    'trace-gc': { type: 'boolean', default: false },
   },
 })
+const GC_LINE = / (Scavenge|Mark-Compact)[^\n]*?-> ([\d.]+) \(/g
 const minutes = Number(values.minutes)
 const rate = Number(values.rate)
 const everyMs = Number(values.every) * 1000
@@ -35,7 +39,17 @@ try {
   const started = Date.now()
   const child = spawn(
     process.execPath,
-    [bin, 'cron', 'run', 'long-writer', '--follow', '--timeout', timeout, ...conn],
+    [
+      ...(values['trace-gc'] ? ['--trace-gc'] : []),
+      bin,
+      'cron',
+      'run',
+      'long-writer',
+      '--follow',
+      '--timeout',
+      timeout,
+      ...conn,
+    ],
     {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -43,7 +57,16 @@ try {
   )
   let outBytes = 0
   let stderr = ''
-  child.stdout.on('data', (b) => (outBytes += b.length))
+  const gcs = [] // with --trace-gc: { full, heapMiB } after each GC
+  let gcTail = ''
+  child.stdout.on('data', (b) => {
+    outBytes += b.length
+    if (!values['trace-gc']) return
+    const text = gcTail + String(b)
+    gcTail = text.slice(text.lastIndexOf('\n') + 1)
+    for (const m of text.slice(0, text.length - gcTail.length).matchAll(GC_LINE))
+      gcs.push({ full: m[1] === 'Mark-Compact', heapMiB: Number(m[2]) })
+  })
   child.stderr.on('data', (b) => (stderr += b))
   const samples = [] // { s, rssMiB }
   const sample = () => {
@@ -62,25 +85,37 @@ try {
   // Least-squares slope over the samples after the first minute (start-up and JIT warm-up excluded).
   const steady = samples.filter((x) => x.s >= 60)
   const slope = slopePerMinute(steady.length >= 2 ? steady : samples)
+  const secondHalf = slopePerMinute(samples.slice(Math.floor(samples.length / 2)))
+  const kib = (x) => `${x >= 0 ? '+' : ''}${(x * 1024).toFixed(0)} KiB/min`
   const body = [
     `\`clawlink cron run <job> --follow\` (no TTY: stdout a pipe read and discarded, no status line) against the`,
     `testkit's fake gateway (9.6 flavour) playing one agent run that writes ${rate} text deltas a second (30–50`,
     `characters each, a newline every 12th) for ${minutes} min: ${count} deltas, ${(outBytes / 2 ** 20).toFixed(2)} MiB of text on stdout.`,
     `The CLI's VmRSS read from /proc/<pid>/status every ${everyMs / 1000} s. Run ${new Date(started).toISOString()} on ${machine()},`,
     `commit ${gitRev()}; ${loadBefore} before, ${loadAfter} after. Produced by`,
-    `\`node scripts/bench-follow-memory.mjs --minutes ${minutes} --rate ${rate}\` (the run took ${tookS.toFixed(0)} s: the fake's`,
+    `\`node scripts/bench-follow-memory.mjs --minutes ${minutes} --rate ${rate}${values['trace-gc'] ? ' --trace-gc' : ''}\` (the run took ${tookS.toFixed(0)} s: the fake's`,
     `timers drift on a loaded machine).`,
     '',
-    '| Samples | first (MiB) | last (MiB) | min (MiB) | max (MiB) | peak VmHWM (MiB) | slope after the first minute |',
-    '|---|---|---|---|---|---|---|',
-    `| ${samples.length} | ${rss[0].toFixed(1)} | ${rss.at(-1).toFixed(1)} | ${Math.min(...rss).toFixed(1)} | ${Math.max(...rss).toFixed(1)} | ${samples.at(-1).hwmMiB.toFixed(1)} | ${slope >= 0 ? '+' : ''}${(slope * 1024).toFixed(0)} KiB/min |`,
+    '| Samples | first (MiB) | last (MiB) | min (MiB) | max (MiB) | peak VmHWM (MiB) | slope after the first minute | slope over the second half |',
+    '|---|---|---|---|---|---|---|---|',
+    `| ${samples.length} | ${rss[0].toFixed(1)} | ${rss.at(-1).toFixed(1)} | ${Math.min(...rss).toFixed(1)} | ${Math.max(...rss).toFixed(1)} | ${samples.at(-1).hwmMiB.toFixed(1)} | ${kib(slope)} | ${kib(secondHalf)} |`,
     '',
+    ...(values['trace-gc'] ? [gcLine(gcs), ''] : []),
     `Every sample (s: MiB): ${samples.map((x) => `${x.s.toFixed(0)}: ${x.rssMiB.toFixed(1)}`).join(', ')}.`,
   ].join('\n')
   process.stdout.write(`${body}\n`)
   writeSection('Following a long run: memory', body)
 } finally {
   await fake.close()
+}
+
+/** What --trace-gc showed: V8's heap in use after GCs, first, last and max, and after each full GC. */
+function gcLine(gcs) {
+  const heap = gcs.map((g) => g.heapMiB)
+  const full = gcs.filter((g) => g.full).map((g) => g.heapMiB)
+  if (heap.length === 0) return 'With `--trace-gc`: no GC line seen.'
+  const fulls = full.length ? `; after each full GC: ${full.join(', ')} MB` : ''
+  return `With \`--trace-gc\`: ${gcs.length} GCs, ${full.length} of them full (mark-compact); V8 heap in use after a GC: first ${heap[0]}, last ${heap.at(-1)}, max ${Math.max(...heap)} MB${fulls}.`
 }
 
 /** Least-squares slope of VmRSS in MiB per minute. */

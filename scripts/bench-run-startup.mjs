@@ -2,7 +2,8 @@
 // Benchmark (not a test): `cron run` without --follow must start as fast as before the run-stream work. The CLI
 // of this checkout against the CLI of an earlier commit (default 2f9f26e, the parent of the first run-stream
 // commit), built in a throw-away worktree, both against the testkit's fake gateway in this process (5.7 flavour:
-// no cron write limit), alternating within every round. Wall time from spawn to exit.
+// no cron write limit), alternating within every round. Wall time from spawn to exit; CPU time (user + system)
+// from GNU time.
 // Writes the "Run start-up without --follow" section of BENCHMARKS.md.
 // Usage: node scripts/bench-run-startup.mjs [--base 2f9f26e] [--rounds 40]
 import { execFileSync } from 'node:child_process'
@@ -49,27 +50,31 @@ try {
     for (const c of pair) c.wait.push(await c.run('--wait'))
     if ((i + 1) % 10 === 0) process.stderr.write(`round ${i + 1}/${rounds}\n`)
   }
-  const row = (what, c, xs) => {
+  const row = (what, c, runs) => {
+    const xs = runs.map((r) => r.wallMs)
     const s = summarise(xs)
     const sd = Math.sqrt(xs.reduce((a, x) => a + (x - s.mean) ** 2, 0) / (xs.length - 1 || 1))
-    return `| \`clawlink ${what}\` | ${c.label === 'base' ? baseRev : 'this commit'} | ${s.n} | ${s.p50.toFixed(0)} | ${s.mean.toFixed(0)} ± ${sd.toFixed(0)} | ${s.min.toFixed(0)}–${s.max.toFixed(0)} |`
+    const cpu = summarise(runs.map((r) => r.cpuMs))
+    return `| \`clawlink ${what}\` | ${c.label === 'base' ? baseRev : 'this commit'} | ${s.n} | ${s.p50.toFixed(0)} | ${s.mean.toFixed(0)} ± ${sd.toFixed(0)} | ${s.min.toFixed(0)}–${s.max.toFixed(0)} | ${cpu.p50.toFixed(0)} |`
   }
-  const ratio = (a, b) => (summarise(a).p50 / summarise(b).p50).toFixed(3)
+  const ratio = (a, b, key) =>
+    (summarise(a.map((r) => r[key])).p50 / summarise(b.map((r) => r[key])).p50).toFixed(3)
+  const ratios = (a, b) => `${ratio(a, b, 'wallMs')} × wall, ${ratio(a, b, 'cpuMs')} × CPU`
   const body = [
     `\`clawlink cron run <job>\` and \`cron run <job> --wait\` (no \`--follow\`) of this checkout against the CLI of commit`,
     `${baseRev} (before the run-stream work; built in a throw-away worktree), both against the testkit's fake gateway`,
     `(5.7 flavour, in the benchmark's process; the job's run takes 20 ms), each with its own paired profile, alternating`,
-    `within every round. Wall time from spawn to exit. Run ${started} on ${machine()}, commit ${gitRev()};`,
+    `within every round. Wall time from spawn to exit; CPU time (user + system) from GNU time. Run ${started} on ${machine()}, commit ${gitRev()};`,
     `${loadBefore} before, ${loadAverage()} after. Produced by \`node scripts/bench-run-startup.mjs --base ${baseRev} --rounds ${rounds}\`.`,
     '',
-    '| Command | CLI of | n | wall median (ms) | mean ± σ (ms) | min–max (ms) |',
-    '|---|---|---|---|---|---|',
+    '| Command | CLI of | n | wall median (ms) | mean ± σ (ms) | min–max (ms) | CPU user+sys median (ms) |',
+    '|---|---|---|---|---|---|---|',
     row('cron run <job>', before, before.plain),
     row('cron run <job>', now, now.plain),
     row('cron run <job> --wait', before, before.wait),
     row('cron run <job> --wait', now, now.wait),
     '',
-    `This commit / ${baseRev} (medians): \`cron run\` ${ratio(now.plain, before.plain)} ×, \`cron run --wait\` ${ratio(now.wait, before.wait)} ×.`,
+    `This commit / ${baseRev} (medians): \`cron run\` ${ratios(now.plain, before.plain)}; \`cron run --wait\` ${ratios(now.wait, before.wait)}.`,
   ].join('\n')
   process.stdout.write(`${body}\n`)
   writeSection('Run start-up without --follow', body)
