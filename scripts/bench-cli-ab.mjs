@@ -9,7 +9,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { addModelFreeJob, startGateway, stopGateway } from '../packages/testkit/dist/harness/index.js'
-import { buildCliAt, gitRev, machine, root, sleep, summarise, timed, writeSection } from './bench-lib.mjs'
+import {
+  buildCliAt,
+  gitRev,
+  machine,
+  medianRatio,
+  root,
+  sleep,
+  summarise,
+  timed,
+  writeSection,
+} from './bench-lib.mjs'
 
 const { values } = parseArgs({
   options: {
@@ -59,8 +69,6 @@ try {
     const m = summarise(xs.map((x) => x.rssMiB))
     return `| \`clawlink ${what}\` | ${c.label === 'base' ? baseRev : 'this commit'} | ${w.n} | ${w.p50.toFixed(0)} | ${w.min.toFixed(0)}–${w.max.toFixed(0)} | ${m.p50.toFixed(1)} |`
   }
-  const ratio = (a, b) =>
-    (summarise(a.map((x) => x.wallMs)).p50 / summarise(b.map((x) => x.wallMs)).p50).toFixed(3)
   const body = [
     `The CLI of this checkout against the CLI of commit ${baseRev} (built in a throw-away worktree), same real OpenClaw`,
     `${values.version} gateway on loopback, each with its own paired profile, alternating within every round. Wall time from`,
@@ -74,7 +82,7 @@ try {
     row('cron run <name>', before, before.runs),
     row('cron run <name>', now, now.runs),
     '',
-    `This commit / ${baseRev}: \`cron list\` ${ratio(now.lists, before.lists)} ×, \`cron run\` ${ratio(now.runs, before.runs)} ×.`,
+    `This commit / ${baseRev}: \`cron list\` ${medianRatio(now.lists, before.lists)} ×, \`cron run\` ${medianRatio(now.runs, before.runs)} ×.`,
   ].join('\n')
   process.stdout.write(`${body}\n`)
   writeSection('CLI against an earlier commit', body)

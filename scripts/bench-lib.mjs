@@ -143,3 +143,8 @@ export function buildCliAt(rev, dir) {
   }
   return { bin: join(tree, 'apps/cli/dist/clawlink.mjs'), remove }
 }
+
+/** p50(a) / p50(b) of one field of two lists of measurements, as "1.045". */
+export function medianRatio(a, b, key = 'wallMs') {
+  return (summarise(a.map((x) => x[key])).p50 / summarise(b.map((x) => x[key])).p50).toFixed(3)
+}

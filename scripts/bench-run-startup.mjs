@@ -18,6 +18,7 @@ import {
   gitRev,
   loadAverage,
   machine,
+  medianRatio,
   root,
   summarise,
   timedAsync,
@@ -57,9 +58,7 @@ try {
     const cpu = summarise(runs.map((r) => r.cpuMs))
     return `| \`clawlink ${what}\` | ${c.label === 'base' ? baseRev : 'this commit'} | ${s.n} | ${s.p50.toFixed(0)} | ${s.mean.toFixed(0)} ± ${sd.toFixed(0)} | ${s.min.toFixed(0)}–${s.max.toFixed(0)} | ${cpu.p50.toFixed(0)} |`
   }
-  const ratio = (a, b, key) =>
-    (summarise(a.map((r) => r[key])).p50 / summarise(b.map((r) => r[key])).p50).toFixed(3)
-  const ratios = (a, b) => `${ratio(a, b, 'wallMs')} × wall, ${ratio(a, b, 'cpuMs')} × CPU`
+  const ratios = (a, b) => `${medianRatio(a, b)} × wall, ${medianRatio(a, b, 'cpuMs')} × CPU`
   const body = [
     `\`clawlink cron run <job>\` and \`cron run <job> --wait\` (no \`--follow\`) of this checkout against the CLI of commit`,
     `${baseRev} (before the run-stream work; built in a throw-away worktree), both against the testkit's fake gateway`,
