@@ -1,6 +1,6 @@
 // Shared helpers of the benchmark scripts (not tests): numbers, machine description, BENCHMARKS.md sections.
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 
@@ -76,7 +76,9 @@ export function gitRev() {
 /** A private HOME (profile dir, OpenClaw state dir, token file) for the CLI or MCP server against a gateway. */
 export async function benchHome(gateway) {
   const { userHome } = await import('../packages/testkit/dist/harness/index.js')
-  const { home, env, tokenFile } = userHome(mkdtempSync(join(tmpdir(), 'clawlink-bench-')), gateway.token)
+  const dir = mkdtempSync(join(tmpdir(), 'clawlink-bench-'))
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true })) // keys and token go with the run
+  const { home, env, tokenFile } = userHome(dir, gateway.token)
   return { home, env, conn: ['--url', gateway.url, '--token-file', tokenFile] }
 }
 
