@@ -9,7 +9,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { addModelFreeJob, startGateway, stopGateway } from '../packages/testkit/dist/harness/index.js'
-import { gitRev, machine, root, sleep, summarise, timed, writeSection } from './bench-lib.mjs'
+import {
+  buildCliAt,
+  gitRev,
+  machine,
+  medianRatio,
+  root,
+  sleep,
+  summarise,
+  timed,
+  writeSection,
+} from './bench-lib.mjs'
 
 const { values } = parseArgs({
   options: {
@@ -19,17 +29,11 @@ const { values } = parseArgs({
   },
 })
 const rounds = Number(values.rounds)
-const sh = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'inherit'] })
-
 const work = mkdtempSync(join(tmpdir(), 'clawlink-bench-ab-'))
-const tree = join(work, 'base')
 const baseRev = execFileSync('git', ['rev-parse', '--short', values.base], { cwd: root }).toString().trim()
-process.stderr.write(`building the CLI of ${baseRev} in ${tree}\n`)
-sh('git', ['worktree', 'add', '--detach', tree, baseRev], root)
+const base = buildCliAt(baseRev, work)
 let gw
 try {
-  sh('pnpm', ['install', '--frozen-lockfile', '--prefer-offline'], tree)
-  sh('pnpm', ['--filter', '@clawlink/cli...', 'run', 'build'], tree)
   gw = await startGateway({ version: values.version })
   const name = `bench-ab-${Date.now()}`
   await addModelFreeJob(gw, name, 'bench')
@@ -47,7 +51,7 @@ try {
       runs: [],
     }
   }
-  const before = cli('base', join(tree, 'apps/cli/dist/clawlink.mjs'))
+  const before = cli('base', base.bin)
   const now = cli('now', join(root, 'apps/cli/dist/clawlink.mjs'))
   for (const c of [before, now]) c.list() // pairs each profile's device once: not measured
   for (let i = 0; i < rounds; i++) {
@@ -65,8 +69,6 @@ try {
     const m = summarise(xs.map((x) => x.rssMiB))
     return `| \`clawlink ${what}\` | ${c.label === 'base' ? baseRev : 'this commit'} | ${w.n} | ${w.p50.toFixed(0)} | ${w.min.toFixed(0)}–${w.max.toFixed(0)} | ${m.p50.toFixed(1)} |`
   }
-  const ratio = (a, b) =>
-    (summarise(a.map((x) => x.wallMs)).p50 / summarise(b.map((x) => x.wallMs)).p50).toFixed(3)
   const body = [
     `The CLI of this checkout against the CLI of commit ${baseRev} (built in a throw-away worktree), same real OpenClaw`,
     `${values.version} gateway on loopback, each with its own paired profile, alternating within every round. Wall time from`,
@@ -80,14 +82,12 @@ try {
     row('cron run <name>', before, before.runs),
     row('cron run <name>', now, now.runs),
     '',
-    `This commit / ${baseRev}: \`cron list\` ${ratio(now.lists, before.lists)} ×, \`cron run\` ${ratio(now.runs, before.runs)} ×.`,
+    `This commit / ${baseRev}: \`cron list\` ${medianRatio(now.lists, before.lists)} ×, \`cron run\` ${medianRatio(now.runs, before.runs)} ×.`,
   ].join('\n')
   process.stdout.write(`${body}\n`)
   writeSection('CLI against an earlier commit', body)
 } finally {
   if (gw) await stopGateway(gw)
-  try {
-    sh('git', ['worktree', 'remove', '--force', tree], root)
-  } catch {}
+  base.remove()
   rmSync(work, { recursive: true, force: true })
 }

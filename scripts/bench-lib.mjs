@@ -1,7 +1,7 @@
 // Shared helpers of the benchmark scripts (not tests): numbers, machine description, BENCHMARKS.md sections.
-import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { cpus, totalmem } from 'node:os'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 
 export const root = new URL('..', import.meta.url).pathname
@@ -71,4 +71,82 @@ export function gitRev() {
   } catch {
     return 'unknown'
   }
+}
+
+/** A private HOME (profile dir, OpenClaw state dir, token file) for the CLI or MCP server against a gateway. */
+export async function benchHome(gateway) {
+  const { userHome } = await import('../packages/testkit/dist/harness/index.js')
+  const dir = mkdtempSync(join(tmpdir(), 'clawlink-bench-'))
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true })) // keys and token go with the run
+  const { home, env, tokenFile } = userHome(dir, gateway.token)
+  return { home, env, conn: ['--url', gateway.url, '--token-file', tokenFile] }
+}
+
+/** A process's resident set (VmRSS) and peak (VmHWM) in MiB, from /proc; undefined once it has exited. */
+export function procMemory(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const kb = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN)
+    return { rssMiB: kb('VmRSS') / 1024, hwmMiB: kb('VmHWM') / 1024 }
+  } catch {
+    return undefined
+  }
+}
+
+/** "load average 5.12 4.80 4.33" right now (the machine is shared: print it next to the numbers). */
+export function loadAverage() {
+  return `load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`
+}
+
+/**
+ * One child process, async (a gateway in this process keeps answering): wall ms from spawn to exit, and its CPU
+ * time (user + system, ms, from GNU time at 10 ms resolution; NaN without it), which load on a shared machine
+ * disturbs far less than wall time.
+ */
+export function timedAsync(command, args, options = {}) {
+  const haveTime = existsSync('/usr/bin/time')
+  const argv = haveTime ? ['/usr/bin/time', ['-f', '%U %S', command, ...args]] : [command, args]
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint()
+    const child = spawn(argv[0], argv[1], { ...options, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stdout.resume()
+    child.stderr.on('data', (b) => (stderr += b))
+    child.on('error', reject)
+    child.on('exit', (code) => {
+      const wallMs = Number(process.hrtime.bigint() - start) / 1e6
+      const [user, sys] = haveTime ? stderr.trim().split('\n').at(-1).split(' ').map(Number) : [Number.NaN, 0]
+      if (code === 0) resolve({ wallMs, cpuMs: (user + sys) * 1000 })
+      else reject(new Error(`${command} ${args.join(' ')} failed (${code}): ${stderr.slice(-500)}`))
+    })
+  })
+}
+
+/**
+ * The CLI of an earlier commit, built in a throw-away git worktree under `dir`: returns the path of its
+ * `clawlink.mjs` and a function that removes the worktree.
+ */
+export function buildCliAt(rev, dir) {
+  const sh = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'inherit'] })
+  const tree = join(dir, 'base')
+  process.stderr.write(`building the CLI of ${rev} in ${tree}\n`)
+  sh('git', ['worktree', 'add', '--detach', tree, rev], root)
+  const remove = () => {
+    try {
+      sh('git', ['worktree', 'remove', '--force', tree], root)
+    } catch {}
+  }
+  try {
+    sh('pnpm', ['install', '--frozen-lockfile', '--prefer-offline'], tree)
+    sh('pnpm', ['--filter', '@clawlink/cli...', 'run', 'build'], tree)
+  } catch (error) {
+    remove()
+    throw error
+  }
+  return { bin: join(tree, 'apps/cli/dist/clawlink.mjs'), remove }
+}
+
+/** p50(a) / p50(b) of one field of two lists of measurements, as "1.045". */
+export function medianRatio(a, b, key = 'wallMs') {
+  return (summarise(a.map((x) => x[key])).p50 / summarise(b.map((x) => x[key])).p50).toFixed(3)
 }
