@@ -149,7 +149,7 @@ describe('run_cron_job for assistants', () => {
     expect(bad.isError).toBe(true)
     expect(text(bad)).toContain('"run" must be a boolean')
     expect(gw.requests('cron.run')).toHaveLength(1)
-  })
+  }, 30_000) // four server processes
 
   it('--confirm with a client that cannot ask the user refuses and runs nothing', async () => {
     const gw = await fake({ flavor: '9.6', jobs: [{ name: 'ask-first' }] })
