@@ -22,6 +22,8 @@ export const EXIT = {
   RATE_LIMITED: 15,
   GATEWAY_ERROR: 16,
   TLS: 17,
+  /** `cron check`: some scheduled fires left no run. */
+  MISSED_FIRES: 18,
   /** Ctrl-C (128 + SIGINT), as shells report it. */
   INTERRUPTED: 130,
 } as const

@@ -17,6 +17,7 @@ const LOADERS: Record<Exclude<CommandPath, 'help'>, () => Promise<Command>> = {
   'cron rm': async () => (await import('./commands/cron-manage.js')).cronRm,
   'cron add': async () => (await import('./commands/cron-manage.js')).cronAdd,
   'cron edit': async () => (await import('./commands/cron-manage.js')).cronEdit,
+  'cron check': async () => (await import('./commands/cron-check.js')).cronCheck,
   'device show': async () => (await import('./commands/device.js')).deviceShow,
   'device init': async () => (await import('./commands/device.js')).deviceInit,
   'device pair': async () => (await import('./commands/pair.js')).devicePair,

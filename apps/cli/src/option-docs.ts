@@ -16,6 +16,10 @@ const SIGNERS = ['file', 'keychain', 'agent', 'exec', 'pkcs11', 'none'] as const
 
 /** Help line of every flag in {@link COMMAND_OPTIONS}; a test checks none is missing. */
 export const OPTION_DOCS: Record<string, OptionDoc> = {
+  'run-missed': {
+    group: 'command',
+    text: 'cron check: run each job with a missed fire once (mode if-enabled on 9.x, else due)',
+  },
   due: { group: 'command', text: 'run only if it is due (mode "due"); otherwise "force" (the default)' },
   wait: {
     group: 'command',
@@ -39,7 +43,7 @@ export const OPTION_DOCS: Record<string, OptionDoc> = {
   since: {
     group: 'command',
     arg: 'DUR',
-    text: 'only calls newer than this, e.g. 30m, 24h, 7d (default: all)',
+    text: 'audit: only calls newer than this, e.g. 30m, 24h, 7d (default: all); cron check: the window (default 24h)',
   },
   'audit-log': {
     group: 'command',

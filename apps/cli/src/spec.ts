@@ -48,6 +48,7 @@ export const COMMAND_OPTIONS = {
   'cron rm': { ...CONNECTION_OPTIONS, yes: { type: 'boolean', short: 'y' } },
   'cron add': { ...CONNECTION_OPTIONS, file: { type: 'string', short: 'f' } },
   'cron edit': { ...CONNECTION_OPTIONS, file: { type: 'string', short: 'f' } },
+  'cron check': { ...CONNECTION_OPTIONS, since: { type: 'string' }, 'run-missed': { type: 'boolean' } },
   'device show': CONNECTION_OPTIONS,
   // --pkcs11-generate is an action of init, not a setting: it is never stored in the profile.
   'device init': { ...CONNECTION_OPTIONS, 'pkcs11-generate': { type: 'boolean' } },
@@ -205,6 +206,21 @@ export const COMMANDS: readonly CommandSpec[] = [
       'Changes the fields FILE names (the others stay as they are) with cron.update {id, patch}. A field this\n' +
       'gateway version does not know is refused by name with file:line:col (exit 3); nothing is written then.',
     examples: ['clawlink cron edit nightly-report -f changes.yaml'],
+  },
+  {
+    path: 'cron check',
+    args: [{ name: 'job', required: false, variadic: true }],
+    summary: 'missed fires: scheduled fires of enabled jobs that left no run',
+    description:
+      'For every enabled job (or the named ones), the fires its schedule implied in the window (cron with its\n' +
+      'time zone and stagger, every, at) against its run history. Prints each missed fire (job, expected time,\n' +
+      'last run); exit 0 when none, 18 when some were missed. On a terminal each job also gets a row of marks\n' +
+      '(✓ ran, ✗ missed, ~ late). --run-missed runs each affected job once.',
+    examples: [
+      'clawlink cron check',
+      'clawlink cron check nightly-report --since 7d',
+      'clawlink cron check --run-missed --json',
+    ],
   },
   {
     path: 'device show',

@@ -268,7 +268,9 @@ describe('completion scripts from the command table', () => {
         { encoding: 'utf8' },
       ).trim()
     expect(complete('clawlink cr')).toBe('cron')
-    expect(complete('clawlink cron ')).toBe('run list ls status runs show enable disable rm remove add edit')
+    expect(complete('clawlink cron ')).toBe(
+      'run list ls status runs show enable disable rm remove add edit check',
+    )
     expect(complete('clawlink --url ws://h:1 cron run nightly --w')).toBe('--wait-approval --wait')
     expect(complete('clawlink cron run x --signer k')).toBe('keychain')
     expect(complete('clawlink help device ')).toBe('show init pair')
@@ -300,6 +302,7 @@ describe('completion scripts from the command table', () => {
     expect(complete('clawlink ')).toContain('cron\ttrigger, inspect and manage cron jobs (also: automations)')
     expect(complete('clawlink cron ').map((l) => l.split('\t')[0])).toEqual([
       'add',
+      'check',
       'disable',
       'edit',
       'enable',

@@ -26,6 +26,7 @@ const KINDS = {
   RATE_LIMITED: 'rate limited',
   GATEWAY_ERROR: 'other gateway error',
   TLS: 'TLS / insecure URL',
+  MISSED_FIRES: 'missed fires',
   INTERRUPTED: 'interrupted',
 } as const
 const documented = (() => {

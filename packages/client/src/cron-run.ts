@@ -34,8 +34,8 @@ type RunState = {
 export type RunJobOptions = {
   /** Job id or exact name. */
   ref: string
-  /** `force` runs regardless of schedule; `due` only when due (docs/protocol.md §7.1). @default 'force' */
-  mode?: 'force' | 'due'
+  /** `force` runs regardless of schedule; `due` only when due; `if-enabled` (9.x) when enabled (docs/protocol.md §7.1). @default 'force' */
+  mode?: 'force' | 'due' | 'if-enabled'
   /** Follow the run to its end. @default false */
   wait?: boolean
   /** Deadline of the whole call (resolve, run, wait). @default 600000 */

@@ -29,6 +29,20 @@ export {
   updateJob,
 } from './cron-manage.js'
 export {
+  type CheckMissedFiresOptions,
+  checkMissedFires,
+  type JobFireCheck,
+  type MissedFiresReport,
+} from './missed-fires.js'
+export {
+  evaluateSchedule,
+  type EvaluateOptions,
+  type FireMark,
+  type RunAt,
+  type ScheduleVerdict,
+  staggerWindowMs,
+} from './fire-schedule.js'
+export {
   judgeRun,
   type RunJobOptions,
   type RunOutcome,

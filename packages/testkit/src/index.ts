@@ -1,2 +1,3 @@
 export * from './fake-gateway.js'
 export * from './harness/index.js'
+export * from './fake-history.js'
