@@ -22,8 +22,8 @@ export const HELP = `clawlink-mcp — an MCP server (stdio, or Streamable HTTP) 
 Usage: clawlink-mcp [options]                 serve one client on stdin/stdout
        clawlink-mcp --http [HOST:]PORT [...]  serve http://HOST:PORT/mcp to many clients (HOST default 127.0.0.1)
 
-Tools: run_cron_job, preview_cron_job, list_cron_jobs, get_cron_runs, cron_status; with --allow-write also
-create_cron_job, update_cron_job, set_cron_job_enabled, remove_cron_job.
+Tools: run_cron_job, preview_cron_job, list_cron_jobs, get_cron_runs, cron_status, check_cron_jobs; with
+--allow-write also create_cron_job, update_cron_job, set_cron_job_enabled, remove_cron_job.
 run_cron_job sends progress notifications while it waits (at least every 5 s, so a client that resets its
 timeout on progress never times out), honours the client's cancellation, and accepts task-augmented calls
 (MCP tasks): the job itself is never touched by a cancel.

@@ -3,6 +3,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { elicitationValidator } from './elicit-schema.js'
 import type { McpPolicy } from './policy.js'
 import { CancellableTaskStore } from './tasks.js'
+import { registerCheckTool } from './tools/check.js'
 import { registerPreviewTool } from './tools/preview.js'
 import { registerReadTools } from './tools/read.js'
 import { registerRunTool } from './tools/run.js'
@@ -72,6 +73,7 @@ export function createClawlinkMcpServer(options: ClawlinkMcpOptions): McpServer 
   if (allowWrite) registerWriteTools(server, { ...deps, confirm: options.confirm === true })
   registerPreviewTool(server, deps)
   registerReadTools(server, deps)
+  registerCheckTool(server, deps)
   const close = server.close.bind(server)
   server.close = async () => {
     if (own) jobLists.close()
