@@ -12,6 +12,12 @@ import {
 } from 'node:fs'
 import { dirname } from 'node:path'
 
+/** What a write tool changed (or would have, when refused): the action and the changed fields' paths. */
+export interface AuditChange {
+  action: 'create' | 'update' | 'enable' | 'disable' | 'remove'
+  fields: string[]
+}
+
 /** One line of the audit log (apps/mcp/README.md "Reading the audit log"). */
 export interface AuditEntry {
   /** ISO time the call arrived. */
@@ -30,6 +36,8 @@ export interface AuditEntry {
   runId: string | null
   /** The task id of a task-augmented call (its result comes later, through tasks/result). */
   taskId?: string
+  /** A write tool's change: action and field paths, never values. */
+  change?: AuditChange
   durationMs: number
 }
 

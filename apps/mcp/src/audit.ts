@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
-import type { AuditEntry, AuditLog } from './audit-log.js'
+import type { AuditChange, AuditEntry, AuditLog } from './audit-log.js'
 
 export { type AuditEntry, type AuditLog, type AuditLogOptions, createAuditLog } from './audit-log.js'
 
@@ -9,6 +9,7 @@ export { type AuditEntry, type AuditLog, type AuditLogOptions, createAuditLog } 
 interface CallFacts {
   job?: { id: string; name: string | null }
   code?: string
+  change?: AuditChange
 }
 
 const facts = new AsyncLocalStorage<CallFacts>()
@@ -17,6 +18,15 @@ const facts = new AsyncLocalStorage<CallFacts>()
 export function noteAuditJob(job: { id: string; name?: string | undefined }): void {
   const store = facts.getStore()
   if (store) store.job = { id: job.id, name: job.name ?? null }
+}
+
+/**
+ * Records what a write tool changes (or would have, when it is refused): the action and the changed fields'
+ * paths — never their values, which may hold what a secret-named key would not reveal.
+ */
+export function noteAuditChange(change: AuditChange): void {
+  const store = facts.getStore()
+  if (store) store.change = { action: change.action, fields: change.fields.slice(0, 50) }
 }
 
 /** Records the exact error code of the current tool call's isError result (no need to parse its text). */
@@ -68,11 +78,11 @@ const JSONRPC_CODES: Record<number, string> = {
   [-32603]: 'INTERNAL_ERROR',
 }
 
-type Verdict = Pick<AuditEntry, 'outcome' | 'code' | 'job' | 'runId' | 'taskId'>
+type Verdict = Pick<AuditEntry, 'outcome' | 'code' | 'job' | 'runId' | 'taskId' | 'change'>
 
 /** The audit facts of a tools/call response (a CallToolResult, a CreateTaskResult or a JSON-RPC error). */
 export function judgeResponse(message: JSONRPCMessage, noted: CallFacts): Verdict {
-  const base = { job: noted.job ?? null, runId: null }
+  const base = { job: noted.job ?? null, runId: null, ...(noted.change ? { change: noted.change } : {}) }
   if ('error' in message) {
     const code = JSONRPC_CODES[message.error.code] ?? `JSONRPC_${message.error.code}`
     return { ...base, outcome: 'error', code }
@@ -90,10 +100,12 @@ export function judgeResponse(message: JSONRPCMessage, noted: CallFacts): Verdic
       : base.job
   const runId = typeof sc?.runId === 'string' ? sc.runId : null
   const taskId = typeof result.task?.taskId === 'string' ? { taskId: result.task.taskId } : {}
-  if (result.isError !== true) return { outcome: 'ok', code: null, job, runId, ...taskId }
+  const change = noted.change ? { change: noted.change } : {}
+  if (result.isError !== true) return { outcome: 'ok', code: null, job, runId, ...taskId, ...change }
   const text = (result.content ?? []).map((c) => c.text ?? '').join('\n')
   const code = noted.code ?? codeFromText(text)
-  return { outcome: REFUSAL_CODES.has(code) ? 'refused' : 'error', code, job, runId, ...taskId }
+  const outcome = REFUSAL_CODES.has(code) ? 'refused' : 'error'
+  return { outcome, code, job, runId, ...taskId, ...change }
 }
 
 interface Pending {
@@ -132,6 +144,7 @@ class OpenCalls {
       code: verdict.code,
       runId: verdict.runId,
       ...(verdict.taskId ? { taskId: verdict.taskId } : {}),
+      ...(verdict.change ? { change: verdict.change } : {}),
       durationMs: Date.now() - call.started,
     })
   }

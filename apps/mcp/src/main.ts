@@ -22,18 +22,22 @@ export const HELP = `clawlink-mcp — an MCP server (stdio, or Streamable HTTP) 
 Usage: clawlink-mcp [options]                 serve one client on stdin/stdout
        clawlink-mcp --http [HOST:]PORT [...]  serve http://HOST:PORT/mcp to many clients (HOST default 127.0.0.1)
 
-Tools: run_cron_job, preview_cron_job, list_cron_jobs, get_cron_runs, cron_status.
+Tools: run_cron_job, preview_cron_job, list_cron_jobs, get_cron_runs, cron_status, check_cron_jobs; with
+--allow-write also create_cron_job, update_cron_job, set_cron_job_enabled, remove_cron_job.
 run_cron_job sends progress notifications while it waits (at least every 5 s, so a client that resets its
 timeout on progress never times out), honours the client's cancellation, and accepts task-augmented calls
 (MCP tasks): the job itself is never touched by a cancel.
 
 Guardrails:
   --allow-job JOB        only this job (id or exact name) may be run; repeatable (env CLAWLINK_MCP_ALLOW_JOBS=a,b)
-  --read-only            do not offer run_cron_job at all (env CLAWLINK_MCP_READ_ONLY=1)
+  --read-only            do not offer run_cron_job at all (env CLAWLINK_MCP_READ_ONLY=1); wins over --allow-write
+  --allow-write          offer the write tools (create, update, enable/disable, remove jobs); bound by --allow-job
+                         (a created or renamed job must carry an allowed name) and --confirm (env
+                         CLAWLINK_MCP_ALLOW_WRITE=1)
   --call-timeout SECS    upper bound of any tool call (default 120); also run_cron_job's wait when the call gives
                          no timeoutSeconds — a timeoutSeconds the caller gives (up to 3600) is honoured
-  --confirm              ask the user (MCP elicitation) before every run; a client that cannot ask gets a refusal
-                         (env CLAWLINK_MCP_CONFIRM=1)
+  --confirm              ask the user (MCP elicitation) before every run and write; a client that cannot ask
+                         gets a refusal (env CLAWLINK_MCP_CONFIRM=1)
 
 Audit log (one JSON line per tool call; read it with: clawlink audit):
   --audit-log FILE|off   where to append it (default <profile dir>/audit.jsonl; env CLAWLINK_MCP_AUDIT_LOG)
@@ -64,6 +68,7 @@ const OPTIONS = {
   ...SETTINGS_OPTIONS,
   'allow-job': { type: 'string', multiple: true },
   'read-only': { type: 'boolean' },
+  'allow-write': { type: 'boolean' },
   'call-timeout': { type: 'string' },
   confirm: { type: 'boolean' },
   'audit-log': { type: 'string' },
@@ -177,6 +182,7 @@ export async function main(
       .filter(Boolean),
   ]
   const readOnly = values['read-only'] === true || env.CLAWLINK_MCP_READ_ONLY === '1'
+  const allowWrite = values['allow-write'] === true || env.CLAWLINK_MCP_ALLOW_WRITE === '1'
   const callTimeoutS = Number(values['call-timeout'] ?? 120)
   if (!Number.isFinite(callTimeoutS) || callTimeoutS <= 0 || callTimeoutS > 86_400) {
     log('--call-timeout must be a number of seconds from 1 to 86400')
@@ -195,6 +201,7 @@ export async function main(
       jobLists,
       allowJobs,
       readOnly,
+      allowWrite,
       confirm: values.confirm === true || env.CLAWLINK_MCP_CONFIRM === '1',
       callTimeoutMs: callTimeoutS * 1000,
       version: VERSION,
@@ -204,7 +211,7 @@ export async function main(
     : allowJobs.length > 0
       ? `allow-list: ${allowJobs.join(', ')}`
       : 'any job may run'
-  const readyText = `${policy}; audit log ${audit?.path ?? 'off'}; gateway ${settings.url}`
+  const readyText = `${policy}${allowWrite && !readOnly ? '; write tools on' : ''}; audit log ${audit?.path ?? 'off'}; gateway ${settings.url}`
   if (values.http !== undefined) return serveOverHttp(values, env, newServer, audit, gateway.close, readyText)
   await serveOverStdio(newServer(), gateway, audit, readyText)
   return undefined

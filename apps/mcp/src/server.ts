@@ -3,9 +3,11 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { elicitationValidator } from './elicit-schema.js'
 import type { McpPolicy } from './policy.js'
 import { CancellableTaskStore } from './tasks.js'
+import { registerCheckTool } from './tools/check.js'
 import { registerPreviewTool } from './tools/preview.js'
 import { registerReadTools } from './tools/read.js'
 import { registerRunTool } from './tools/run.js'
+import { registerWriteTools } from './tools/write.js'
 
 /**
  * One job list per gateway client, kept fresh by cron events, so a warm run by name costs one cron.run. Shared by
@@ -35,7 +37,7 @@ export interface ClawlinkMcpOptions extends McpPolicy {
   getClient: (signal?: AbortSignal) => Promise<GatewayClient>
   /** Upper bound of any one tool call, and of a run_cron_job wait without `timeoutSeconds`. */
   callTimeoutMs: number
-  /** Ask the user (MCP elicitation) before every run_cron_job. */
+  /** Ask the user (MCP elicitation) before every run_cron_job and every write. */
   confirm?: boolean
   /** Job lists shared with the process's other MCP sessions; else the server keeps its own. */
   jobLists?: JobLists
@@ -59,15 +61,19 @@ export function createClawlinkMcpServer(options: ClawlinkMcpOptions): McpServer 
       jsonSchemaValidator: elicitationValidator,
     },
   )
-  const policy: McpPolicy = { allowJobs: options.allowJobs, readOnly: options.readOnly }
+  // Write tools: only with --allow-write, and never under read-only, whatever else is set.
+  const allowWrite = options.allowWrite === true && !options.readOnly
+  const policy: McpPolicy = { allowJobs: options.allowJobs, readOnly: options.readOnly, allowWrite }
   const deps = { getClient: options.getClient, policy, callTimeoutMs: options.callTimeoutMs }
   const own = options.jobLists === undefined
   const jobLists = options.jobLists ?? new JobLists()
   const getJobs = (client: GatewayClient): JobCache => jobLists.of(client)
   if (!options.readOnly)
     registerRunTool(server, { ...deps, getJobs, confirm: options.confirm === true, tasks })
+  if (allowWrite) registerWriteTools(server, { ...deps, confirm: options.confirm === true })
   registerPreviewTool(server, deps)
   registerReadTools(server, deps)
+  registerCheckTool(server, deps)
   const close = server.close.bind(server)
   server.close = async () => {
     if (own) jobLists.close()

@@ -1,38 +1,11 @@
-import type { FakeGateway } from '@clawlink/testkit/fake-gateway'
-import { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { CreateTaskResultSchema } from '@modelcontextprotocol/sdk/experimental/tasks/types.js'
-import { CallToolResultSchema, ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js'
+import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js'
 import { afterEach, describe, expect, it } from 'vitest'
-import { BIN, fakeGateway, onCleanup, sandboxEnv, serverFor, text, withCleanups } from './helpers.js'
+import { elicitingClient, fakeGateway, serverFor, text, withCleanups } from './helpers.js'
 
 withCleanups(afterEach)
 const fake = fakeGateway
 const server = serverFor
-const cleanups = { push: onCleanup }
-
-/** A client that declares elicitation and answers every question with `answer`. */
-async function elicitingClient(
-  gw: FakeGateway,
-  answer: { action: 'accept' | 'decline'; content?: Record<string, unknown> },
-) {
-  const box = sandboxEnv(gw.token ?? '')
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [BIN, '--url', gw.url, '--token-file', box.tokenFile, '--confirm'],
-    env: box.env,
-    stderr: 'pipe',
-  })
-  const client = new Client({ name: 'asks-the-user', version: '0' }, { capabilities: { elicitation: {} } })
-  const questions: string[] = []
-  client.setRequestHandler(ElicitRequestSchema, async (request) => {
-    questions.push(String(request.params.message))
-    return answer
-  })
-  await client.connect(transport)
-  cleanups.push(() => client.close())
-  return { client, questions }
-}
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -176,7 +149,7 @@ describe('run_cron_job for assistants', () => {
     expect(bad.isError).toBe(true)
     expect(text(bad)).toContain('"run" must be a boolean')
     expect(gw.requests('cron.run')).toHaveLength(1)
-  })
+  }, 30_000) // four server processes
 
   it('--confirm with a client that cannot ask the user refuses and runs nothing', async () => {
     const gw = await fake({ flavor: '9.6', jobs: [{ name: 'ask-first' }] })

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js'
 import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '@clawlink/testkit/fake-gateway'
 
 export const BIN = new URL('../dist/clawlink-mcp.mjs', import.meta.url).pathname
@@ -85,4 +86,31 @@ export async function serverFor(gw: FakeGateway, args: string[] = [], env: Recor
   const s = await connectServer({ token: gw.token, args: ['--url', gw.url, ...args], env })
   cleanups.push(s.close)
   return s
+}
+
+/**
+ * The built server with --confirm (and `args`) for a client that declares elicitation and answers every
+ * question with `answer`; the questions it was asked are collected. Closed after the test.
+ */
+export async function elicitingClient(
+  gw: FakeGateway,
+  answer: { action: 'accept' | 'decline'; content?: Record<string, unknown> },
+  args: string[] = [],
+) {
+  const box = sandboxEnv(gw.token ?? '')
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [BIN, '--url', gw.url, '--token-file', box.tokenFile, '--confirm', ...args],
+    env: box.env,
+    stderr: 'pipe',
+  })
+  const client = new Client({ name: 'asks-the-user', version: '0' }, { capabilities: { elicitation: {} } })
+  const questions: string[] = []
+  client.setRequestHandler(ElicitRequestSchema, async (request) => {
+    questions.push(String(request.params.message))
+    return answer
+  })
+  await client.connect(transport)
+  cleanups.push(() => client.close())
+  return { client, questions }
 }

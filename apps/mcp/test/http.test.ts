@@ -47,7 +47,14 @@ describe('clawlink-mcp --http (Streamable HTTP)', () => {
     const c = await client(server)
     const { tools } = await c.listTools()
     expect(tools.map((t) => t.name).sort()).toEqual(
-      ['cron_status', 'get_cron_runs', 'list_cron_jobs', 'preview_cron_job', 'run_cron_job'].sort(),
+      [
+        'check_cron_jobs',
+        'cron_status',
+        'get_cron_runs',
+        'list_cron_jobs',
+        'preview_cron_job',
+        'run_cron_job',
+      ].sort(),
     )
     const run = await c.callTool({ name: 'run_cron_job', arguments: { job: 'nightly', wait: true } })
     expect(run.isError, text(run)).toBeFalsy()

@@ -54,6 +54,7 @@ describe.skipIf(!gw)(
       expect(listed.code, listed.stderr).toBe(0)
       const tools = (JSON.parse(listed.stdout) as { tools: { name: string }[] }).tools.map((t) => t.name)
       expect(tools.sort()).toEqual([
+        'check_cron_jobs',
         'cron_status',
         'get_cron_runs',
         'list_cron_jobs',

@@ -9,11 +9,12 @@ afterEach(async () => {
 })
 
 describe('clawlink-mcp over stdio (SDK Client spawning the built server)', () => {
-  it('lists five tools with input/output schemas and annotations', async () => {
+  it('lists six tools (no write tools by default) with input/output schemas and annotations', async () => {
     const s = await connectServer({})
     cleanups.push(s.close)
     const { tools } = await s.client.listTools()
     expect(tools.map((t) => t.name).sort()).toEqual([
+      'check_cron_jobs',
       'cron_status',
       'get_cron_runs',
       'list_cron_jobs',
@@ -31,7 +32,13 @@ describe('clawlink-mcp over stdio (SDK Client spawning the built server)', () =>
     expect(run.outputSchema?.properties).toHaveProperty('runId')
     expect(run.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: false })
     expect(run.execution).toMatchObject({ taskSupport: 'optional' })
-    for (const name of ['list_cron_jobs', 'get_cron_runs', 'cron_status', 'preview_cron_job']) {
+    for (const name of [
+      'list_cron_jobs',
+      'get_cron_runs',
+      'cron_status',
+      'preview_cron_job',
+      'check_cron_jobs',
+    ]) {
       const tool = tools.find((t) => t.name === name)!
       expect(tool.annotations?.readOnlyHint, name).toBe(true)
       expect(tool.outputSchema, name).toBeDefined()

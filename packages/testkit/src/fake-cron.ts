@@ -252,8 +252,24 @@ function add(state: CronState, params: Record<string, unknown>): Result {
     name: params.name,
     ...(isRecord(params.schedule) ? { schedule: params.schedule } : {}),
     ...(isRecord(params.payload) ? { payload: params.payload } : {}),
+    ...(typeof params.enabled === 'boolean' ? { enabled: params.enabled } : {}),
   })
   state.deps.broadcast('cron', { jobId: job.id, action: 'added', nextRunAtMs: job.nextRunAtMs })
+  return { payload: jobView(state, job) }
+}
+
+/** `cron.update {id, patch}`: name, enabled and schedule replace; payload fields merge (docs/protocol.md §7.8). */
+function update(state: CronState, params: Record<string, unknown>): Result {
+  const id = String(params.id ?? params.jobId)
+  const job = state.jobs.get(id)
+  if (!job) return { error: unknownJob(state, id) }
+  if (!isRecord(params.patch)) return invalid('cron.update', "must have required property 'patch'")
+  const { name, enabled, schedule, payload } = params.patch
+  if (typeof name === 'string') job.name = name
+  if (typeof enabled === 'boolean') job.enabled = enabled
+  if (isRecord(schedule)) job.schedule = schedule
+  if (isRecord(payload)) job.payload = { ...job.payload, ...payload }
+  state.deps.broadcast('cron', { jobId: id, action: 'updated', nextRunAtMs: job.nextRunAtMs })
   return { payload: jobView(state, job) }
 }
 
@@ -280,6 +296,7 @@ const CRON_METHODS: Record<
   'cron.status': status,
   'cron.runs': runHistory,
   'cron.add': add,
+  'cron.update': update,
   'cron.run': run,
   'cron.remove': remove,
   'cron.get': get,

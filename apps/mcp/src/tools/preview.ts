@@ -2,8 +2,9 @@ import { getJob, getRunsOf } from '@clawlink/client'
 import { describeCronSchedule } from '@clawlink/protocol'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { z } from 'zod'
-import { whyNotRunnable } from '../policy.js'
+import { whyNotRunnable, whyNotWritable } from '../policy.js'
 import { guarded, iso } from '../present.js'
+import { planRemove, planUpdate } from '../write-plan.js'
 import { bounded, READ_ONLY, type ReadToolDeps } from './read.js'
 
 const EXCERPT = 500
@@ -38,9 +39,14 @@ export function registerPreviewTool(server: McpServer, deps: ReadToolDeps): void
     {
       title: 'Preview an OpenClaw cron job',
       description:
-        'Shows what a job will do before anyone runs it: schedule, payload kind and text (excerpt), session target, its last runs, and whether this server may run it. Read-only.',
+        'Shows what a job will do before anyone runs it: schedule, payload kind and text (excerpt), session target, its last runs, and whether this server may run it. Given a proposed change (patch, or remove=true), also the field-level diff it would make and whether this server may write it. Read-only: nothing is written.',
       inputSchema: {
         job: z.string().min(1).max(512).describe('job id or exact job name'),
+        patch: z
+          .record(z.string(), z.unknown())
+          .optional()
+          .describe('a proposed change (the fields update_cron_job would send, e.g. {"enabled": false})'),
+        remove: z.boolean().optional().describe('preview removing the job'),
       },
       outputSchema: {
         job: z.object({ id: z.string(), name: z.string(), enabled: z.boolean() }),
@@ -61,13 +67,29 @@ export function registerPreviewTool(server: McpServer, deps: ReadToolDeps): void
         ),
         runnable: z.boolean(),
         whyNot: z.string().nullable(),
+        change: z
+          .object({
+            action: z.enum(['update', 'enable', 'disable', 'remove']),
+            changes: z.array(z.object({ path: z.string(), before: z.unknown(), after: z.unknown() })),
+            writable: z.boolean(),
+            whyNot: z.string().nullable(),
+          })
+          .nullable()
+          .describe('the proposed change, when one was given; nothing is written'),
       },
       annotations: READ_ONLY,
     },
-    ({ job }, extra) =>
+    ({ job, patch, remove }, extra) =>
       guarded(() =>
         bounded(deps, 'preview_cron_job', extra.signal, async (signal) => {
           const client = await deps.getClient(signal)
+          const plan =
+            remove === true
+              ? await planRemove(client, job, { signal })
+              : patch
+                ? await planUpdate(client, job, patch, { signal })
+                : undefined
+          const cantWrite = plan && whyNotWritable(deps.policy, plan.found, plan.becomes)
           // cron.get where the gateway has it (9.x), else the cron.list entry.
           const found = await getJob(client, job, { signal })
           const runs = await getRunsOf(client, found.id, { limit: 5, signal })
@@ -86,6 +108,14 @@ export function registerPreviewTool(server: McpServer, deps: ReadToolDeps): void
             })),
             runnable: whyNot === null,
             whyNot,
+            change: plan
+              ? {
+                  action: plan.action,
+                  changes: plan.changes,
+                  writable: cantWrite === null,
+                  whyNot: cantWrite ?? null,
+                }
+              : null,
           }
         }),
       ),
