@@ -22,6 +22,12 @@ import {
 } from '../src/index.js'
 import { createTestSigner } from './helpers.js'
 
+/** The version and what the gateway said, for a failed expectation (its error text names the cause). */
+const why = (version: string, outcome: unknown): string => {
+  const o = outcome as { status?: string; error?: string; reason?: string }
+  return `${version}: status ${o.status ?? '-'}${o.error ? `, error ${o.error}` : ''}${o.reason ? `, reason ${o.reason}` : ''}`
+}
+
 const { gateways, skipReason } = realGatewaysOrSkip(process.env, { pool: 'agents' })
 const SLOW_SECONDS = 95
 // Generous waits: on a loaded machine 5.7 was seen to spend 160 s setting an agent up before the model call.
@@ -113,7 +119,7 @@ describe.skipIf(skipReason !== undefined)(`agent runs on real gateways ${skipRea
     async () => {
       const results = await eachGateway((t) => runAgent(t, 'ok'))
       for (const [i, { outcome }] of results.entries()) {
-        expect(outcome, targets[i]!.gw.version).toMatchObject({
+        expect(outcome, why(targets[i]!.gw.version, outcome)).toMatchObject({
           kind: 'finished',
           succeeded: true,
           status: 'ok',
@@ -129,7 +135,7 @@ describe.skipIf(skipReason !== undefined)(`agent runs on real gateways ${skipRea
       const results = await eachGateway((t) => runAgent(t, 'tool'))
       for (const [i, { outcome, tag }] of results.entries()) {
         const t = targets[i]!
-        expect(outcome, t.gw.version).toMatchObject({ kind: 'finished', succeeded: true })
+        expect(outcome, why(t.gw.version, outcome)).toMatchObject({ kind: 'finished', succeeded: true })
         const mine = (await mockStats(t.gw.model!)).recent.filter((r) => r.text.includes(tag))
         // First round: the mock asked for a tool; second round: the tool's result came back to it.
         expect(
@@ -176,7 +182,7 @@ describe.skipIf(skipReason !== undefined)(`agent runs on real gateways ${skipRea
       const outcomes = await eachGateway((t) => t.slowRun!)
       for (const [i, outcome] of outcomes.entries()) {
         const v = targets[i]!.gw.version
-        expect(outcome, v).toMatchObject({ kind: 'finished', succeeded: true, status: 'ok' })
+        expect(outcome, why(v, outcome)).toMatchObject({ kind: 'finished', succeeded: true, status: 'ok' })
         if (outcome.kind === 'finished') expect(outcome.durationMs, v).toBeGreaterThanOrEqual(90_000)
       }
     },
