@@ -20,19 +20,33 @@ export type ConnectProgress =
   | { kind: 'gateway-starting'; attempt: number; retryAfterMs: number }
   | { kind: 'device-token-cleared'; deviceId: string; reason: string }
   | { kind: 'retrying-auth'; with: 'shared-secret' | 'device-token' }
+  | { kind: 'credentials-reloaded'; source: string | undefined }
   | { kind: 'token-store-warning'; message: string }
+  | { kind: 'credentials-warning'; message: string }
 
 /** What a connect needs besides the per-attempt handshake options. */
 export interface ConnectorOptions {
   handshake: Omit<HandshakeOptions, 'auth' | 'signal'>
   token: string | undefined
   password: string | undefined
+  /**
+   * Reads the shared secret again from its source (a file, a SecretRef, the environment): after a mismatch a
+   * changed secret replaces `token`/`password` and is tried once per connect (docs/remote-gateway.md, rotation).
+   */
+  credentials?: (() => Promise<SharedSecrets>) | undefined
   /** Present when a signer is: tokens are stored for (this gateway, this device, this role). */
   tokens: { store: DeviceTokenStore; key: DeviceTokenKey } | undefined
   /** A stored device token is retried after a shared-token mismatch only on loopback or pinned wss:// (docs/protocol.md §5.6). */
   trustedEndpoint: boolean
   startingRetry: StartingRetryOptions
   onProgress: (event: ConnectProgress) => void
+}
+
+/** The shared secrets as their source holds them now; `source` names it for a log line (never the value). */
+export interface SharedSecrets {
+  token?: string | undefined
+  password?: string | undefined
+  source?: string | undefined
 }
 
 /** A completed connect: the open socket, how it authenticated, and the device token it was issued. */
@@ -97,6 +111,10 @@ async function nextAuth(
 ): Promise<'shared' | 'device-token' | undefined> {
   const code = error instanceof GatewayError ? error.code : undefined
   const t = o.tokens
+  const sharedMismatch = code === 'AUTH_TOKEN_MISMATCH' || code === 'AUTH_PASSWORD_MISMATCH'
+  // The secret's source is the authority: a rotated token is read again before any fallback (once per connect).
+  if ((plan.method === 'token' || plan.method === 'password') && sharedMismatch && (await reloaded(o, tried)))
+    return 'shared'
   if (
     plan.method === 'device-token' &&
     t &&
@@ -109,6 +127,8 @@ async function nextAuth(
       o.onProgress({ kind: 'retrying-auth', with: 'shared-secret' })
       return 'shared'
     }
+    // No shared secret was configured at start: its source may hold one now.
+    if (o.token === undefined && o.password === undefined && (await reloaded(o, tried))) return 'shared'
     return undefined
   }
   if (
@@ -124,6 +144,28 @@ async function nextAuth(
     }
   }
   return undefined
+}
+
+/**
+ * Reads the shared secrets again, at most once per connect (a second mismatch is final, never a loop). True when
+ * they changed and were taken; an unreadable source keeps the old ones (with a warning).
+ */
+async function reloaded(o: ConnectorOptions, tried: Set<string>): Promise<boolean> {
+  if (!o.credentials || tried.has('reload')) return false
+  tried.add('reload')
+  let fresh: SharedSecrets
+  try {
+    fresh = await o.credentials()
+  } catch (error) {
+    o.onProgress({ kind: 'credentials-warning', message: (error as Error).message })
+    return false
+  }
+  if (fresh.token === o.token && fresh.password === o.password) return false
+  if (fresh.token === undefined && fresh.password === undefined) return false
+  o.token = fresh.token
+  o.password = fresh.password
+  o.onProgress({ kind: 'credentials-reloaded', source: fresh.source })
+  return true
 }
 
 /**
