@@ -45,6 +45,8 @@ function progressLine(event: ClientProgressEvent): string | undefined {
       return `cleared a stale device token (${event.reason})`
     case 'retrying-auth':
       return `retrying with the ${event.with}`
+    case 'credentials-reloaded':
+      return `the gateway token changed: read it again from ${event.source ?? 'its source'}`
     case 'connected':
       return `connected: protocol ${event.protocol}, auth ${event.authMethod}`
     case 'approval-granted':

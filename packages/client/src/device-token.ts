@@ -106,3 +106,12 @@ export async function revokeDeviceToken(
   await store.delete(key)
   return { deviceId: key.deviceId, role: key.role, gateway: key.gateway, clearedLocal }
 }
+
+/** This device's token for this client's gateway as the profile holds it (metadata only), or undefined. */
+export async function cachedDeviceToken(
+  client: GatewayClient,
+): Promise<{ issuedAtMs: number | undefined; scopes: string[] } | undefined> {
+  const binding = client.deviceTokenBinding
+  const stored = binding ? await binding.store.get(binding.key).catch(() => undefined) : undefined
+  return stored ? { issuedAtMs: stored.issuedAtMs, scopes: stored.scopes } : undefined
+}

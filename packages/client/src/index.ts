@@ -6,6 +6,7 @@ export { createGatewayClient, GatewayClient } from './client.js'
 export type { SharedSecrets, StartingRetryOptions } from './connector.js'
 export { type DevicePairing, getDevicePairing, parseDevicePairing } from './device-pairing.js'
 export {
+  cachedDeviceToken,
   type DeviceTokenRevoked,
   type DeviceTokenRotated,
   revokeDeviceToken,
