@@ -39,6 +39,11 @@ export type GatewayClientOptions = {
    * then AUTH_TOKEN_MISMATCH on the reconnect) a changed secret is taken and tried once per connect.
    */
   credentials?: () => Promise<SharedSecrets>
+  /**
+   * Authenticate with the stored device token first (`clawlink device rotate`: 9.x hands the new token only to
+   * a connection that proved the old one); a refused one is cleared and the shared secret used. @default false
+   */
+  preferDeviceToken?: boolean
   /** Device identity; without one the gateway clears the scopes of most connections (docs/protocol.md §5.3). */
   signer?: DeviceSigner
   /** Where device tokens are kept between runs; each is bound to the gateway that issued it. */

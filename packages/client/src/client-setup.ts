@@ -51,6 +51,7 @@ export function connectorOptions(
     token: o.token,
     password: o.password,
     credentials: o.credentials,
+    preferDeviceToken: o.preferDeviceToken,
     tokens:
       signer && o.deviceTokenStore && hooks.deviceId
         ? {

@@ -34,6 +34,8 @@ export interface ConnectorOptions {
    * changed secret replaces `token`/`password` and is tried once per connect (docs/remote-gateway.md, rotation).
    */
   credentials?: (() => Promise<SharedSecrets>) | undefined
+  /** Authenticate with the stored device token when there is one, the shared secret only as the fallback. */
+  preferDeviceToken?: boolean | undefined
   /** Present when a signer is: tokens are stored for (this gateway, this device, this role). */
   tokens: { store: DeviceTokenStore; key: DeviceTokenKey } | undefined
   /** A stored device token is retried after a shared-token mismatch only on loopback or pinned wss:// (docs/protocol.md §5.6). */
@@ -82,11 +84,16 @@ async function planAuth(
   o: ConnectorOptions,
   force: 'shared' | 'device-token' | undefined,
 ): Promise<AuthPlan> {
-  if (force !== 'device-token') {
+  // A device managing its own token must prove it with that token (9.x hands a rotated token only to it).
+  const stored = force === 'shared' || !o.preferDeviceToken ? undefined : await storedToken(o)
+  if (force !== 'device-token' && !stored) {
     if (o.token !== undefined) return { auth: { token: o.token }, method: 'token' }
     if (o.password !== undefined) return { auth: { password: o.password }, method: 'password' }
   }
-  const stored = await storedToken(o)
+  return planDeviceToken(stored ?? (await storedToken(o)))
+}
+
+function planDeviceToken(stored: StoredDeviceToken | undefined): AuthPlan {
   // docs/protocol.md §5.6: without a shared secret send the device token in both fields (auth.token is the fallback).
   if (stored) return { auth: { token: stored.token, deviceToken: stored.token }, method: 'device-token' }
   return { auth: {}, method: 'none' }

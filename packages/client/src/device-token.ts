@@ -72,7 +72,7 @@ export async function rotateDeviceToken(
       `the gateway rotated the device token but did not hand it over (tokenDelivery ${rotated.tokenDelivery})`,
       {
         remedy:
-          'Nothing is lost: the next command connects with the shared token and the gateway issues a fresh device token.',
+          'Nothing is lost: the next command connects with the shared token and gets the new token in hello-ok; run `clawlink device rotate` then to rotate it with its own proof (9.x hands a rotated token only to a connection made with the old one).',
       },
     )
   await store.set(key, {

@@ -10,7 +10,10 @@ const when = (ms: number | undefined) => (ms === undefined ? 'now' : new Date(ms
 export async function deviceRotate(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, 'device rotate')
   const out = createOutput(values.json === true)
-  const session = await openSession(values, out, { deadlineMs: commandTimeout(values.timeout, false) })
+  const session = await openSession(values, out, {
+    deadlineMs: commandTimeout(values.timeout, false),
+    preferDeviceToken: true,
+  })
   try {
     const r = await rotateDeviceToken(session.client)
     out.result(
@@ -27,7 +30,10 @@ export async function deviceRotate(argv: string[]): Promise<number> {
 export async function deviceRevoke(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, 'device revoke')
   const out = createOutput(values.json === true)
-  const session = await openSession(values, out, { deadlineMs: commandTimeout(values.timeout, false) })
+  const session = await openSession(values, out, {
+    deadlineMs: commandTimeout(values.timeout, false),
+    preferDeviceToken: true,
+  })
   try {
     const r = await revokeDeviceToken(session.client)
     out.result(
