@@ -5,18 +5,24 @@ import { fakeGateway, serverFor, text, withCleanups } from './helpers.js'
 
 withCleanups(afterEach)
 
-/** Until the server logged the drop (the 4001 close reached it). */
-async function dropSeen(stderr: () => string): Promise<void> {
-  while (!stderr().includes('connection lost')) await new Promise((r) => setTimeout(r, 20))
+/** Until the server's log has `line`. */
+async function logged(stderr: () => string, line: string): Promise<void> {
+  while (!stderr().includes(line)) await new Promise((r) => setTimeout(r, 20))
+}
+
+/** A token-only server that served one call, then the gateway rotated its token and the 4001 reached it. */
+async function rotatedUnder() {
+  const gw = await fakeGateway({ flavor: '9.6', token: 'first-token' })
+  const s = await serverFor(gw, ['--signer', 'none'])
+  expect((await s.client.callTool({ name: 'list_cron_jobs', arguments: {} })).isError).toBeFalsy()
+  gw.rotateSharedToken('second-token')
+  await logged(s.stderr, 'connection lost')
+  return { gw, s }
 }
 
 describe('clawlink-mcp when the shared token changes', () => {
   it('4001, then the new token in --token-file: the next tool call succeeds without a restart', async () => {
-    const gw = await fakeGateway({ flavor: '9.6', token: 'first-token' })
-    const s = await serverFor(gw, ['--signer', 'none'])
-    expect((await s.client.callTool({ name: 'list_cron_jobs', arguments: {} })).isError).toBeFalsy()
-    gw.rotateSharedToken('second-token')
-    await dropSeen(s.stderr)
+    const { gw, s } = await rotatedUnder()
     writeFileSync(join(s.home, 'token'), 'second-token\n', { mode: 0o600 })
     const next = await s.client.callTool({ name: 'list_cron_jobs', arguments: {} })
     expect(next.isError, text(next)).toBeFalsy()
@@ -27,15 +33,11 @@ describe('clawlink-mcp when the shared token changes', () => {
   })
 
   it('the file still holds the old token: the call fails with the mismatch after one re-read, no loop', async () => {
-    const gw = await fakeGateway({ flavor: '9.6', token: 'first-token' })
-    const s = await serverFor(gw, ['--signer', 'none'])
-    expect((await s.client.callTool({ name: 'list_cron_jobs', arguments: {} })).isError).toBeFalsy()
-    gw.rotateSharedToken('second-token')
-    await dropSeen(s.stderr)
+    const { gw, s } = await rotatedUnder()
     const next = await s.client.callTool({ name: 'list_cron_jobs', arguments: {} })
     expect(next.isError).toBe(true)
     expect(text(next)).toMatch(/AUTH_TOKEN_MISMATCH/)
-    while (!s.stderr().includes('reconnect paused')) await new Promise((r) => setTimeout(r, 20))
+    await logged(s.stderr, 'reconnect paused')
     const connects = gw.requests('connect').length
     expect(connects).toBeLessThanOrEqual(3) // the first, the call's attempt, at most the reconnect loop's one
     await new Promise((r) => setTimeout(r, 1500))

@@ -1,4 +1,8 @@
-import { buildDeviceTokenParams, type DeviceTokenRotation, parseDeviceTokenRotation } from '@clawlink/protocol'
+import {
+  buildDeviceTokenParams,
+  type DeviceTokenRotation,
+  parseDeviceTokenRotation,
+} from '@clawlink/protocol'
 import type { GatewayClient } from './client.js'
 import { ClientError } from './errors.js'
 import { displayUrl } from './url.js'

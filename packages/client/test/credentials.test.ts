@@ -19,7 +19,7 @@ function source(first: SharedSecrets) {
 }
 
 function authTokens(gw: Awaited<ReturnType<typeof gateway>>): unknown[] {
-  return gw.requests('connect').map((r) => ((r.params as { auth?: { token?: unknown } }).auth ?? {}).token)
+  return gw.requests('connect').map((r) => (r.params as { auth?: { token?: unknown } }).auth?.token)
 }
 
 describe('credentials that change', () => {
@@ -35,7 +35,9 @@ describe('credentials that change', () => {
     })
     await c.request('cron.list', {})
     src.state.current = { token: 'new-token' }
-    const dropped = new Promise<void>((resolve) => c.onConnectionChange((e) => e.kind === 'disconnected' && resolve()))
+    const dropped = new Promise<void>((resolve) =>
+      c.onConnectionChange((e) => e.kind === 'disconnected' && resolve()),
+    )
     gw.rotateSharedToken('new-token')
     await dropped
     await expect(c.request('cron.list', {})).resolves.toMatchObject({ jobs: [] })

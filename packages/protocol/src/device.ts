@@ -65,7 +65,6 @@ export function parseDeviceTokenRotation(answer: unknown): DeviceTokenRotation {
     ...(text(r.token) ? { token: text(r.token) } : {}),
     scopes,
     ...(typeof r.rotatedAtMs === 'number' ? { rotatedAtMs: r.rotatedAtMs } : {}),
-    tokenDelivery:
-      delivery === 'in-band' || delivery === 'withheld-cross-device' ? delivery : 'unspecified',
+    tokenDelivery: delivery === 'in-band' || delivery === 'withheld-cross-device' ? delivery : 'unspecified',
   }
 }
