@@ -317,7 +317,13 @@ describe('completion scripts from the command table', () => {
       expect.stringMatching(/^--wait-approval\tif the gateway asks an operator/),
     ])
     expect(complete('clawlink cron run x --signer k')[0]).toMatch(/^keychain\t/)
-    expect(complete('clawlink help device ').map((l) => l.split('\t')[0])).toEqual(['init', 'pair', 'revoke', 'rotate', 'show'])
+    expect(complete('clawlink help device ').map((l) => l.split('\t')[0])).toEqual([
+      'init',
+      'pair',
+      'revoke',
+      'rotate',
+      'show',
+    ])
     expect(complete('clawlink completion ')).toEqual(['bash', 'fish', 'zsh'])
   })
 })
