@@ -23,6 +23,8 @@ const LOADERS: Record<Exclude<CommandPath, 'help'>, () => Promise<Command>> = {
   'device show': async () => (await import('./commands/device.js')).deviceShow,
   'device init': async () => (await import('./commands/device.js')).deviceInit,
   'device pair': async () => (await import('./commands/pair.js')).devicePair,
+  'device rotate': async () => (await import('./commands/device-token.js')).deviceRotate,
+  'device revoke': async () => (await import('./commands/device-token.js')).deviceRevoke,
   doctor: async () => (await import('./commands/doctor.js')).doctor,
   call: async () => (await import('./commands/call.js')).call,
   audit: async () => (await import('./commands/audit.js')).audit,

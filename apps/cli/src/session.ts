@@ -45,6 +45,8 @@ function progressLine(event: ClientProgressEvent): string | undefined {
       return `cleared a stale device token (${event.reason})`
     case 'retrying-auth':
       return `retrying with the ${event.with}`
+    case 'credentials-reloaded':
+      return `the gateway token changed: read it again from ${event.source ?? 'its source'}`
     case 'connected':
       return `connected: protocol ${event.protocol}, auth ${event.authMethod}`
     case 'approval-granted':
@@ -89,6 +91,8 @@ export async function openSession(
     settings?: ResolvedSettings
     /** Reconnect after the connection drops (a feed that runs until Ctrl-C). @default false */
     reconnect?: boolean
+    /** Authenticate with the cached device token first (a device managing its own token). @default false */
+    preferDeviceToken?: boolean
   },
 ): Promise<Session> {
   const settings = options.settings ?? (await settingsFrom(values))
@@ -102,6 +106,7 @@ export async function openSession(
     requestTimeoutMs: options.requestTimeoutMs ?? options.deadlineMs,
     waitApproval,
     ...(options.reconnect ? { reconnect: true } : {}),
+    ...(options.preferDeviceToken ? { preferDeviceToken: true } : {}),
     // Frames are the gateway's text too (a parse error quotes the bad frame): escaped like everything else.
     ...(values.debug
       ? { debugLog: (line: string) => process.stderr.write(`[frame] ${oneLine(line)}\n`) }

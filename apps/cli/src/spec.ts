@@ -68,6 +68,8 @@ export const COMMAND_OPTIONS = {
   // --pkcs11-generate is an action of init, not a setting: it is never stored in the profile.
   'device init': { ...CONNECTION_OPTIONS, 'pkcs11-generate': { type: 'boolean' } },
   'device pair': { ...CONNECTION_OPTIONS, wait: { type: 'boolean' }, timeout: { type: 'string' } },
+  'device rotate': { ...CONNECTION_OPTIONS, timeout: { type: 'string' } },
+  'device revoke': { ...CONNECTION_OPTIONS, timeout: { type: 'string' } },
   doctor: { ...CONNECTION_OPTIONS, ...ALL_CONTEXTS },
   ...CONTEXT_OPTIONS,
   call: { ...CONNECTION_OPTIONS, params: { type: 'string' }, timeout: { type: 'string' } },
@@ -300,6 +302,25 @@ export const COMMANDS: readonly CommandSpec[] = [
       'clawlink device pair --url ws://192.168.1.20:18789 --token-file ./gw.token --wait',
       'clawlink device pair --wait --timeout 15m --json',
     ],
+  },
+  {
+    path: 'device rotate',
+    args: [],
+    summary: "replace this device's token on the gateway (device.token.rotate) and store the new one",
+    description:
+      'Asks the gateway for a new device token for this device and role, keeping its scopes; the old token\n' +
+      'stops working at once. The new one is stored in the profile, bound to this gateway (never printed).\n' +
+      'A gateway that withholds it (9.x tokenDelivery) exits 16; the next command then pairs with the shared token.',
+    examples: ['clawlink device rotate', 'clawlink device rotate --url wss://gw.example:18789 --json'],
+  },
+  {
+    path: 'device revoke',
+    args: [],
+    summary: "revoke this device's token on the gateway (device.token.revoke) and delete the cached copy",
+    description:
+      "Revokes this device's token on the gateway and deletes it from the profile: the next command\n" +
+      'authenticates with the shared token (and the gateway issues a fresh device token). See docs/remote-gateway.md.',
+    examples: ['clawlink device revoke', 'clawlink device revoke --json'],
   },
   {
     path: 'doctor',

@@ -273,7 +273,7 @@ describe('completion scripts from the command table', () => {
     )
     expect(complete('clawlink --url ws://h:1 cron run nightly --w')).toBe('--wait-approval --wait')
     expect(complete('clawlink cron run x --signer k')).toBe('keychain')
-    expect(complete('clawlink help device ')).toBe('show init pair')
+    expect(complete('clawlink help device ')).toBe('show init pair rotate revoke')
     expect(complete('clawlink completion ')).toBe('bash zsh fish --help -h')
   })
 
@@ -322,7 +322,13 @@ describe('completion scripts from the command table', () => {
       expect.stringMatching(/^--wait-approval\tif the gateway asks an operator/),
     ])
     expect(complete('clawlink cron run x --signer k')[0]).toMatch(/^keychain\t/)
-    expect(complete('clawlink help device ').map((l) => l.split('\t')[0])).toEqual(['init', 'pair', 'show'])
+    expect(complete('clawlink help device ').map((l) => l.split('\t')[0])).toEqual([
+      'init',
+      'pair',
+      'revoke',
+      'rotate',
+      'show',
+    ])
     expect(complete('clawlink completion ')).toEqual(['bash', 'fish', 'zsh'])
   })
 })

@@ -130,6 +130,8 @@ function sessionOpener(
         else if (event.kind === 'reconnect-scheduled')
           log(`connection lost; reconnecting in ${event.delayMs} ms`)
         else if (event.kind === 'reconnect-paused') log(`reconnect paused: ${event.error.message}`)
+        else if (event.kind === 'credentials-reloaded')
+          log(`the gateway token changed: read it again from ${event.source ?? 'its source'}`)
       },
     })
       .then(({ client }) => client)

@@ -1,6 +1,6 @@
 import type { DeviceSigner } from '@clawlink/protocol'
 import type { ReconnectOptions } from './backoff.js'
-import type { ConnectProgress, StartingRetryOptions } from './connector.js'
+import type { ConnectProgress, SharedSecrets, StartingRetryOptions } from './connector.js'
 import type { HandshakeIdentity } from './handshake.js'
 import type { ApprovalProgress, ApprovalWaitOptions } from './pairing.js'
 import type { ReconnectProgress } from './reconnect.js'
@@ -12,7 +12,7 @@ export type GatewayClientState = 'idle' | 'connecting' | 'open' | 'reconnecting'
 
 /** Progress and warnings, for a CLI spinner, a log or the MCP server's stderr. */
 export type ClientProgressEvent =
-  | Exclude<ConnectProgress, { kind: 'token-store-warning' }>
+  | Exclude<ConnectProgress, { kind: 'token-store-warning' | 'credentials-warning' }>
   | ReconnectProgress
   | ApprovalProgress
   | { kind: 'connected'; protocol: number; scopes: readonly string[]; authMethod: AuthMethod }
@@ -20,7 +20,7 @@ export type ClientProgressEvent =
   | { kind: 'reconnected' }
   | {
       kind: 'warning'
-      code: 'NO_SCOPES_TOKEN_ONLY' | 'SCOPES_REDUCED' | 'DEVICE_TOKEN_STORE'
+      code: 'NO_SCOPES_TOKEN_ONLY' | 'SCOPES_REDUCED' | 'DEVICE_TOKEN_STORE' | 'CREDENTIALS_RELOAD'
       message: string
     }
 
@@ -34,6 +34,16 @@ export type GatewayClientOptions = {
   token?: string
   /** Shared gateway password (`gateway.auth.password`). */
   password?: string
+  /**
+   * Reads the shared token/password again from their source. After a mismatch (a rotated token: close 4001,
+   * then AUTH_TOKEN_MISMATCH on the reconnect) a changed secret is taken and tried once per connect.
+   */
+  credentials?: () => Promise<SharedSecrets>
+  /**
+   * Authenticate with the stored device token first (`clawlink device rotate`: 9.x hands the new token only to
+   * a connection that proved the old one); a refused one is cleared and the shared secret used. @default false
+   */
+  preferDeviceToken?: boolean
   /** Device identity; without one the gateway clears the scopes of most connections (docs/protocol.md §5.3). */
   signer?: DeviceSigner
   /** Where device tokens are kept between runs; each is bound to the gateway that issued it. */

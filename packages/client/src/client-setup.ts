@@ -50,6 +50,8 @@ export function connectorOptions(
     },
     token: o.token,
     password: o.password,
+    credentials: o.credentials,
+    preferDeviceToken: o.preferDeviceToken,
     tokens:
       signer && o.deviceTokenStore && hooks.deviceId
         ? {
@@ -62,6 +64,9 @@ export function connectorOptions(
     onProgress: (event) => {
       if (event.kind === 'token-store-warning') {
         hooks.progress({ kind: 'warning', code: 'DEVICE_TOKEN_STORE', message: event.message })
+      } else if (event.kind === 'credentials-warning') {
+        const message = `could not read the gateway credentials again: ${event.message}`
+        hooks.progress({ kind: 'warning', code: 'CREDENTIALS_RELOAD', message })
       } else hooks.progress(event)
     },
   }

@@ -119,6 +119,11 @@ export class GatewayClient {
     return Date.now() + (this.lastSkewMs ?? 0)
   }
 
+  /** Where this device's token for this gateway is kept, and its key; undefined without a signer or a store. */
+  get deviceTokenBinding(): ConnectorOptions['tokens'] {
+    return this.connectorOptions.tokens
+  }
+
   /** True when the gateway lists `method` in hello-ok `features.methods`. */
   hasMethod(method: string): boolean {
     return this.lastHello?.methods.includes(method) ?? false

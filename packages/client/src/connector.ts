@@ -20,19 +20,35 @@ export type ConnectProgress =
   | { kind: 'gateway-starting'; attempt: number; retryAfterMs: number }
   | { kind: 'device-token-cleared'; deviceId: string; reason: string }
   | { kind: 'retrying-auth'; with: 'shared-secret' | 'device-token' }
+  | { kind: 'credentials-reloaded'; source: string | undefined }
   | { kind: 'token-store-warning'; message: string }
+  | { kind: 'credentials-warning'; message: string }
 
 /** What a connect needs besides the per-attempt handshake options. */
 export interface ConnectorOptions {
   handshake: Omit<HandshakeOptions, 'auth' | 'signal'>
   token: string | undefined
   password: string | undefined
+  /**
+   * Reads the shared secret again from its source (a file, a SecretRef, the environment): after a mismatch a
+   * changed secret replaces `token`/`password` and is tried once per connect (docs/remote-gateway.md, rotation).
+   */
+  credentials?: (() => Promise<SharedSecrets>) | undefined
+  /** Authenticate with the stored device token when there is one, the shared secret only as the fallback. */
+  preferDeviceToken?: boolean | undefined
   /** Present when a signer is: tokens are stored for (this gateway, this device, this role). */
   tokens: { store: DeviceTokenStore; key: DeviceTokenKey } | undefined
   /** A stored device token is retried after a shared-token mismatch only on loopback or pinned wss:// (docs/protocol.md §5.6). */
   trustedEndpoint: boolean
   startingRetry: StartingRetryOptions
   onProgress: (event: ConnectProgress) => void
+}
+
+/** The shared secrets as their source holds them now; `source` names it for a log line (never the value). */
+export interface SharedSecrets {
+  token?: string | undefined
+  password?: string | undefined
+  source?: string | undefined
 }
 
 /** A completed connect: the open socket, how it authenticated, and the device token it was issued. */
@@ -68,11 +84,16 @@ async function planAuth(
   o: ConnectorOptions,
   force: 'shared' | 'device-token' | undefined,
 ): Promise<AuthPlan> {
-  if (force !== 'device-token') {
+  // A device managing its own token must prove it with that token (9.x hands a rotated token only to it).
+  const stored = force === 'shared' || !o.preferDeviceToken ? undefined : await storedToken(o)
+  if (force !== 'device-token' && !stored) {
     if (o.token !== undefined) return { auth: { token: o.token }, method: 'token' }
     if (o.password !== undefined) return { auth: { password: o.password }, method: 'password' }
   }
-  const stored = await storedToken(o)
+  return planDeviceToken(stored ?? (await storedToken(o)))
+}
+
+function planDeviceToken(stored: StoredDeviceToken | undefined): AuthPlan {
   // docs/protocol.md §5.6: without a shared secret send the device token in both fields (auth.token is the fallback).
   if (stored) return { auth: { token: stored.token, deviceToken: stored.token }, method: 'device-token' }
   return { auth: {}, method: 'none' }
@@ -97,6 +118,10 @@ async function nextAuth(
 ): Promise<'shared' | 'device-token' | undefined> {
   const code = error instanceof GatewayError ? error.code : undefined
   const t = o.tokens
+  const sharedMismatch = code === 'AUTH_TOKEN_MISMATCH' || code === 'AUTH_PASSWORD_MISMATCH'
+  // The secret's source is the authority: a rotated token is read again before any fallback (once per connect).
+  if ((plan.method === 'token' || plan.method === 'password') && sharedMismatch && (await reloaded(o, tried)))
+    return 'shared'
   if (
     plan.method === 'device-token' &&
     t &&
@@ -109,6 +134,8 @@ async function nextAuth(
       o.onProgress({ kind: 'retrying-auth', with: 'shared-secret' })
       return 'shared'
     }
+    // No shared secret was configured at start: its source may hold one now.
+    if (o.token === undefined && o.password === undefined && (await reloaded(o, tried))) return 'shared'
     return undefined
   }
   if (
@@ -124,6 +151,28 @@ async function nextAuth(
     }
   }
   return undefined
+}
+
+/**
+ * Reads the shared secrets again, at most once per connect (a second mismatch is final, never a loop). True when
+ * they changed and were taken; an unreadable source keeps the old ones (with a warning).
+ */
+async function reloaded(o: ConnectorOptions, tried: Set<string>): Promise<boolean> {
+  if (!o.credentials || tried.has('reload')) return false
+  tried.add('reload')
+  let fresh: SharedSecrets
+  try {
+    fresh = await o.credentials()
+  } catch (error) {
+    o.onProgress({ kind: 'credentials-warning', message: (error as Error).message })
+    return false
+  }
+  if (fresh.token === o.token && fresh.password === o.password) return false
+  if (fresh.token === undefined && fresh.password === undefined) return false
+  o.token = fresh.token
+  o.password = fresh.password
+  o.onProgress({ kind: 'credentials-reloaded', source: fresh.source })
+  return true
 }
 
 /**

@@ -29,6 +29,9 @@ export const CLIENT_ERROR_CODES = [
   'PAIRING_REJECTED',
   'APPROVAL_TIMEOUT',
   'UNEXPECTED_RESPONSE',
+  'METHOD_UNSUPPORTED',
+  'NO_DEVICE_IDENTITY',
+  'DEVICE_TOKEN_WITHHELD',
 ] as const
 
 export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number]

@@ -3,8 +3,15 @@ export { backoffDelayMs } from './backoff.js'
 export type * from './client-options.js'
 export type { AuthMethod } from './session.js'
 export { createGatewayClient, GatewayClient } from './client.js'
-export type { StartingRetryOptions } from './connector.js'
+export type { SharedSecrets, StartingRetryOptions } from './connector.js'
 export { type DevicePairing, getDevicePairing, parseDevicePairing } from './device-pairing.js'
+export {
+  cachedDeviceToken,
+  type DeviceTokenRevoked,
+  type DeviceTokenRotated,
+  revokeDeviceToken,
+  rotateDeviceToken,
+} from './device-token.js'
 export { createJobCache, type JobCache, type JobCacheOptions } from './cron-cache.js'
 export {
   getCronStatus,

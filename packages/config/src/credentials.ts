@@ -141,3 +141,38 @@ function ignoredFor(input: CredentialInput, allowed: Candidate[]): IgnoredSecret
   }
   return ignored
 }
+
+/** The shared secrets as their sources hold them now, and where the token (else the password) came from. */
+export interface CurrentSecrets {
+  token: string | undefined
+  password: string | undefined
+  source: string | undefined
+}
+
+/**
+ * A re-reader of the shared secrets (a rotated token): every call reads `--token-file`/`--password-file`, the
+ * environment and openclaw.json (SecretRefs too) again with the same rules as at start. A secret read from stdin
+ * cannot be read twice and keeps its first value.
+ */
+export function credentialsReader(
+  first: { token: Secret | undefined; password: Secret | undefined },
+  input: Omit<CredentialInput, 'kind' | 'file' | 'stdin' | 'readStdin' | 'ctx'> & {
+    tokenFile?: string | undefined
+    passwordFile?: string | undefined
+    readCtx: () => SecretContext
+  },
+): () => Promise<CurrentSecrets> {
+  const again = async (kind: 'token' | 'password', ctx: SecretContext): Promise<Secret | undefined> => {
+    const held = first[kind]
+    if (held?.source === 'stdin') return held
+    const file = kind === 'token' ? input.tokenFile : input.passwordFile
+    const common = { origin: input.origin, url: input.url, ctx }
+    return (await resolveCredential({ kind, file, ...common })).secret
+  }
+  return async () => {
+    const ctx = input.readCtx()
+    const token = await again('token', ctx)
+    const password = await again('password', ctx)
+    return { token: token?.value, password: password?.value, source: token?.source ?? password?.source }
+  }
+}

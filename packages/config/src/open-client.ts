@@ -17,6 +17,7 @@ export type OpenClientOptions = Omit<
   | 'url'
   | 'token'
   | 'password'
+  | 'credentials'
   | 'signer'
   | 'deviceTokenStore'
   | 'client'
@@ -54,6 +55,8 @@ export async function openGatewayClient(
     url: settings.url,
     ...(settings.token ? { token: settings.token } : {}),
     ...(settings.password ? { password: settings.password } : {}),
+    // A rotated shared secret is read again from its source after a mismatch (docs/remote-gateway.md).
+    credentials: settings.credentials,
     ...(signer ? { signer } : {}),
     deviceTokenStore: createFileDeviceTokenStore(settings.paths.deviceTokensFile),
     client: { id: 'cli', mode: 'cli', version, ...(displayName ? { displayName } : {}) },

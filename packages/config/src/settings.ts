@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { clientDisplayName } from './client-name.js'
 import { applyContext, type ChosenContext, chooseContext } from './contexts.js'
-import { type IgnoredSecret, resolveCredential, type UrlOrigin } from './credentials.js'
+import {
+  type CurrentSecrets,
+  credentialsReader,
+  type IgnoredSecret,
+  resolveCredential,
+  type UrlOrigin,
+} from './credentials.js'
 import { ConfigError } from './errors.js'
 import { resolvePath } from './home.js'
 import { openclawConfigPath, openclawStateDir, readOpenClawConfig } from './openclaw-config.js'
@@ -46,6 +52,8 @@ export interface ResolvedSettings {
   clientDisplayName: string
   /** The context the settings came from, when one applied. */
   context?: string
+  /** Reads the shared secrets again from the same sources (a rotated token); the client calls it after a mismatch. */
+  credentials: () => Promise<CurrentSecrets>
 }
 
 /** Input of {@link resolveSettings}. */
@@ -192,6 +200,16 @@ export async function resolveSettings(input: ResolveInput): Promise<ResolvedSett
     stdin: flags.passwordStdin,
     ...common,
   })
+  const credentials = credentialsReader(
+    { token: token.secret, password: password.secret },
+    {
+      origin: target.origin,
+      url: target.url,
+      tokenFile: flags.tokenFile,
+      passwordFile: flags.passwordFile,
+      readCtx: () => ({ env, config: readOpenClawConfig(configPath), configDir: dirname(configPath) }),
+    },
+  )
   const pins = resolvePins(flags, target, ctx, remote, tls)
   const { tlsFingerprints } = pins
   const fromContext = chosen && !input.flags.tlsFingerprint?.length && tlsFingerprints.length > 0
@@ -230,6 +248,7 @@ export async function resolveSettings(input: ResolveInput): Promise<ResolvedSett
     ignoredSecrets: [...token.ignored, ...password.ignored],
     clientDisplayName: clientDisplayName(profile, env),
     ...(chosen ? { context: chosen.context.name } : {}),
+    credentials,
   }
 }
 

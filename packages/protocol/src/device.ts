@@ -37,3 +37,34 @@ export function buildPairRequestParams(requestId: string): { requestId: string }
   if (typeof requestId !== 'string' || requestId === '') throw new TypeError('requestId must be non-empty')
   return { requestId }
 }
+
+/** `device.token.rotate` / `device.token.revoke` params: this device and role (scopes: keep the token's own). */
+export function buildDeviceTokenParams(deviceId: string, role: string): { deviceId: string; role: string } {
+  if (!/^[0-9a-f]{64}$/.test(deviceId)) throw new TypeError('deviceId must be 64 lowercase hex digits')
+  if (typeof role !== 'string' || role === '') throw new TypeError('role must be non-empty')
+  return { deviceId, role }
+}
+
+/**
+ * A `device.token.rotate` answer. `tokenDelivery` (9.x): `in-band` carries the new token, `withheld-cross-device`
+ * none (the caller is another device); v3 gateways send neither field and always include the token.
+ */
+export interface DeviceTokenRotation {
+  token?: string
+  scopes: string[]
+  rotatedAtMs?: number
+  tokenDelivery: 'in-band' | 'withheld-cross-device' | 'unspecified'
+}
+
+/** Reads a `device.token.rotate` answer; fields of an unexpected type are left out. */
+export function parseDeviceTokenRotation(answer: unknown): DeviceTokenRotation {
+  const r = (typeof answer === 'object' && answer !== null ? answer : {}) as Record<string, unknown>
+  const delivery = r.tokenDelivery
+  const scopes = Array.isArray(r.scopes) ? r.scopes.filter((s): s is string => typeof s === 'string') : []
+  return {
+    ...(text(r.token) ? { token: text(r.token) } : {}),
+    scopes,
+    ...(typeof r.rotatedAtMs === 'number' ? { rotatedAtMs: r.rotatedAtMs } : {}),
+    tokenDelivery: delivery === 'in-band' || delivery === 'withheld-cross-device' ? delivery : 'unspecified',
+  }
+}

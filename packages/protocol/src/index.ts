@@ -108,7 +108,14 @@ export {
   parseCronJobAnswer,
   parseCronRemoveAnswer,
 } from './cron-write.js'
-export { buildPairRequestParams, type DevicePairing, parseDevicePairing } from './device.js'
+export {
+  buildDeviceTokenParams,
+  buildPairRequestParams,
+  type DevicePairing,
+  type DeviceTokenRotation,
+  parseDevicePairing,
+  parseDeviceTokenRotation,
+} from './device.js'
 export { type FieldProblem, type FieldTree, unknownFields } from './field-tree.js'
 export {
   canCall,

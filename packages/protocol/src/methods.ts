@@ -13,7 +13,12 @@ import {
   parseCronJobAnswer,
   parseCronRemoveAnswer,
 } from './cron-write.js'
-import { buildPairRequestParams, parseDevicePairing } from './device.js'
+import {
+  buildDeviceTokenParams,
+  buildPairRequestParams,
+  parseDevicePairing,
+  parseDeviceTokenRotation,
+} from './device.js'
 import { METHOD_SCOPES, scopeSatisfies } from './scopes.js'
 import { V4_METHODS } from './v4-scopes.js'
 
@@ -90,6 +95,8 @@ export const METHODS = {
   'device.pair.list': record('device.pair.list', ALL, () => ({}), parseDevicePairing),
   'device.pair.approve': record('device.pair.approve', ALL, buildPairRequestParams),
   'device.pair.reject': record('device.pair.reject', ALL, buildPairRequestParams),
+  'device.token.rotate': record('device.token.rotate', ALL, buildDeviceTokenParams, parseDeviceTokenRotation),
+  'device.token.revoke': record('device.token.revoke', ALL, buildDeviceTokenParams),
 } as const satisfies Record<string, MethodRecord>
 
 /** The record of any method: one of {@link METHODS}, else its scopes alone (versions unknown: empty). */

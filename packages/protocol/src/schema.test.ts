@@ -12,6 +12,7 @@ import {
   buildCronRunParams,
   buildCronRunsParams,
   buildCronUpdateParams,
+  buildDeviceTokenParams,
   buildPairRequestParams,
   checkCronJobFields,
   METHODS,
@@ -75,6 +76,8 @@ const REQUESTS: [string, unknown][] = [
   ['device.pair.list', METHODS['device.pair.list'].build!()],
   ['device.pair.approve', buildPairRequestParams('req-1')],
   ['device.pair.reject', buildPairRequestParams('req-1')],
+  ['device.token.rotate', buildDeviceTokenParams('a'.repeat(64), 'operator')],
+  ['device.token.revoke', buildDeviceTokenParams('a'.repeat(64), 'operator')],
 ]
 
 describe('the official v4 schema', () => {

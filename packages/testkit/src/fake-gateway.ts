@@ -105,7 +105,9 @@ function fakeGatewayApi(server: FakeServer, ctx: FakeContext, first: Listener): 
     port,
     flavor: state.flavor,
     protocol: state.protocol,
-    token: ctx.sharedToken,
+    get token() {
+      return ctx.sharedToken
+    },
     frames: state.frames,
     jobs: cron.jobs,
     devices: state.devices,
@@ -124,6 +126,11 @@ function fakeGatewayApi(server: FakeServer, ctx: FakeContext, first: Listener): 
     shutdown: () => shutdownAll(state),
     dropConnections(code = 1001, reason = 'going away') {
       for (const conn of conns) closeConn(conn, code, reason)
+    },
+    rotateSharedToken(next) {
+      ctx.sharedToken = next
+      // 9.x: every shared-auth client is closed and reconnects (docs/gateway/configuration/hot-reload.md).
+      for (const conn of conns) if (conn.helloDone) closeConn(conn, 4001, 'gateway auth changed')
     },
     pendingRequests: pairing.list,
     approve(requestId) {

@@ -163,6 +163,8 @@ export type FakeGateway = {
   shutdown(): void
   /** Close every open socket with the given code (default 1001). */
   dropConnections(code?: number, reason?: string): void
+  /** A shared-token rotation: the new token is the only one accepted; open sessions are closed 4001 "gateway auth changed". */
+  rotateSharedToken(next: string): void
   /** Pending pairing requests (made by refused connects and by `device.scopes.requestUpgrade`). */
   pendingRequests(): FakePendingRequest[]
   /** The operator approves a pending request (pairs the device or widens its scopes; mints a device token). */

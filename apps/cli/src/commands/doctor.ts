@@ -1,5 +1,6 @@
 import { connect as tcpConnect } from 'node:net'
 import {
+  cachedDeviceToken,
   bareHost,
   ClientError,
   createFileDeviceTokenStore,
@@ -36,6 +37,8 @@ interface Step {
   mark?: 'warn'
   detail: string
   fix?: string
+  /** The device token step: its age in ms (for --json). */
+  ageMs?: number
 }
 
 function reachable(url: string, timeoutMs: number): Promise<string | undefined> {
@@ -251,6 +254,7 @@ async function gatewaySteps(
     print({ step: 'auth', ok: true, detail: `by ${client.authMethod}` })
     print(clockStep(client.clockSkewMs))
     print({ step: 'pairing', ok: true, detail: await pairedDetail(client) })
+    if (client.deviceId) print(await deviceTokenStep(client))
     return scopesStep(client, hello, print)
   } catch (error) {
     if (!isApprovalError(error)) return report.fail(stepOf(error), error)
@@ -259,6 +263,29 @@ async function gatewaySteps(
   } finally {
     await session?.close()
   }
+}
+
+/** The device token's age (issuedAtMs from hello-ok, kept in the token store): old tokens are worth a rotate. */
+async function deviceTokenStep(client: GatewayClient): Promise<Step> {
+  const cached = await cachedDeviceToken(client)
+  if (!cached) return { step: 'device token', ok: true, detail: 'none cached for this gateway' }
+  if (cached.issuedAtMs === undefined)
+    return { step: 'device token', ok: true, detail: 'cached; the gateway did not say when it was issued' }
+  const ageMs = Math.max(0, Date.now() - cached.issuedAtMs)
+  return {
+    step: 'device token',
+    ok: true,
+    detail: `issued ${formatAge(ageMs)} ago (${new Date(cached.issuedAtMs).toISOString()}); replace it with clawlink device rotate`,
+    ageMs,
+  }
+}
+
+function formatAge(ms: number): string {
+  const s = Math.round(ms / 1000)
+  if (s < 120) return `${s} s`
+  if (s < 7200) return `${Math.round(s / 60)} min`
+  if (s < 172_800) return `${Math.round(s / 3600)} h`
+  return `${Math.round(s / 86_400)} d`
 }
 
 function clockStep(skew: number | undefined): Step {
