@@ -150,6 +150,7 @@ describe.skipIf(!gw)(
       try {
         const { tools } = await client.listTools()
         expect(tools.map((t) => t.name).sort()).toEqual([
+          'check_cron_jobs',
           'cron_status',
           'get_cron_runs',
           'list_cron_jobs',
