@@ -33,5 +33,15 @@ echo "== created cron job demo-nightly-report" >&2
 clawlink --token-file "$work/token" cron list
 clawlink --token-file "$work/token" cron run demo-nightly-report --wait
 clawlink --token-file "$work/token" cron runs demo-nightly-report
+
+# An agent turn, the job people schedule: the gateway's model here is the test kit's OpenAI-compatible server on
+# loopback (start-all points the gateway at it), streaming for about 8 s. --follow shows its text as it is written.
+cat > "$work/agent.json" <<JSON
+{"name":"demo-agent-summary","schedule":{"kind":"every","everyMs":86400000},"sessionTarget":"isolated",
+ "wakeMode":"now","payload":{"kind":"agentTurn","message":"[mock:slow:8] summarise the day"},"delivery":{"mode":"none"}}
+JSON
+clawlink --token-file "$work/token" call cron.add --params "@$work/agent.json" > /dev/null
+echo "== created agent-turn job demo-agent-summary" >&2
+clawlink --token-file "$work/token" cron run demo-agent-summary --follow
 clawlink doctor   # no token this time: the device token cached by the first connect is enough
 echo "== done: the gateway is stopped and $work removed" >&2
