@@ -1,11 +1,7 @@
-import type { CronJob } from '@clawlink/protocol'
+import type { CronJob, FieldChange } from '@clawlink/protocol'
 
-/** One changed field of a job: its dotted path and its value before and after (null where absent). */
-export interface FieldChange {
-  path: string
-  before: unknown
-  after: unknown
-}
+// One changed field of a job: protocol's shape (cron-plan.ts); here absent values are shown as null.
+export type { FieldChange }
 
 /** Fields the gateway keeps for itself: never part of what a write changes. */
 const GATEWAY_KEPT = new Set(['id', 'jobId', 'state', 'createdAtMs', 'updatedAtMs'])
