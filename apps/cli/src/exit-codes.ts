@@ -29,6 +29,47 @@ export const EXIT = {
 } as const
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
 
+/** What each exit code means, in a few words (`clawlink --help`, a command's help). Every code has one. */
+export const EXIT_LABELS: Record<keyof typeof EXIT, string> = {
+  OK: 'ok',
+  INTERNAL: 'internal',
+  USAGE: 'usage',
+  CONFIG: 'config',
+  SIGNER: 'signer/key',
+  UNREACHABLE: 'unreachable',
+  AUTH: 'auth',
+  PAIRING_REQUIRED: 'pairing required',
+  MISSING_SCOPE: 'missing scope',
+  JOB_NOT_FOUND: 'job not found',
+  RUN_FAILED: 'run failed',
+  TIMEOUT: 'timeout',
+  PROTOCOL_MISMATCH: 'protocol mismatch',
+  ALREADY_RUNNING: 'already running',
+  JOB_AMBIGUOUS: 'ambiguous job name',
+  RATE_LIMITED: 'rate limited',
+  GATEWAY_ERROR: 'other gateway error',
+  TLS: 'TLS/insecure URL',
+  MISSED_FIRES: 'missed fires (cron check)',
+  INTERRUPTED: 'interrupted (Ctrl-C)',
+}
+
+/** `Exit codes: 0 ok, 2 usage, …` in code order, wrapped at about 110 columns. */
+export function exitCodesText(): string {
+  const items = (Object.keys(EXIT) as (keyof typeof EXIT)[])
+    .sort((a, b) => EXIT[a] - EXIT[b])
+    .map((k) => `${EXIT[k]} ${EXIT_LABELS[k]}`)
+  const lines: string[] = []
+  let line = 'Exit codes:'
+  for (const [i, item] of items.entries()) {
+    const piece = ` ${item}${i === items.length - 1 ? '.' : ','}`
+    if (line.length + piece.length > 110) {
+      lines.push(line)
+      line = piece.trimStart()
+    } else line += piece
+  }
+  return [...lines, line].join('\n')
+}
+
 /** A failure the CLI itself reports (usage, ambiguous job, run failed …), with its exit code and fix. */
 export class CliError extends ClawlinkError {
   override name = 'CliError' as const

@@ -1,3 +1,4 @@
+import { exitCodesText } from './exit-codes.js'
 import {
   COMMAND_OPTIONS,
   COMMANDS,
@@ -9,9 +10,21 @@ import {
   type OptionDoc,
 } from './spec.js'
 
-const EXITS = `Exit codes: 0 ok, 2 usage, 3 config, 4 signer/key, 5 unreachable, 6 auth, 7 pairing required,
-8 missing scope, 9 job not found, 10 run failed, 11 timeout, 12 protocol mismatch, 13 already running,
-14 ambiguous job name, 15 rate limited, 16 other gateway error, 17 TLS/insecure URL, 1 internal.`
+const EXITS = exitCodesText()
+
+/** The environment clawlink reads (docs/remote-gateway.md, docs/protocol.md §6). */
+const ENVIRONMENT = `Environment:
+  OPENCLAW_GATEWAY_URL        the gateway (default: gateway.remote.url or ws://127.0.0.1:<gateway.port, 18789>)
+  OPENCLAW_GATEWAY_TOKEN      shared token (…_PASSWORD: password); not sent to an explicit --url or context
+  OPENCLAW_GATEWAY_PORT       the local gateway's port
+  OPENCLAW_STATE_DIR          where the gateway keeps its state (default ~/.openclaw); its openclaw.json is read
+  OPENCLAW_CONFIG_PATH        the gateway's openclaw.json, when it lives elsewhere
+  CLAWLINK_CONTEXT            a named gateway (clawlink context list); CLAWLINK_PROFILE: the profile
+  CLAWLINK_HOME               where clawlink keeps profiles and contexts (default ~/.config/clawlink)
+  NO_COLOR                    no colour`
+
+/** The options most commands take (every connecting command; see each command's help for the rest). */
+const COMMON = ['url', 'context', 'token-file', 'profile', 'timeout', 'json', 'debug'] as const
 
 const SECTIONS: Record<OptionDoc['group'], string> = {
   command: 'Options:',
@@ -88,6 +101,11 @@ export function groupHelp(group: string): string {
   ].join('\n\n')
 }
 
+function commonOptions(): string {
+  const width = Math.max(...COMMON.map((n) => flagText(n).length)) + 2
+  return COMMON.map((n) => `  ${flagText(n).padEnd(width)}${OPTION_DOCS[n]?.text ?? ''}`).join('\n')
+}
+
 /** `clawlink --help`. */
 export function mainHelp(): string {
   return [
@@ -98,6 +116,8 @@ export function mainHelp(): string {
   OPENCLAW_GATEWAY_TOKEN=… clawlink cron run nightly-report --wait
   clawlink --token-file ./gateway.token cron list --json
   clawlink help cron run`,
+    `Common options:\n${commonOptions()}`,
+    ENVIRONMENT,
     'Command words come first; flags may go before or after them. Run "clawlink help <command>" for its options.',
     EXITS,
   ].join('\n\n')

@@ -110,7 +110,7 @@ export const OPTION_DOCS: Record<string, OptionDoc> = {
     group: 'identity',
     arg: 'KIND',
     values: SIGNERS,
-    text: "file | keychain | agent | exec | none | ./module.mjs | package (default: the profile's, else file)",
+    text: `${SIGNERS.join(' | ')} | ./module.mjs | package (default: the profile's, else file)`,
   },
   'key-file': { group: 'identity', arg: 'FILE', file: true, text: 'file signer: the 0600 JSON key file' },
   'keychain-account': { group: 'identity', arg: 'NAME', text: 'keychain signer: the account name' },

@@ -56,6 +56,11 @@ export function useJsonLines(): void {
 
 const jsonDocument = (data: unknown): string => (jsonLines ? oneJsonLine(data) : jsonText(data))
 
+/** One JSON document on stdout, as `--json` prints it (escaped the same way). */
+export function writeJson(data: unknown): void {
+  process.stdout.write(`${jsonDocument(data)}\n`)
+}
+
 /** Colour only on a terminal, and never with NO_COLOR (any non-empty value) or TERM=dumb. */
 export function useColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
   return stream.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb'
@@ -94,12 +99,44 @@ export function describeError(error: unknown): {
   return { kind: 'Error', code: 'INTERNAL', message, remedy: 'rerun with --debug and report this as a bug' }
 }
 
-/** Prints an error: one line + a fix line on stderr, or one JSON document on stdout with --json. */
-const notes: { authFailure: string[] } = { authFailure: [] }
+const notes: { authFailure: string[]; unreachable: string[]; explicitUrl: string | undefined } = {
+  authFailure: [],
+  unreachable: [],
+  explicitUrl: undefined,
+}
 
 /** Something to say only if the command then fails on authentication (e.g. a secret held back from --url). */
 export function noteForAuthFailure(text: string): void {
   notes.authFailure.push(text)
+}
+
+/** Something to say only if the gateway then cannot be reached (e.g. the URL is only OpenClaw's default). */
+export function noteForUnreachable(text: string): void {
+  notes.unreachable.push(text)
+}
+
+/**
+ * The URL was named explicitly (`--url`, a context): the shared secrets of the environment and openclaw.json are
+ * never sent there, so a fix must not suggest them.
+ */
+export function noteExplicitUrl(target: string): void {
+  notes.explicitUrl = target
+}
+
+const ENV_SECRET = /OPENCLAW_GATEWAY_(TOKEN|PASSWORD)/
+
+/** The fix of an error, with what the command noted for its kind of failure. */
+function remedyWithNotes(d: { code: string; remedy: string }): string {
+  if (/^AUTH_|^NO_SCOPES|^DEVICE_IDENTITY/.test(d.code)) {
+    // One message, one answer: for an explicit URL only its own secrets count, whatever the generic fix says
+    // (this fix already says why the environment's and openclaw.json's secrets were held back).
+    if (notes.explicitUrl && ENV_SECRET.test(d.remedy))
+      return `pass this gateway's token with --token-file FILE or --token-stdin (or the password with --password-file): OPENCLAW_GATEWAY_TOKEN and openclaw.json are not sent to ${notes.explicitUrl}`
+    return notes.authFailure.length > 0 ? `${d.remedy}. Note: ${notes.authFailure.join('; ')}` : d.remedy
+  }
+  if ((d.code === 'CONNECT_REFUSED' || d.code === 'UNREACHABLE') && notes.unreachable.length > 0)
+    return `${d.remedy} Note: ${notes.unreachable.join('; ')}`
+  return d.remedy
 }
 
 /**
@@ -114,10 +151,10 @@ function failureDocument(error: unknown, d: ReturnType<typeof describeError>): R
   return { ok: false, error: runError === undefined ? d : { ...d, runError }, ...rest }
 }
 
+/** Prints an error: one line + a fix line on stderr, or one JSON document on stdout with --json. */
 export function reportError(error: unknown, json: boolean, debug: boolean): void {
   const d = describeError(error)
-  if (/^AUTH_|^NO_SCOPES|^DEVICE_IDENTITY/.test(d.code) && notes.authFailure.length > 0)
-    d.remedy = `${d.remedy}. Note: ${notes.authFailure.join('; ')}`
+  d.remedy = remedyWithNotes(d)
   if (json) process.stdout.write(`${jsonDocument(failureDocument(error, d))}\n`)
   else process.stderr.write(`clawlink: ${oneLine(d.message)}\nfix: ${oneLine(d.remedy)}\n`)
   if (debug && error instanceof Error && error.stack)

@@ -10,7 +10,14 @@ import {
 import { openGatewayClient, type ResolvedSettings, resolveSettings } from '@clawlink/config'
 import { approveCommand, type DeviceSigner } from '@clawlink/protocol'
 import { readStdin, settingsFlags } from './args.js'
-import { noteForAuthFailure, type Output, oneLine, sanitizeForTerminal } from './output.js'
+import {
+  noteExplicitUrl,
+  noteForAuthFailure,
+  noteForUnreachable,
+  type Output,
+  oneLine,
+  sanitizeForTerminal,
+} from './output.js'
 
 /** This CLI's version (sent as `client.version`). */
 export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string })
@@ -24,6 +31,18 @@ export function settingsFrom(values: Record<string, unknown>): Promise<ResolvedS
     readStdinSecret: readStdin,
     useContexts: true,
   })
+}
+
+/** What to add to a connection failure's fix, from where the settings came from. */
+export function noteSettings(settings: ResolvedSettings): void {
+  for (const held of settings.ignoredSecrets) noteForAuthFailure(held.reason)
+  if (settings.urlOrigin === 'flag')
+    noteExplicitUrl(settings.urlSource === '--url' ? `--url ${settings.url}` : settings.urlSource)
+  if (settings.urlSource === 'default' && !settings.openclawConfigFound)
+    noteForUnreachable(
+      `no gateway URL was given and there is no ${settings.openclawConfigPath}, so this is OpenClaw's default port; ` +
+        'if the gateway keeps its config elsewhere set OPENCLAW_CONFIG_PATH (or OPENCLAW_STATE_DIR), else pass --url',
+    )
 }
 
 /** Everything a connecting command needs. */
@@ -96,7 +115,7 @@ export async function openSession(
   },
 ): Promise<Session> {
   const settings = options.settings ?? (await settingsFrom(values))
-  for (const held of settings.ignoredSecrets) noteForAuthFailure(held.reason)
+  noteSettings(settings)
   const flag = values['wait-approval'] === true
   const waitApproval = options.waitApproval ?? flag
   const deadline: Deadline = deadlineSignal(options.deadlineMs, 'clawlink')

@@ -276,7 +276,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     path: 'device init',
     args: [],
-    summary: 'create the device key and choose where it lives (file, keychain, ssh-agent, exec, plug-in)',
+    summary:
+      'create the device key and choose where it lives (file, keychain, ssh-agent, exec, PKCS#11 token, plug-in)',
     description:
       'Creates the device key (where the signer keeps keys) and records the signer in the profile, which the\n' +
       'CLI and clawlink-mcp share, so one pairing serves both. An existing key is never replaced.',
@@ -335,7 +336,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     path: 'call',
     args: [{ name: 'method', required: true }],
     summary: 'call any gateway method with JSON params',
-    description: 'Calls any gateway method and prints its result as JSON. --timeout bounds each request.',
+    description:
+      'Calls any gateway method and prints its result as JSON (with --json: {ok, method, result}, the envelope of\n' +
+      'every command). Params go as the gateway takes them: cron methods take job ids, not names.\n' +
+      '--timeout bounds each request.',
     examples: ['clawlink call health', 'clawlink call cron.add --params @job.json'],
   },
   {

@@ -126,21 +126,31 @@ describe('requests', () => {
 
   it('fails the request with RESPONSE_TOO_LARGE when an oversized frame makes the socket close (1009)', async () => {
     const gw = await gateway({
-      fault: { kind: 'oversized-frame', method: 'health', bytes: 64 * 1024 * 1024 + 16 },
+      fault: { kind: 'oversized-frame', method: 'health', bytes: 25 * 1024 * 1024 + 16 },
     })
     const c = client(gw, { signer: createTestSigner() })
     await c.connect()
-    const error = await rejectionOf(c.request('health', undefined, { timeoutMs: 10_000 }))
+    // A generous request timeout: on a loaded machine writing 25 MiB takes seconds, and a timeout is not the point.
+    const error = await rejectionOf(c.request('health', undefined, { timeoutMs: 60_000 }))
     // Not a dropped connection: the frame was over the limit (25 MiB policy) and was refused unread.
     expect(error.code).toBe('RESPONSE_TOO_LARGE')
     expect(error.message).toContain('25 MiB')
     expect(error.closeCode).toBe(1009)
-  }, 20_000)
+  }, 90_000)
 
   it('bounds a signer that never answers', async () => {
     const gw = await gateway()
-    const signer = { ...createTestSigner(), sign: () => new Promise<Uint8Array>(() => undefined) }
-    const error = await rejectionOf(client(gw, { signer, connectTimeoutMs: 100 }).connect())
+    let asked = false
+    const signer = {
+      ...createTestSigner(),
+      sign: () => {
+        asked = true
+        return new Promise<Uint8Array>(() => undefined)
+      },
+    }
+    // Long enough that the socket and the challenge arrive even on a loaded machine: the signer is what hangs.
+    const error = await rejectionOf(client(gw, { signer, connectTimeoutMs: 3000 }).connect())
+    expect(asked).toBe(true)
     expect(error.code).toBe('REQUEST_TIMEOUT')
     expect(error.message).toContain('signer')
   })

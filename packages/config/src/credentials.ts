@@ -23,8 +23,11 @@ export interface Secret {
 /** Reads a `--token-file`/`--password-file` (path already expanded). @throws ConfigError */
 export function readSecretFile(path: string, what: string): string {
   let text: string
+  let mode = 0
   try {
-    if (statSync(path).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' })
+    const st = statSync(path)
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' })
+    mode = st.mode
     text = readFileSync(path, 'utf8')
   } catch (cause) {
     throw new ConfigError(
@@ -34,6 +37,13 @@ export function readSecretFile(path: string, what: string): string {
       { cause },
     )
   }
+  // Like a key file, the HTTP token file and OpenClaw's file SecretRefs: a secret others can read is refused.
+  if ((mode & 0o077) !== 0 && process.getuid?.() !== undefined)
+    throw new ConfigError(
+      'SECRET_FILE_INSECURE',
+      `the ${what} file ${path} has mode ${(mode & 0o777).toString(8)}: others on this host can read the ${what}`,
+      `chmod 600 ${path}`,
+    )
   const secret = text.replace(/\r?\n$/, '').trim()
   if (secret.length === 0)
     throw new ConfigError(

@@ -29,6 +29,8 @@ export type SettingSource = string
 export interface ResolvedSettings {
   url: string
   urlSource: SettingSource
+  /** How the URL was chosen: `flag` (--url or a context) and `env` get only their own secrets (docs/remote-gateway.md). */
+  urlOrigin: UrlOrigin
   token: string | undefined
   tokenSource: SettingSource | undefined
   password: string | undefined
@@ -229,6 +231,7 @@ export async function resolveSettings(input: ResolveInput): Promise<ResolvedSett
   return {
     url: target.url,
     urlSource: target.urlSource,
+    urlOrigin: target.origin,
     token: token.secret?.value,
     tokenSource: token.secret?.source,
     password: password.secret?.value,

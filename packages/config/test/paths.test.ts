@@ -34,8 +34,8 @@ describe('~ expansion', () => {
     const dir = mkdtempSync(join(tmpdir(), 'clawlink-paths-'))
     const home = join(dir, 'home')
     mkdirSync(join(home, 'oc'), { recursive: true })
-    writeFileSync(join(home, 'tok'), 'tilde-token\n')
-    writeFileSync(join(home, 'pw'), 'tilde-password\n')
+    writeFileSync(join(home, 'tok'), 'tilde-token\n', { mode: 0o600 })
+    writeFileSync(join(home, 'pw'), 'tilde-password\n', { mode: 0o600 })
     writeFileSync(join(home, 'gw.json'), '{"t":"from-provider"}', { mode: 0o600 })
     writeFileSync(
       join(home, 'oc', 'openclaw.json'),

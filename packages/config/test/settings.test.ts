@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { base64UrlEncode } from '@clawlink/protocol'
@@ -108,7 +108,7 @@ describe('resolveSettings: secrets', () => {
   })
   it('--token-file wins, trims the newline (CRLF too); --token-stdin reads stdin', async () => {
     const { env, dir } = sandbox()
-    writeFileSync(join(dir, 'token'), `${SECRET}\r\n`)
+    writeFileSync(join(dir, 'token'), `${SECRET}\r\n`, { mode: 0o600 })
     const s = await resolveSettings({
       flags: { tokenFile: join(dir, 'token') },
       env: { ...env, OPENCLAW_GATEWAY_TOKEN: 'x' },
@@ -124,13 +124,33 @@ describe('resolveSettings: secrets', () => {
     expect((await configError(resolveSettings({ flags: { tokenFile: join(dir, 'nope') }, env }))).code).toBe(
       'SECRET_FILE_UNREADABLE',
     )
-    writeFileSync(join(dir, 'empty'), '\n')
+    writeFileSync(join(dir, 'empty'), '\n', { mode: 0o600 })
     expect((await configError(resolveSettings({ flags: { tokenFile: join(dir, 'empty') }, env }))).code).toBe(
       'SECRET_FILE_EMPTY',
     )
     expect((await configError(resolveSettings({ flags: { tokenFile: dir }, env }))).code).toBe(
       'SECRET_FILE_UNREADABLE',
     )
+  })
+  it('a token or password file others can read is refused with the chmod that fixes it, and left as it was', async () => {
+    const { env, dir } = sandbox()
+    for (const mode of [0o644, 0o640, 0o604]) {
+      const file = join(dir, `open-${mode.toString(8)}`)
+      writeFileSync(file, `${SECRET}\n`, { mode })
+      chmodSync(file, mode)
+      for (const flags of [{ tokenFile: file }, { passwordFile: file }]) {
+        const error = await configError(resolveSettings({ flags, env }))
+        expect(error.code).toBe('SECRET_FILE_INSECURE')
+        expect(error.message).toContain(mode.toString(8))
+        expect(error.message).not.toContain(SECRET)
+        expect(error.remedy).toBe(`chmod 600 ${file}`)
+      }
+      expect(statSync(file).mode & 0o777).toBe(mode)
+      expect(readFileSync(file, 'utf8')).toBe(`${SECRET}\n`)
+    }
+    const private600 = join(dir, 'private')
+    writeFileSync(private600, `${SECRET}\n`, { mode: 0o600 })
+    expect((await resolveSettings({ flags: { tokenFile: private600 }, env })).token).toBe(SECRET)
   })
   it('SecretRef env and file (through secrets.providers) work; exec is refused, not run', async () => {
     const { env, dir } = sandbox()

@@ -45,7 +45,14 @@ export async function cronRun(argv: string[]): Promise<number> {
       wait,
       timeoutMs: waitMs,
       signal: interrupt.signal,
-      onProgress: (event) => show.progress(event),
+      onProgress: (event) => {
+        // A hand run of a disabled job is allowed (its schedule stays off), but never silent.
+        if (event.kind === 'resolved' && event.job.job?.enabled === false)
+          out.warn(
+            `${event.job.name ?? event.job.id} is disabled: running it once by hand (its schedule stays off)`,
+          )
+        show.progress(event)
+      },
     })
     show.stop()
     return present(outcome, out)
