@@ -54,7 +54,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (invocation.kind === 'version') {
       const { VERSION } = await import('./session.js')
-      process.stdout.write(`clawlink ${VERSION}\n`)
+      // 0.0.0 is the workspace's version until a release bumps it (RELEASING.md): say what such a build is.
+      const note = VERSION === '0.0.0' ? ' (unreleased: built from a checkout)' : ''
+      process.stdout.write(`clawlink ${VERSION}${note}\n`)
       return EXIT.OK
     }
     const { spec } = invocation

@@ -20,7 +20,10 @@ export const OPTION_DOCS: Record<string, OptionDoc> = {
     group: 'command',
     text: 'cron check: run each job with a missed fire once (mode if-enabled on 9.x, else due)',
   },
-  due: { group: 'command', text: 'run only if it is due (mode "due"); otherwise "force" (the default)' },
+  due: {
+    group: 'command',
+    text: 'run only if it is due (mode "due"; not due: "not run", exit 0, for crontabs); else "force" (the default)',
+  },
   wait: {
     group: 'command',
     text: 'cron run: follow the run to its end (exit 10 if it failed); device pair: wait for the approval',

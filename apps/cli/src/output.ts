@@ -123,6 +123,11 @@ export function noteExplicitUrl(target: string): void {
   notes.explicitUrl = target
 }
 
+/** `fix. Note: a; b` — one period whether or not the fix ended with one. */
+function withNote(remedy: string, items: readonly string[]): string {
+  return `${remedy.replace(/[.\s]+$/, '')}. Note: ${items.join('; ')}`
+}
+
 const ENV_SECRET = /OPENCLAW_GATEWAY_(TOKEN|PASSWORD)/
 
 /** The fix of an error, with what the command noted for its kind of failure. */
@@ -132,10 +137,10 @@ function remedyWithNotes(d: { code: string; remedy: string }): string {
     // (this fix already says why the environment's and openclaw.json's secrets were held back).
     if (notes.explicitUrl && ENV_SECRET.test(d.remedy))
       return `pass this gateway's token with --token-file FILE or --token-stdin (or the password with --password-file): OPENCLAW_GATEWAY_TOKEN and openclaw.json are not sent to ${notes.explicitUrl}`
-    return notes.authFailure.length > 0 ? `${d.remedy}. Note: ${notes.authFailure.join('; ')}` : d.remedy
+    return notes.authFailure.length > 0 ? withNote(d.remedy, notes.authFailure) : d.remedy
   }
   if ((d.code === 'CONNECT_REFUSED' || d.code === 'UNREACHABLE') && notes.unreachable.length > 0)
-    return `${d.remedy} Note: ${notes.unreachable.join('; ')}`
+    return withNote(d.remedy, notes.unreachable)
   return d.remedy
 }
 

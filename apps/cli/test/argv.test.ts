@@ -48,8 +48,8 @@ const HELP_CASES: Case[] = [
   [['--url', 'ws://127.0.0.1:1', 'cron', 'run', '-h'], EXIT.OK, 'stdout', 'Usage: clawlink cron run'],
   [['call', '--help'], EXIT.OK, 'stdout', '--params JSON|@FILE'],
   [['completion', '--help'], EXIT.OK, 'stdout', 'Usage: clawlink completion <bash|zsh|fish>'],
-  [['--version'], EXIT.OK, 'stdout', /^clawlink \d+\.\d+\.\d+\n$/],
-  [['-v'], EXIT.OK, 'stdout', /^clawlink \d+\.\d+\.\d+\n$/],
+  [['--version'], EXIT.OK, 'stdout', /^clawlink \d+\.\d+\.\d+( \(unreleased: built from a checkout\))?\n$/],
+  [['-v'], EXIT.OK, 'stdout', /^clawlink \d+\.\d+\.\d+( \(unreleased: built from a checkout\))?\n$/],
 ]
 
 const USAGE_CASES: Case[] = [

@@ -54,6 +54,7 @@ describe('a failed connect says what clawlink assumed', () => {
     expect(stderr).toContain('ws://127.0.0.1:18789')
     expect(stderr).toContain(`there is no ${join(box.home, 'openclaw', 'openclaw.json')}`)
     expect(stderr).toContain('OPENCLAW_CONFIG_PATH')
+    expect(stderr).not.toMatch(/[^.]\.\.(\s|$)/m)
   })
 
   it('an explicit --url: the fix names --token-file, never the environment token it would not send', async () => {

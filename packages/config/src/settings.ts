@@ -139,7 +139,7 @@ function resolveTarget(
 }
 
 function contextLabel(chosen: ChosenContext): string {
-  return `context "${chosen.context.name}" (${chosen.source})`
+  return `context "${chosen.context.name}", chosen by ${chosen.source}`
 }
 
 /** Pin source order (docs/protocol.md §10): explicit, then remote.tlsFingerprint, then a local gateway's own cert. */

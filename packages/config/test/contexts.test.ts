@@ -136,8 +136,8 @@ describe('resolveSettings with contexts', () => {
     expect(s.tlsFingerprints.map((p) => p.replace(/[^0-9a-f]/gi, '').toLowerCase())).toEqual([
       PIN.replace(/:/g, '').toLowerCase(),
     ])
-    expect(s.urlSource).toBe('context "home" (--context)')
-    expect(s.tlsSource).toBe('context "home" (--context)')
+    expect(s.urlSource).toBe('context "home", chosen by --context')
+    expect(s.tlsSource).toBe('context "home", chosen by --context')
   })
 
   it('precedence: --context › CLAWLINK_CONTEXT › current; explicit flags win; --url drops the current one', async () => {
