@@ -39,10 +39,10 @@ export function requiredScopeForRequest(method: string, toolName?: string): OAut
   return undefined
 }
 
-/** The result of {@link checkScope}. */
+/** The result of {@link checkScope}; `code` is the audit log's (docs/errors.md). */
 export type ScopeCheck =
   | { ok: true; scope: OAuthScope }
-  | { ok: false; error: 'insufficient_scope'; scope: OAuthScope; reason: string }
+  | { ok: false; error: 'insufficient_scope'; code: 'INSUFFICIENT_SCOPE'; scope: OAuthScope; reason: string }
 
 /** Whether a verified token may call `toolName`; when not, the scope to ask the authorization server for. */
 export function checkScope(auth: { scopes: readonly string[] }, toolName: string): ScopeCheck {
@@ -51,6 +51,7 @@ export function checkScope(auth: { scopes: readonly string[] }, toolName: string
   return {
     ok: false,
     error: 'insufficient_scope',
+    code: 'INSUFFICIENT_SCOPE',
     scope,
     reason: `${JSON.stringify(toolName.slice(0, 64))} needs the scope ${scope}, which the token does not carry`,
   }

@@ -68,6 +68,7 @@ describe('checkScope', () => {
     expect(checkScope(reader, 'run_cron_job')).toEqual({
       ok: false,
       error: 'insufficient_scope',
+      code: 'INSUFFICIENT_SCOPE',
       scope: 'clawlink:run',
       reason: '"run_cron_job" needs the scope clawlink:run, which the token does not carry',
     })

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto'
-import { exportJWK, exportSPKI, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose'
+import { createPublicKey, randomUUID } from 'node:crypto'
+import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose'
 
 /** The signing algorithms the test IdP can issue access tokens with. */
 export type IdpAlg = 'ES256' | 'RS256' | 'EdDSA'
@@ -76,10 +76,14 @@ export async function mintToken(kind: MintKind, key: IdpKey, c: MintClaims): Pro
   const claims = claimsOf(kind, c)
   if (kind === 'alg-none') return `${b64({ alg: 'none', typ: 'at+jwt' })}.${b64(claims)}.`
   if (kind === 'hs256-public-key') {
-    const pem = await exportSPKI(key.pair.publicKey)
+    // The PEM as a published key file holds it (trailing newline included).
+    const pem = createPublicKey({ key: await exportJWK(key.pair.publicKey), format: 'jwk' }).export({
+      type: 'spki',
+      format: 'pem',
+    })
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: key.kid })
-      .sign(new TextEncoder().encode(pem))
+      .sign(new TextEncoder().encode(String(pem)))
   }
   let signer = key
   if (kind === 'unknown-key') signer = await makeKey(key.alg)
