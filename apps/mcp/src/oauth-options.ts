@@ -7,12 +7,12 @@ export type OAuthSetupCode =
   | 'OAUTH_AUDIENCE_INVALID'
   | 'OAUTH_DISCOVERY_FAILED'
 
-/** A start-up refusal of OAuth mode: nothing listens until the issuer and the audience are usable. */
+/**
+ * A start-up refusal of OAuth mode: nothing listens until the issuer and the audience are usable. Constructed as
+ * `new OAuthSetupError(code, message, { remedy })`.
+ */
 export class OAuthSetupError extends ClawlinkError<OAuthSetupCode> {
   override name = 'OAuthSetupError'
-  constructor(code: OAuthSetupCode, message: string, remedy: string) {
-    super(code, message, { remedy })
-  }
 }
 
 /** The flags of OAuth resource-server mode. */
@@ -66,11 +66,9 @@ function checked(
   const text = value.trim()
   const problem = urlProblem(text, { query })
   if (problem !== undefined)
-    throw new OAuthSetupError(
-      code,
-      `--${flag} ${JSON.stringify(value)} ${problem}`,
-      `e.g. --${flag} ${example}`,
-    )
+    throw new OAuthSetupError(code, `--${flag} ${JSON.stringify(value)} ${problem}`, {
+      remedy: `e.g. --${flag} ${example}`,
+    })
   return text
 }
 
@@ -87,7 +85,7 @@ export function oauthSetup(flags: OAuthFlags): OAuthSetup | undefined {
     throw new OAuthSetupError(
       'OAUTH_FLAGS_INCOMPLETE',
       `--${issuer === undefined ? 'oauth-issuer' : 'oauth-audience'} is missing: OAuth mode needs both --oauth-issuer and --oauth-audience`,
-      'e.g. --oauth-issuer https://id.example.com --oauth-audience https://mcp.example.com/mcp',
+      { remedy: 'e.g. --oauth-issuer https://id.example.com --oauth-audience https://mcp.example.com/mcp' },
     )
   return {
     issuer: checked('oauth-issuer', issuer, 'OAUTH_ISSUER_INVALID', 'https://id.example.com', false),

@@ -143,22 +143,20 @@ async function discoverJwksUrl(issuer: string, timeoutMs: number): Promise<strin
       throw new OAuthSetupError(
         'OAUTH_DISCOVERY_FAILED',
         `${url} names the issuer ${JSON.stringify(String(meta.issuer).slice(0, 200))}, not ${issuer}`,
-        'pass --oauth-issuer exactly as the authorization server spells its issuer',
+        { remedy: 'pass --oauth-issuer exactly as the authorization server spells its issuer' },
       )
     const jwks = meta.jwks_uri
     const problem = typeof jwks === 'string' ? urlProblem(jwks, { query: true }) : 'is missing'
     if (problem !== undefined || typeof jwks !== 'string')
-      throw new OAuthSetupError(
-        'OAUTH_DISCOVERY_FAILED',
-        `the jwks_uri of ${url} ${problem}`,
-        'the authorization server must publish its signing keys over https',
-      )
+      throw new OAuthSetupError('OAUTH_DISCOVERY_FAILED', `the jwks_uri of ${url} ${problem}`, {
+        remedy: 'the authorization server must publish its signing keys over https',
+      })
     return jwks
   }
   throw new OAuthSetupError(
     'OAUTH_DISCOVERY_FAILED',
     `cannot read the metadata of the issuer ${issuer} (${problems.join('; ')})`,
-    'check --oauth-issuer and that the authorization server is reachable from this host',
+    { remedy: 'check --oauth-issuer and that the authorization server is reachable from this host' },
   )
 }
 

@@ -10,6 +10,7 @@ import {
   unauthorizedChallenge,
 } from '../src/oauth.js'
 
+const HTTPS = 'must use https (plain http only on a loopback host)'
 const setup = { issuer: 'https://id.example.com/tenant', audience: 'https://mcp.example.com/team/mcp' }
 
 describe('RFC 9728 protected-resource metadata', () => {
@@ -129,20 +130,10 @@ describe('--oauth-issuer and --oauth-audience', () => {
 
   it.each([
     ['oauth-issuer', 'id.example.com', 'OAUTH_ISSUER_INVALID', 'is not a URL'],
-    [
-      'oauth-issuer',
-      'http://id.example.com',
-      'OAUTH_ISSUER_INVALID',
-      'must use https (plain http only on a loopback host)',
-    ],
+    ['oauth-issuer', 'http://id.example.com', 'OAUTH_ISSUER_INVALID', HTTPS],
     ['oauth-issuer', 'https://id.example.com/?tenant=1', 'OAUTH_ISSUER_INVALID', 'must not have a query'],
     ['oauth-issuer', 'ftp://id.example.com', 'OAUTH_ISSUER_INVALID', 'has scheme ftp: (https required)'],
-    [
-      'oauth-audience',
-      'http://10.0.0.5:8765/mcp',
-      'OAUTH_AUDIENCE_INVALID',
-      'must use https (plain http only on a loopback host)',
-    ],
+    ['oauth-audience', 'http://10.0.0.5:8765/mcp', 'OAUTH_AUDIENCE_INVALID', HTTPS],
     ['oauth-audience', 'https://mcp.example.com/mcp#x', 'OAUTH_AUDIENCE_INVALID', 'must not have a fragment'],
     [
       'oauth-audience',
