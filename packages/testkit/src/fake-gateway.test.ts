@@ -1,79 +1,14 @@
-import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { type FakeGateway, startFakeGateway } from './fake-gateway.js'
 import { createEphemeralSigner, gatewayRpc, type HarnessRpcError } from './harness/rpc.js'
+import { connectFrame, device, type Frame, handshake } from '../test/raw-handshake.js'
 
 const gateways: FakeGateway[] = []
 afterEach(async () => {
   await Promise.all(gateways.splice(0).map((g) => g.close()))
 })
-
-type Frame = Record<string, unknown>
-
-/** Raw handshake with a hand-built payload, independent of any client code. */
-async function handshake(
-  gw: FakeGateway,
-  build: (nonce: string, ts: number) => Frame,
-): Promise<{ res: Frame; close?: { code: number; reason: string } }> {
-  const ws = new WebSocket(gw.url)
-  const frames: Frame[] = []
-  return new Promise((resolve, reject) => {
-    let res: Frame | undefined
-    ws.on('message', (data) => {
-      const frame = JSON.parse(data.toString()) as Frame
-      frames.push(frame)
-      if (frame.event === 'connect.challenge') {
-        const payload = frame.payload as { nonce: string; ts: number }
-        ws.send(JSON.stringify(build(payload.nonce, payload.ts)))
-      } else if (frame.type === 'res') {
-        res = frame
-        if (frame.ok) {
-          ws.close()
-          resolve({ res: frame })
-        }
-      }
-    })
-    ws.on('close', (code, reason) => {
-      if (res && !res.ok) resolve({ res, close: { code, reason: reason.toString() } })
-    })
-    ws.on('error', reject)
-  })
-}
-
-function device(version: 'v3' | 'v2', tamper = false) {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519')
-  const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(12)
-  const id = createHash('sha256').update(raw).digest('hex')
-  return (nonce: string, ts: number, token: string): Frame => {
-    const fields = [version, id, 'cli', 'cli', 'operator', 'operator.admin', String(ts), token, nonce]
-    if (version === 'v3') fields.push('linux', '')
-    const payload = fields.join('|') + (tamper ? 'x' : '')
-    return {
-      id,
-      publicKey: raw.toString('base64url'),
-      signature: sign(null, Buffer.from(payload), privateKey).toString('base64url'),
-      signedAt: ts,
-      nonce,
-    }
-  }
-}
-
-function connectFrame(params: Frame): Frame {
-  return {
-    type: 'req',
-    id: '1',
-    method: 'connect',
-    params: {
-      minProtocol: 3,
-      maxProtocol: 4,
-      client: { id: 'cli', mode: 'cli', version: '1', platform: 'Linux' },
-      role: 'operator',
-      scopes: ['operator.admin'],
-      ...params,
-    },
-  }
-}
 
 describe('fake gateway', () => {
   it('accepts v3 and v2 signatures and issues a 43-char device token', async () => {

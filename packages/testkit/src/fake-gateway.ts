@@ -94,11 +94,10 @@ function shutdownAll(state: FakeState): void {
   }
 }
 
-/** The test-facing side of a running fake; `listener` is swapped by `restart`. */
-function fakeGatewayApi(server: FakeServer, ctx: FakeContext, first: Listener): FakeGateway {
+/** The test-facing side of a running fake. */
+function fakeGatewayApi(server: FakeServer, ctx: FakeContext, listener: Listener): FakeGateway {
   const { state, cron, pairing } = server
   const { options, conns } = state
-  let listener = first
   const port = listener.port
   const gateway: FakeGateway = {
     url: `${options.tls ? 'wss' : 'ws'}://127.0.0.1:${port}`,
@@ -147,10 +146,11 @@ function fakeGatewayApi(server: FakeServer, ctx: FakeContext, first: Listener): 
     async restart(downMs = 200) {
       gateway.shutdown()
       await new Promise((r) => setTimeout(r, 20))
+      // Down without giving the port up (fake-listen.ts): connections are reset until it is back.
+      listener.down(true)
       dropAll(state)
-      await listener.close()
       await new Promise((r) => setTimeout(r, downMs))
-      listener = await listen(options, port, state.maxPayload, (ws) => onConnection(server, ws))
+      listener.down(false)
     },
     async close() {
       pairing.close()

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { CLIENT_IDS, CLIENT_MODES } from '@clawlink/protocol'
 import { verifyDevice } from './fake-device-proof.js'
+import { connectParamsExtraKey, normalisedScopes57 } from './fake-schema.js'
 import { authFailure, fail, forcedHandshakeFault, pairingFailure, tokenMismatch } from './fake-refusals.js'
 import {
   type Conn,
@@ -105,7 +106,7 @@ function helloAuth(
     return issued
       ? {
           role: 'operator',
-          scopes: [...issued.scopes].sort(),
+          scopes: normalisedScopes57(issued.scopes),
           deviceToken: issued.token,
           issuedAtMs: issued.issuedAtMs,
         }
@@ -128,7 +129,9 @@ function helloAuth(
 /** The checks before any auth (docs/protocol.md §2.5): closed enums, injected faults, protocol range, role. */
 function checkParams(hs: Handshake, req: ConnectRequest): HandshakeFailure | undefined {
   const { client, scopes, device, params } = req
-  // docs/protocol.md §2.2: closed enums; §2.5 check order.
+  // docs/protocol.md §2.2: v3's schema is closed at every level; closed enums; §2.5 check order.
+  const extra = connectParamsExtraKey(params, hs.ctx.protocol)
+  if (extra) return fail({ code: 'INVALID_REQUEST', message: `invalid connect params: ${extra}` })
   if (!CLIENT_IDS_ALLOWED.has(String(client.id)) || !CLIENT_MODES_ALLOWED.has(String(client.mode))) {
     const where = CLIENT_IDS_ALLOWED.has(String(client.id)) ? '/client/mode' : '/client/id'
     return fail({

@@ -4,6 +4,7 @@ import type { createFakeCron, FakeWireError } from './fake-cron.js'
 import { cronWriteLimit } from './fake-limits.js'
 import type { createFakeHandshake } from './fake-handshake.js'
 import { PREAUTH_MAX_BYTES } from './fake-listen.js'
+import { requestFrameHasExtraKeys } from './fake-schema.js'
 import type { createFakePairing } from './fake-pairing.js'
 import { closeConn, type FakeState, send, takeFault } from './fake-server.js'
 import { type Conn, errorFrame, type FakeGatewayFault, scopeSatisfied } from './fake-types.js'
@@ -174,7 +175,11 @@ function preHello(
   // docs/protocol.md §2.5 step 1: the ws maxPayload closes oversize pre-auth frames with 1009.
   if (Buffer.byteLength(text) > PREAUTH_MAX_BYTES) closeConn(conn, 1009, '')
   else if (frame?.type !== 'req') closeConn(conn, 1000, '')
-  else if (frame.method !== 'connect') {
+  else if (requestFrameHasExtraKeys(frame, server.state.protocol)) {
+    const message = 'invalid request frame'
+    send(server.state, conn, errorFrame(String(frame.id), { code: 'INVALID_REQUEST', message }))
+    closeConn(conn, 1008, message)
+  } else if (frame.method !== 'connect') {
     const message = 'invalid handshake: first request must be connect'
     send(server.state, conn, errorFrame(String(frame.id), { code: 'INVALID_REQUEST', message }))
     closeConn(conn, 1008, message)
@@ -202,7 +207,11 @@ function onMessage(server: FakeServer, conn: Conn, text: string): void {
     closeConn(conn, 1009, '')
     return
   }
-  if (frame?.type !== 'req' || typeof frame.id !== 'string') {
+  if (
+    frame?.type !== 'req' ||
+    typeof frame.id !== 'string' ||
+    requestFrameHasExtraKeys(frame, state.protocol)
+  ) {
     send(state, conn, errorFrame('', { code: 'INVALID_REQUEST', message: 'invalid request frame' }))
     return
   }
