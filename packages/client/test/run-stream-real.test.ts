@@ -35,7 +35,7 @@ describe.skipIf(skipReason !== undefined)(`live progress of agent runs ${skipRea
             url: gw.url,
             token: gw.token,
             signer: createTestSigner(),
-            requestTimeoutMs: 30_000,
+            requestTimeoutMs: 120_000, // a hang guard: a busy gateway on a loaded machine answers late
           })
           clients.push(c)
           await c.connect()
