@@ -11,43 +11,10 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { userHome } from '../packages/testkit/dist/harness/index.js'
 import { fakeWithHistory } from '../packages/testkit/dist/index.js'
-import { gitRev, machine, root, summarise, writeSection } from './bench-lib.mjs'
+import { checkBenchJobs, gitRev, machine, root, summarise, writeSection } from './bench-lib.mjs'
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } })
-const HOUR = 3_600_000
-const DAY = 24 * HOUR
-const now = Date.now()
-const start = now - 30 * DAY
-
-const jobs = []
-for (let i = 0; i < 500; i++) {
-  const hourly = i < 100
-  const runs = []
-  if (hourly) {
-    for (
-      let t = Math.ceil(start / HOUR) * HOUR + (i % 60) * 60_000, k = 0;
-      t < now - 5 * 60_000;
-      t += HOUR, k++
-    )
-      if (k % 7 !== 3) runs.push(t + 1200)
-  } else {
-    for (let t = Math.ceil(start / DAY) * DAY + (i % 24) * HOUR; t < now - 5 * 60_000; t += DAY)
-      runs.push(t + 900)
-  }
-  jobs.push({
-    id: `job-${i}`,
-    name: `bench-${i}`,
-    // 60 hourly and 24 daily expressions; every 10th job in Europe/Berlin (its runs are seeded for UTC: missed).
-    schedule: {
-      kind: 'cron',
-      expr: hourly ? `${i % 60} * * * *` : `0 ${i % 24} * * *`,
-      tz: i % 10 === 9 ? 'Europe/Berlin' : 'UTC',
-      staggerMs: 0,
-    },
-    createdAtMs: start - DAY,
-    runs,
-  })
-}
+const jobs = checkBenchJobs(Date.now()).map((job, i) => ({ ...job, id: `job-${i}` }))
 
 const { gw, calls } = await fakeWithHistory(jobs)
 const { env, tokenFile } = userHome(mkdtempSync(join(tmpdir(), 'bench-check-')), gw.token ?? 'none')

@@ -150,3 +150,35 @@ export function buildCliAt(rev, dir) {
 export function medianRatio(a, b, key = 'wallMs') {
   return (summarise(a.map((x) => x[key])).p50 / summarise(b.map((x) => x[key])).p50).toFixed(3)
 }
+
+/**
+ * The seeded history of the `cron check` benchmarks: 500 jobs over the 30 days before `now`, 100 hourly (60
+ * expressions) with every 7th fire left without a run, 400 daily (24 expressions); every 10th job in Europe/Berlin
+ * (its runs are seeded for UTC: missed). Each job: `{ name, schedule, createdAtMs, runs }` (run start times, ms).
+ */
+export function checkBenchJobs(now) {
+  const HOUR = 3_600_000
+  const DAY = 24 * HOUR
+  const start = now - 30 * DAY
+  const jobs = []
+  for (let i = 0; i < 500; i++) {
+    const hourly = i < 100
+    const runs = []
+    const first = hourly
+      ? Math.ceil(start / HOUR) * HOUR + (i % 60) * 60_000
+      : Math.ceil(start / DAY) * DAY + (i % 24) * HOUR
+    for (let t = first, k = 0; t < now - 5 * 60_000; t += hourly ? HOUR : DAY, k++) {
+      if (!hourly) runs.push(t + 900)
+      else if (k % 7 !== 3) runs.push(t + 1200)
+    }
+    const expr = hourly ? `${i % 60} * * * *` : `0 ${i % 24} * * *`
+    const tz = i % 10 === 9 ? 'Europe/Berlin' : 'UTC'
+    jobs.push({
+      name: `bench-${i}`,
+      schedule: { kind: 'cron', expr, tz, staggerMs: 0 },
+      createdAtMs: start - DAY,
+      runs,
+    })
+  }
+  return jobs
+}

@@ -119,6 +119,7 @@ const CLIENT_EXIT: Partial<Record<ClientError['code'], ExitCode>> = {
   METHOD_UNSUPPORTED: EXIT.GATEWAY_ERROR,
   DEVICE_TOKEN_WITHHELD: EXIT.GATEWAY_ERROR,
   NO_DEVICE_IDENTITY: EXIT.USAGE,
+  GATEWAY_CHANGED: EXIT.AUTH,
 }
 
 /** The exit code for any error a command can throw. */

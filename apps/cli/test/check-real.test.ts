@@ -9,7 +9,7 @@ import { runCli, sandbox } from './helpers.js'
 // fire of a 20-second job is missed, `cron check` lists them and exits 18, and `--run-missed` runs the job
 // exactly once however often it is asked. Our own gateways: the shared ones must keep their scheduler.
 const { skipReason } = realGatewaysOrSkip()
-const VERSIONS = (process.env.CLAWLINK_CHECK_VERSIONS ?? '2026.9.6,2026.3.13').split(',')
+const VERSIONS = (process.env.CLAWLINK_CHECK_VERSIONS ?? '2026.9.6,2026.3.13,2026.5.7').split(',')
 const EVERY_MS = 20_000
 
 type Check = {

@@ -16,6 +16,7 @@ import type {
 } from './client-options.js'
 import { checkPin, connectorOptions } from './client-setup.js'
 import { type Connected, type ConnectorOptions, establish } from './connector.js'
+import { bindingOf } from './gateway-binding.js'
 import { anySignal, deadlineSignal, raceSignal, requestTimeout } from './deadline.js'
 import { abortedError, ClientError } from './errors.js'
 import { Reconnector } from './reconnect.js'
@@ -267,6 +268,8 @@ export class GatewayClient {
     )
     this.session = session
     this.lastHello = hello
+    // Credentials are bound to the first gateway for this client's life (gateway-binding.ts).
+    this.connectorOptions.bound ??= bindingOf(hello)
     this.lastSkewMs = skewMs
     this.setState('open')
     this.warnAboutScopes(session)

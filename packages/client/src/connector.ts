@@ -1,6 +1,7 @@
 import { type ConnectAuth, GatewayError } from '@clawlink/protocol'
 import { sleep } from './deadline.js'
 import { abortedError, ClientError } from './errors.js'
+import { assertSameGateway, type GatewayBinding } from './gateway-binding.js'
 import { type HandshakeOptions, type HandshakeResult, performHandshake } from './handshake.js'
 import type { AuthMethod } from './session.js'
 import type { DeviceTokenKey, DeviceTokenStore, StoredDeviceToken } from './token-store.js'
@@ -42,6 +43,11 @@ export interface ConnectorOptions {
   trustedEndpoint: boolean
   startingRetry: StartingRetryOptions
   onProgress: (event: ConnectProgress) => void
+  /**
+   * The gateway of the first hello-ok, set by the client once connected. From then on a reconnect never falls back
+   * to the stored device token, and a hello-ok from another gateway is refused before anything it issued is kept.
+   */
+  bound?: GatewayBinding | undefined
 }
 
 /** The shared secrets as their source holds them now; `source` names it for a log line (never the value). */
@@ -142,7 +148,10 @@ async function nextAuth(
     plan.method === 'token' &&
     code === 'AUTH_TOKEN_MISMATCH' &&
     !tried.has('device') &&
-    o.trustedEndpoint
+    o.trustedEndpoint &&
+    // A reconnect whose shared token stopped working may have reached another gateway behind the same URL
+    // (nothing on ws:// tells before authenticating): this gateway's device token is never offered there.
+    !o.bound
   ) {
     if (await storedToken(o)) {
       tried.add('device')
@@ -192,6 +201,12 @@ export async function establish(o: ConnectorOptions, signal: AbortSignal): Promi
     o.onProgress({ kind: 'connecting', url: displayUrl(o.handshake.url) })
     try {
       const result = await performHandshake({ ...o.handshake, auth: plan.auth, signal })
+      try {
+        assertSameGateway(o.bound, result.hello, displayUrl(o.handshake.url))
+      } catch (error) {
+        result.ws.close(1000)
+        throw error
+      }
       await keepIssuedToken(o, result)
       const live = result.hello.scopesAreLive ? result.hello.auth?.method : undefined
       return { ...result, authMethod: live === 'device-token' ? 'device-token' : plan.method }

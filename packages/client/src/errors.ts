@@ -32,6 +32,7 @@ export const CLIENT_ERROR_CODES = [
   'METHOD_UNSUPPORTED',
   'NO_DEVICE_IDENTITY',
   'DEVICE_TOKEN_WITHHELD',
+  'GATEWAY_CHANGED',
 ] as const
 
 export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number]

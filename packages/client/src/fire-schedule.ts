@@ -1,4 +1,4 @@
-import { Cron } from 'croner'
+import { cronFireTimes } from './cron-slots.js'
 
 /**
  * When a job's schedule says it should have fired (OpenClaw's schedule semantics, docs/protocol.md §7.1):
@@ -132,24 +132,13 @@ function evaluateCron(schedule: Record<string, unknown>, runs: RunAt[], o: Opts)
   return { ok: true, fires, staggerMs, notes }
 }
 
-const UTC_ZONES = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT', 'Z'])
-
-/** The cron slots in the window, through croner (a fixed offset for UTC: the same times, several times faster). */
+/** The cron slots in the window (cron-slots.ts), the most recent `maxSlots`; shared by jobs with one schedule. */
 function cronSlots(expr: string, tz: string | undefined, o: Opts): number[] {
   const key = `${expr}\u0000${tz ?? ''}\u0000${o.fromMs}\u0000${o.nowMs}`
   const cached = o.slotCache?.get(key)
   if (cached) return cached
-  const zone = tz && UTC_ZONES.has(tz) ? { utcOffset: 0 } : tz ? { timezone: tz } : {}
-  const cron = new Cron(expr, { paused: true, ...zone })
-  const slots: number[] = []
-  let cursor = new Date(o.fromMs - 1)
-  for (;;) {
-    const next = cron.nextRun(cursor)
-    if (!next || next.getTime() > o.nowMs) break
-    slots.push(next.getTime())
-    if (slots.length > o.maxSlots) slots.shift()
-    cursor = next
-  }
+  const all = cronFireTimes(expr, tz, o.fromMs, o.nowMs)
+  const slots = all.length > o.maxSlots ? all.slice(all.length - o.maxSlots) : all
   o.slotCache?.set(key, slots)
   return slots
 }

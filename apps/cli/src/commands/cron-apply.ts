@@ -120,12 +120,20 @@ async function confirmApply(writes: number, json: boolean): Promise<boolean> {
   }
 }
 
-function progress(out: Output, tty: boolean) {
-  // out.progress writes only on a terminal
+/** Off a terminal, at most one line this often while the write limit paces the apply. */
+const PLAIN_PROGRESS_EVERY_MS = 20_000
+
+function progress(out: Output, tty: boolean, json: boolean) {
+  let lastPlain = Number.NEGATIVE_INFINITY
   return ({ done, total, etaMs }: { done: number; total: number; etaMs: number }) => {
-    if (!tty) return
     const eta = etaMs > 0 ? `, about ${Math.ceil(etaMs / 1000)} s left (paced: 30 writes per minute)` : ''
-    out.progress(`applied ${done}/${total}${eta}`)
+    const line = `applied ${done}/${total}${eta}`
+    // out.progress writes only on a terminal; a log or CI job still hears of a wait on the write limit.
+    if (tty) out.progress(line)
+    else if (!json && etaMs > 0 && Date.now() - lastPlain >= PLAIN_PROGRESS_EVERY_MS) {
+      lastPlain = Date.now()
+      process.stderr.write(`clawlink: ${oneLine(line)}\n`)
+    }
   }
 }
 
@@ -202,7 +210,7 @@ export async function cronApply(argv: string[]): Promise<number> {
     const tty = !json && process.stderr.isTTY === true
     const result = await applyCronPlan(session.client, plan, {
       stop: stop.signal,
-      onProgress: progress(out, tty),
+      onProgress: progress(out, tty, json),
     })
     return report(out, plan, result)
   } finally {
