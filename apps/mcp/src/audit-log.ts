@@ -103,6 +103,8 @@ function rotateLog(path: string, held: number, maxBytes: number, keep: number): 
 interface LastLine {
   ino: number
   dev: number
+  /** With ino and dev: the same file, not a new one that reuses a rotated-away file's inode. */
+  birth: number
   size: number
   link: AuditLink
   hash: string
@@ -146,7 +148,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   /** The chain fields of the next line (and whether the file ends inside a line that needs its "\n"). */
   const nextLink = (target: number): { link: AuditLink; unterminated: boolean } => {
     const st = fstatSync(target)
-    const mine = last && last.ino === st.ino && last.dev === st.dev ? last : undefined
+    const mine =
+      last && last.ino === st.ino && last.dev === st.dev && last.birth === st.birthtimeMs ? last : undefined
     if (mine && st.size === mine.size)
       return { link: { seq: mine.link.seq + 1, prev: mine.hash }, unterminated: false }
     if (mine && st.size < mine.size) {
@@ -176,7 +179,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     const line = chainAuditLine(entry, link)
     writeSync(target, `${unterminated ? '\n' : ''}${line}\n`)
     const st = fstatSync(target)
-    last = { ino: st.ino, dev: st.dev, size: st.size, link, hash: auditLineHash(line) }
+    last = { ino: st.ino, dev: st.dev, birth: st.birthtimeMs, size: st.size, link, hash: auditLineHash(line) }
   }
 
   return {
