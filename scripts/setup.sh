@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything clawlink needs on a fresh Debian/Ubuntu machine that has only Node (>= 20.19) and npm:
-# system packages (keytar and pkcs11js builds, a Secret Service, OpenSSH and a SoftHSM2 token for tests), pnpm, the workspace, a build.
+# system packages (keytar and pkcs11js builds, a Secret Service, OpenSSH, a SoftHSM2 token and nginx for tests), pnpm, the workspace, a build.
 # Idempotent: each step is skipped when already done. Run from anywhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +8,7 @@ export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
-APT_PACKAGES=(libsecret-1-dev pkg-config g++ make python3 dbus-daemon dbus-bin gnome-keyring libsecret-tools openssh-client zsh fish iproute2 openssl faketime softhsm2 opensc time)
+APT_PACKAGES=(libsecret-1-dev pkg-config g++ make python3 dbus-daemon dbus-bin gnome-keyring libsecret-tools openssh-client zsh fish iproute2 openssl faketime softhsm2 opensc time nginx-light)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if ((${#missing[@]})); then

@@ -45,11 +45,14 @@ function model() {
       const spec = COMMANDS.find((c) => c.path === `${group} ${s}` || c.aliases?.includes(`${group} ${s}`))
       return [s, spec?.summary ?? '']
     })
+  // A command with subcommands of its own (`audit`, `audit verify`) offers their words; the longer path is matched first.
+  const own = (path: string) =>
+    COMMANDS.filter((d) => d.path.startsWith(`${path} `)).map((d) => d.path.slice(path.length + 1))
   const commands = COMMANDS.map((c) => ({
     paths: [c.path, ...(c.aliases ?? [])],
     flags: flagsOf(COMMAND_OPTIONS[c.path]),
-    args: c.args[0]?.values ?? [],
-  }))
+    args: [...own(c.path), ...(c.args[0]?.values ?? [])],
+  })).sort((a, b) => b.paths[0]!.split(' ').length - a.paths[0]!.split(' ').length)
   const all = new Map<string, Flag>()
   for (const f of [...flagsOf(GLOBAL_OPTIONS), ...commands.flatMap((c) => c.flags)]) all.set(f.name, f)
   return { top, subs, commands, flags: [...all.values()], global: flagsOf(GLOBAL_OPTIONS) }
@@ -128,7 +131,8 @@ function zsh(): string {
       .filter((c) => c.paths[0] !== 'help')
       .map((c) => {
         const pattern = c.paths.map((p) => `'${p}'|'${p} '*`).join('|')
-        const args: Described[] = c.args.map((a) => [a, `${a} completion script`])
+        const sub = (a: string) => COMMANDS.find((d) => d.path === `${c.paths[0]} ${a}`)?.summary
+        const args: Described[] = c.args.map((a) => [a, sub(a) ?? `${a} completion script`])
         return `    ${pattern}) items=(${described([...args, ...flagItems(c.flags)])}) ;;`
       }),
   ]

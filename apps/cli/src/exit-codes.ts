@@ -24,6 +24,8 @@ export const EXIT = {
   TLS: 17,
   /** `cron check`: some scheduled fires left no run. */
   MISSED_FIRES: 18,
+  /** `audit verify`: a line of the audit log breaks its hash chain (edited, deleted, reordered, inserted, cut). */
+  AUDIT_CHAIN_BROKEN: 19,
   /** Ctrl-C (128 + SIGINT), as shells report it. */
   INTERRUPTED: 130,
 } as const

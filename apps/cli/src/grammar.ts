@@ -139,6 +139,9 @@ function resolveWords(words: string[]): Resolved {
       `one of: ${primaries(first).join(', ')}`,
     )
   }
+  // A command with subcommands of its own (`audit` and `audit verify`).
+  const own = second === undefined ? undefined : findCommand(`${first} ${second}`)
+  if (own) return { kind: 'command', spec: own, length: 2 }
   const spec = findCommand(first)
   if (spec && !spec.path.includes(' ')) return { kind: 'command', spec, length: 1 }
   const sub = Object.keys(GROUPS).find((g) => subcommandsOf(g).includes(first))

@@ -28,6 +28,7 @@ const LOADERS: Record<Exclude<CommandPath, 'help'>, () => Promise<Command>> = {
   doctor: async () => (await import('./commands/doctor.js')).doctor,
   call: async () => (await import('./commands/call.js')).call,
   audit: async () => (await import('./commands/audit.js')).audit,
+  'audit verify': async () => (await import('./commands/audit-verify.js')).auditVerify,
   'context add': async () => (await import('./commands/context.js')).contextAdd,
   'context list': async () => (await import('./commands/context.js')).contextList,
   'context show': async () => (await import('./commands/context.js')).contextShow,

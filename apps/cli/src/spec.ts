@@ -81,6 +81,13 @@ export const COMMAND_OPTIONS = {
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
+  'audit verify': {
+    'audit-log': { type: 'string' },
+    profile: SETTINGS_OPTIONS.profile,
+    'profile-dir': SETTINGS_OPTIONS['profile-dir'],
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
   help: HELP_ONLY,
   completion: HELP_ONLY,
 } as const satisfies Record<string, Options>
@@ -353,6 +360,26 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: [
       'clawlink audit --since 24h',
       'clawlink audit --json --profile ci | jq \'.entries[] | select(.outcome != "ok")\'',
+    ],
+  },
+  {
+    path: 'audit verify',
+    args: [{ name: 'file', required: false, variadic: true }],
+    summary:
+      "check the audit log's hash chain; name the first line that was edited, deleted, moved or inserted",
+    description:
+      'Each line clawlink-mcp writes carries seq (1, 2, 3 … across rotated files) and prev, the SHA-256 of the\n' +
+      'line before it (docs/audit-chain.md). This checks every link and names the first line that breaks one:\n' +
+      'file:line and why — edited, deleted (seq jumps), reordered, inserted, truncated (cut short), or restarted\n' +
+      "(a new chain began mid-log). With one FILE (default: the profile's audit.jsonl) its rotated files\n" +
+      '(FILE.1, FILE.2 …) are checked too, oldest first; several FILEs are checked in the order given, oldest first.\n' +
+      'Exit 0 when intact (it prints the head hash: keep it elsewhere to notice a rewrite of the whole log later),\n' +
+      '19 when broken, 2 when there is no log to read. The newest line is covered once a line follows it; lines\n' +
+      'rotated away are gone, so a log may start at a later seq. Connects to nothing.',
+    examples: [
+      'clawlink audit verify',
+      'clawlink audit verify /var/log/clawlink/audit.jsonl',
+      'clawlink audit verify audit.jsonl.2 audit.jsonl.1 audit.jsonl --json | jq .break',
     ],
   },
   ...CONTEXT_COMMANDS,

@@ -275,6 +275,11 @@ describe('completion scripts from the command table', () => {
     expect(complete('clawlink cron run x --signer k')).toBe('keychain')
     expect(complete('clawlink help device ')).toBe('show init pair rotate revoke')
     expect(complete('clawlink completion ')).toBe('bash zsh fish --help -h')
+    // `audit` has a subcommand of its own: offered after it, and `audit verify` completes its own flags only.
+    expect(complete('clawlink audit ')).toBe(
+      'verify --since --audit-log --profile --profile-dir --json --help -h',
+    )
+    expect(complete('clawlink audit verify --')).toBe('--audit-log --profile --profile-dir --json --help')
   })
 
   it('zsh: valid syntax and registers _clawlink with compdef', () => {

@@ -27,6 +27,7 @@ const KINDS = {
   GATEWAY_ERROR: 'other gateway error',
   TLS: 'TLS / insecure URL',
   MISSED_FIRES: 'missed fires',
+  AUDIT_CHAIN_BROKEN: 'audit chain broken',
   INTERRUPTED: 'interrupted',
 } as const
 const documented = (() => {

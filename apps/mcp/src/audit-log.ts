@@ -7,10 +7,11 @@ import {
   openSync,
   renameSync,
   statSync,
-  unlinkSync,
   writeSync,
 } from 'node:fs'
 import { dirname } from 'node:path'
+import { AUDIT_GENESIS, type AuditLink, auditLineHash, chainAuditLine } from '@clawlink/config'
+import { linkAfterTail, lockLog } from './audit-tail.js'
 
 /** What a write tool changed (or would have, when refused): the action and the changed fields' paths. */
 export interface AuditChange {
@@ -18,7 +19,10 @@ export interface AuditChange {
   fields: string[]
 }
 
-/** One line of the audit log (apps/mcp/README.md "Reading the audit log"). */
+/**
+ * One line of the audit log (apps/mcp/README.md "Reading the audit log"). On disk each line also starts with the
+ * hash-chain fields `seq` and `prev` (@clawlink/config audit-chain.ts, docs/audit-chain.md).
+ */
 export interface AuditEntry {
   /** ISO time the call arrived. */
   time: string
@@ -38,6 +42,12 @@ export interface AuditEntry {
   taskId?: string
   /** A write tool's change: action and field paths, never values. */
   change?: AuditChange
+  /** The W3C trace context of the request (`traceparent` in its `_meta`), when it had one. */
+  traceparent?: string
+  /** The authenticated subject (an OAuth access token's `sub`), when the request carried one. */
+  subject?: string
+  /** The OAuth client id of the access token, when there was one. */
+  clientId?: string
   durationMs: number
 }
 
@@ -61,7 +71,6 @@ export interface AuditLog {
 }
 
 const DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-const STALE_LOCK_MS = 10_000
 
 /** Opens the log for appending: a 0600 regular file (never a symlink) in a 0700 folder. */
 function openLogFile(path: string): number {
@@ -77,39 +86,36 @@ function openLogFile(path: string): number {
   return opened
 }
 
-/** Shifts `path` to `.1` (… `.keep`) under a lock file, unless another writer did so meanwhile. */
+/** Shifts `path` to `.1` (… `.keep`); the caller holds the lock. */
 function rotateLog(path: string, held: number, maxBytes: number, keep: number): void {
-  const lock = `${path}.lock`
-  let lockFd: number
-  try {
-    lockFd = openSync(lock, 'wx', 0o600)
-  } catch {
-    // Another writer is rotating; a lock left by a crash is removed so the next write can rotate.
+  const st = statSync(path)
+  const mine = fstatSync(held)
+  if (st.ino !== mine.ino || st.size <= maxBytes) return // rotated meanwhile
+  for (let i = keep - 1; i >= 1; i--) {
     try {
-      if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) unlinkSync(lock)
+      renameSync(`${path}.${i}`, `${path}.${i + 1}`)
     } catch {}
-    return
   }
-  try {
-    const st = statSync(path)
-    const mine = fstatSync(held)
-    if (st.ino !== mine.ino || st.size <= maxBytes) return // rotated meanwhile
-    for (let i = keep - 1; i >= 1; i--) {
-      try {
-        renameSync(`${path}.${i}`, `${path}.${i + 1}`)
-      } catch {}
-    }
-    renameSync(path, `${path}.1`)
-  } finally {
-    closeSync(lockFd)
-    unlinkSync(lock)
-  }
+  renameSync(path, `${path}.1`)
+}
+
+/** What a writer knows of the line it wrote last: enough to link the next one without reading the file. */
+interface LastLine {
+  ino: number
+  dev: number
+  /** With ino and dev: the same file, not a new one that reuses a rotated-away file's inode. */
+  birth: number
+  size: number
+  link: AuditLink
+  hash: string
 }
 
 /**
  * Opens (lazily) an audit log: each entry is one write(2) on an O_APPEND descriptor of a 0600 file in a 0700
- * folder, so lines from several servers sharing a profile never interleave. Past `maxBytes` the file is shifted
- * to `.1` (… `.keep`) under a lock file; a writer whose file was rotated by another process reopens the path.
+ * folder, made under `${path}.lock`, which every writer of the file takes, so lines from several servers sharing
+ * a profile never interleave and form one hash chain (docs/audit-chain.md): a writer links to the line it wrote
+ * last while the file is as it left it, else reads the file's end (or the rotated file's end). Past `maxBytes`
+ * the file is shifted to `.1` (… `.keep`) under the same lock; the next line links to the last one of `.1`.
  */
 export function createAuditLog(options: AuditLogOptions): AuditLog {
   const { path } = options
@@ -118,6 +124,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   const warn = options.warn ?? ((m: string) => process.stderr.write(`[clawlink-mcp] ${m}\n`))
   let fd: number | undefined
   let failing = false
+  let last: LastLine | undefined
+  let tailWarned = false
 
   /** The descriptor for `path` as it is now: another process may have rotated the file we hold. */
   const current = (): number => {
@@ -137,13 +145,53 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     return fd
   }
 
+  /** The chain fields of the next line (and whether the file ends inside a line that needs its "\n"). */
+  const nextLink = (target: number): { link: AuditLink; unterminated: boolean } => {
+    const st = fstatSync(target)
+    const mine =
+      last && last.ino === st.ino && last.dev === st.dev && last.birth === st.birthtimeMs ? last : undefined
+    if (mine && st.size === mine.size)
+      return { link: { seq: mine.link.seq + 1, prev: mine.hash }, unterminated: false }
+    if (mine && st.size < mine.size) {
+      // Someone cut the file below the line we wrote: link to what we wrote, so the gap shows in `audit verify`.
+      warn(
+        `audit log ${path}: it shrank from ${mine.size} to ${st.size} bytes since our last line (lines removed?); the chain records the gap`,
+      )
+      return { link: { seq: mine.link.seq + 1, prev: mine.hash }, unterminated: false }
+    }
+    try {
+      const next = linkAfterTail(path)
+      tailWarned = false
+      return next
+    } catch (error) {
+      if (!tailWarned)
+        warn(
+          `audit log ${path}: cannot read its end to continue the hash chain (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); the next line starts a new chain, which \`clawlink audit verify\` reports`,
+        )
+      tailWarned = true
+      return { link: { seq: 1, prev: AUDIT_GENESIS }, unterminated: false }
+    }
+  }
+
+  const append = (entry: AuditEntry): void => {
+    const target = current()
+    const { link, unterminated } = nextLink(target)
+    const line = chainAuditLine(entry, link)
+    writeSync(target, `${unterminated ? '\n' : ''}${line}\n`)
+    const st = fstatSync(target)
+    last = { ino: st.ino, dev: st.dev, birth: st.birthtimeMs, size: st.size, link, hash: auditLineHash(line) }
+  }
+
   return {
     path,
     record(entry) {
+      let unlock: (() => void) | undefined
       try {
-        const target = current()
-        writeSync(target, `${JSON.stringify(entry)}\n`)
-        if (fstatSync(target).size > maxBytes) rotateLog(path, target, maxBytes, keep)
+        if (fd === undefined) mkdirSync(dirname(path), { recursive: true, mode: 0o700 }) // the lock lives there
+        unlock = lockLog(path)
+        append(entry)
+        // Without the lock (another writer held it for 2 s) the line is still written, but never rotated.
+        if (unlock && fd !== undefined && fstatSync(fd).size > maxBytes) rotateLog(path, fd, maxBytes, keep)
         if (failing) warn(`audit log ${path}: writing again`)
         failing = false
       } catch (error) {
@@ -158,6 +206,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
           } catch {}
           fd = undefined
         }
+      } finally {
+        unlock?.()
       }
     },
     close() {

@@ -61,3 +61,14 @@ export {
 } from './signer-spec.js'
 export { assertTrusted } from './trust.js'
 export { type OpenClientOptions, openGatewayClient } from './open-client.js'
+export {
+  AUDIT_GENESIS,
+  type AuditBreak,
+  type AuditBreakKind,
+  type AuditLink,
+  type AuditVerdict,
+  auditLineHash,
+  chainAuditLine,
+  nextAuditLink,
+  verifyAuditChain,
+} from './audit-chain.js'

@@ -20,7 +20,7 @@ interface AuditLine {
 }
 
 /** The log and its rotated files, newest first: audit.jsonl, audit.jsonl.1, audit.jsonl.2, … */
-function logFiles(path: string): string[] {
+export function logFiles(path: string): string[] {
   const dir = dirname(path)
   const name = basename(path)
   let rotated: string[] = []
