@@ -52,6 +52,7 @@ export const EXIT_LABELS: Record<keyof typeof EXIT, string> = {
   GATEWAY_ERROR: 'other gateway error',
   TLS: 'TLS/insecure URL',
   MISSED_FIRES: 'missed fires (cron check)',
+  AUDIT_CHAIN_BROKEN: 'audit chain broken (audit verify)',
   INTERRUPTED: 'interrupted (Ctrl-C)',
 }
 
