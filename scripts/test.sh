@@ -34,7 +34,7 @@ scripts/with-gateways.sh scripts/with-ssh-agent.sh scripts/with-keyring.sh \
 
 step "pure packages' unit tests on Node 24"
 node24="$(node -e "import('./packages/testkit/dist/harness/index.js').then(async (h) => console.log(await h.ensureNode(24)))")"
-for pkg in packages/protocol packages/signer-file; do
+for pkg in packages/protocol packages/signer-kit packages/signer-file; do
   (cd "$pkg" && PATH="$node24:$PATH" node --version >&2 && PATH="$node24:$PATH" node ../../node_modules/vitest/vitest.mjs run --testTimeout=30000 \
     --reporter=default --reporter=json --outputFile.json=test-results-node24.json) || status=$?
 done

@@ -16,9 +16,14 @@ function sources(dir: string): string[] {
   return out
 }
 
-function codesInSource(): Map<string, string> {
-  const found = new Map<string, string>()
-  const note = (code: string, file: string) => found.has(code) || found.set(code, file.slice(root.length + 1))
+/** Each code with the files (relative to the repository) it occurs in, in the order they were read. */
+function codesInSource(): Map<string, string[]> {
+  const found = new Map<string, string[]>()
+  const note = (code: string, file: string) => {
+    const files = found.get(code) ?? found.set(code, []).get(code)!
+    const path = file.slice(root.length + 1)
+    if (!files.includes(path)) files.push(path)
+  }
   const dirs = ['packages', 'apps'].flatMap((g) =>
     readdirSync(join(root, g)).map((p) => join(root, g, p, 'src')),
   )
@@ -31,7 +36,8 @@ function codesInSource(): Map<string, string> {
     // new CliError('X', …), new ToolRefusal(…, 'X'), new ClientError('X', …)
     // a default code: `readonly code = 'X'`
     for (const m of text.matchAll(/readonly code = '([A-Z][A-Z0-9_]+)'/g)) note(m[1]!, file)
-    for (const m of text.matchAll(/new (?:\w+Error)\(\s*'([A-Z][A-Z0-9_]+)'/g)) note(m[1]!, file)
+    // new SignerError<FileSignerErrorCode>('X', …) too
+    for (const m of text.matchAll(/new (?:\w+Error)(?:<\w+>)?\(\s*'([A-Z][A-Z0-9_]+)'/g)) note(m[1]!, file)
     for (const m of text.matchAll(/new ToolRefusal\([^;]*?,\s*'([A-Z][A-Z0-9_]+)',?\s*\)/gs))
       note(m[1]!, file)
   }
@@ -50,7 +56,20 @@ describe('docs/errors.md', () => {
     const codes = codesInSource()
     expect(codes.size).toBeGreaterThan(60)
     const doc = documented()
-    const missing = [...codes].filter(([code]) => !doc.has(code)).map(([c, f]) => `${c} (${f})`)
+    const missing = [...codes].filter(([code]) => !doc.has(code)).map(([c, f]) => `${c} (${f[0]})`)
     expect(missing).toEqual([])
+  })
+
+  it('reads the codes each signer back-end declares in its own package, and protocol declares none of them', () => {
+    const codes = codesInSource()
+    const packagesOf = (code: string) => [
+      ...new Set(codes.get(code)?.map((f) => f.split('/').slice(0, 2).join('/'))),
+    ]
+    expect(packagesOf('KEY_FILE_INSECURE')).toEqual(['packages/signer-file'])
+    expect(packagesOf('KEYCHAIN_UNAVAILABLE')).toEqual(['packages/signer-keychain'])
+    expect(packagesOf('AGENT_REFUSED')).toEqual(['packages/signer-agent'])
+    expect(packagesOf('EXEC_TIMEOUT')).toEqual(['packages/signer-agent'])
+    expect(packagesOf('PKCS11_PIN_LOCKED')).toEqual(['packages/signer-pkcs11'])
+    expect(packagesOf('SIGNER_TIMEOUT')).toContain('packages/protocol')
   })
 })

@@ -5,7 +5,7 @@ import { ConfigError } from './errors.js'
 import { resolvePath } from './home.js'
 import { defaultProfileDir } from './profile.js'
 import { assertTrusted } from './trust.js'
-import { writePrivateFile } from './write-atomic.js'
+import { writePrivateFile } from '@clawlink/signer-kit'
 
 type Env = Record<string, string | undefined>
 
@@ -200,5 +200,5 @@ export function loadContexts(env: Env, path = contextsFilePath(env)): ContextsFi
 
 /** Writes the contexts file atomically (temp + rename), mode 0600, folder 0700. */
 export function saveContexts(file: ContextsFile): void {
-  writePrivateFile(file.path, formatContexts(file))
+  writePrivateFile(file.path, formatContexts(file), { replace: true })
 }

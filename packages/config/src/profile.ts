@@ -4,7 +4,7 @@ import { ConfigError } from './errors.js'
 import { expandHome, homeDir, resolvePath } from './home.js'
 import { type SignerSpec, validateSignerSpec } from './signer-spec.js'
 import { assertTrusted } from './trust.js'
-import { writePrivateFile } from './write-atomic.js'
+import { writePrivateFile } from '@clawlink/signer-kit'
 
 type Env = Record<string, string | undefined>
 
@@ -132,5 +132,5 @@ export function loadProfileSettings(paths: ProfilePaths): ProfileSettings | unde
 
 /** Writes settings.json atomically (temp + rename), mode 0600, folder 0700. */
 export function saveProfileSettings(paths: ProfilePaths, settings: ProfileSettings): void {
-  writePrivateFile(paths.settingsFile, `${JSON.stringify(settings, null, 2)}\n`)
+  writePrivateFile(paths.settingsFile, `${JSON.stringify(settings, null, 2)}\n`, { replace: true })
 }

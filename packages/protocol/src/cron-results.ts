@@ -1,6 +1,4 @@
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
+import { isRecord } from './records.js'
 
 /** What `cron.run` answered (docs/protocol.md §7.2). */
 export interface CronRunResult {

@@ -34,52 +34,40 @@ export class ProtocolError extends ClawlinkError<ProtocolErrorCode> {
   }
 }
 
-/** Codes of {@link SignerError}; every signer back-end throws only these (docs/errors.md). */
+/**
+ * The codes any signer may throw, whatever holds its key. A back-end declares its own codes in its package
+ * (`FileSignerErrorCode`, `AgentSignerErrorCode`, …) and throws `SignerError<ItsCodes>`; every code, generic or
+ * not, has a row in docs/errors.md.
+ */
 export type SignerErrorCode =
   | 'KEY_NOT_FOUND'
-  | 'KEY_FILE_INSECURE'
-  | 'KEY_FILE_CORRUPT'
-  | 'KEY_FILE_UNREADABLE'
   | 'KEY_EXISTS'
-  | 'KEYCHAIN_UNAVAILABLE'
-  | 'KEYTAR_NOT_BUILT'
-  | 'AGENT_UNAVAILABLE'
-  | 'AGENT_KEY_NOT_FOUND'
-  | 'AGENT_KEY_AMBIGUOUS'
-  | 'AGENT_REFUSED'
-  | 'AGENT_PROTOCOL'
-  | 'EXEC_FAILED'
-  | 'EXEC_TIMEOUT'
-  | 'EXEC_BAD_OUTPUT'
-  | 'PKCS11_NOT_BUILT'
-  | 'PKCS11_URI_INVALID'
-  | 'PKCS11_MODULE_NOT_FOUND'
-  | 'PKCS11_MODULE_INVALID'
-  | 'PKCS11_TOKEN_NOT_FOUND'
-  | 'PKCS11_PIN_REQUIRED'
-  | 'PKCS11_PIN_FILE_INSECURE'
-  | 'PKCS11_PIN_INCORRECT'
-  | 'PKCS11_PIN_LOCKED'
-  | 'PKCS11_KEY_NOT_FOUND'
-  | 'PKCS11_KEY_AMBIGUOUS'
-  | 'PKCS11_KEY_NOT_ED25519'
-  | 'PKCS11_MECHANISM_UNSUPPORTED'
-  | 'PKCS11_DEVICE_ERROR'
   | 'SIGNER_TIMEOUT'
   | 'ABORTED'
   | 'INVALID_OPTIONS'
   | 'INVALID_SIGNATURE'
 
-// A signer that was slow may answer next time; every other signer problem needs a fix first.
-const RETRYABLE_SIGNER_CODES: ReadonlySet<string> = new Set(['SIGNER_TIMEOUT', 'EXEC_TIMEOUT'])
+/** Options of {@link SignerError}. */
+export interface SignerErrorOptions {
+  cause?: unknown
+  /** @default "check the signer configuration (clawlink device show, clawlink doctor)" */
+  remedy?: string
+  /** Whether the same call may succeed later (a slow back-end). @default true for SIGNER_TIMEOUT only */
+  retryable?: boolean
+}
 
-/** A device signer could not produce a key or a signature. */
-export class SignerError extends ClawlinkError<SignerErrorCode> {
+/**
+ * A device signer could not produce a key or a signature. `C` is the set of codes the thrower may use: the generic
+ * {@link SignerErrorCode} by default, a back-end's own union (which includes the generic ones) in a back-end. The
+ * code argument does not widen `C`, so a misspelt code fails to compile.
+ */
+export class SignerError<C extends string = SignerErrorCode> extends ClawlinkError<C> {
   override name = 'SignerError' as const
-  constructor(code: SignerErrorCode, message: string, options: { cause?: unknown; remedy?: string } = {}) {
+  constructor(code: NoInfer<C>, message: string, options: SignerErrorOptions = {}) {
     super(code, message, {
       remedy: options.remedy ?? 'check the signer configuration (clawlink device show, clawlink doctor)',
-      retryable: RETRYABLE_SIGNER_CODES.has(code),
+      // A signer that was slow may answer next time; every other signer problem needs a fix first.
+      retryable: options.retryable ?? code === 'SIGNER_TIMEOUT',
       cause: options.cause,
     })
   }

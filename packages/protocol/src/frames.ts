@@ -1,3 +1,4 @@
+import { isRecord } from './records.js'
 import { ProtocolError, type WireError } from './errors.js'
 
 /** Client → gateway request (docs/protocol.md §1.2). */
@@ -28,10 +29,6 @@ export interface EventFrame {
 
 /** Any frame a gateway sends. */
 export type ServerFrame = ResponseFrame | EventFrame
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 function invalid(message: string): never {
   throw new ProtocolError('FRAME_INVALID', message)

@@ -1,3 +1,4 @@
+import { isRecord } from './records.js'
 import { ProtocolError } from './errors.js'
 
 /** `hello-ok.auth`, normalised across versions (docs/protocol.md §3). */
@@ -27,10 +28,6 @@ export interface HelloOk {
 
 const DEFAULT_MAX_PAYLOAD = 26_214_400
 const DEFAULT_TICK_INTERVAL_MS = 30_000
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []

@@ -86,6 +86,7 @@ export {
   type ProtocolErrorCode,
   SignerError,
   type SignerErrorCode,
+  type SignerErrorOptions,
   type WireError,
 } from './errors.js'
 export {

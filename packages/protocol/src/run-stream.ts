@@ -1,3 +1,4 @@
+import { isRecord } from './records.js'
 /**
  * Pure parsers of the events that describe a running agent turn (docs/protocol.md §7.7): `agent`, `task` and
  * `chat`. Every field is checked; a shape we do not know gives undefined; nothing here throws. Strings are
@@ -11,10 +12,6 @@ export const MAX_STREAM_ID_CHARS = 512
 export const MAX_STREAM_DELTA_CHARS = 4096
 /** Longest name, reason or message we keep (cut with an ellipsis). */
 export const MAX_STREAM_LABEL_CHARS = 300
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 function id(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 && value.length <= MAX_STREAM_ID_CHARS

@@ -30,6 +30,7 @@ const PUBLIC = [
   '@clawlink/protocol',
   '@clawlink/signer-agent',
   '@clawlink/signer-file',
+  '@clawlink/signer-kit',
   '@clawlink/signer-keychain',
   '@clawlink/signer-pkcs11',
 ]

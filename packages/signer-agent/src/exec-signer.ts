@@ -5,8 +5,10 @@ import {
   GATEWAY_SECRET_ENV,
   publicKeyFrom,
   SignerError,
+  type SignerErrorCode,
 } from '@clawlink/protocol'
 import { verifyOrThrow } from './verify.js'
+import { withDeadline } from '@clawlink/signer-kit'
 
 /** Options of {@link createExecSigner}. */
 export interface ExecSignerOptions {
@@ -58,6 +60,11 @@ function signerEnvironment(
   return env
 }
 
+/** The exec signer's own `SignerError` codes, besides protocol's generic ones (rows in docs/errors.md). */
+export type ExecSignerErrorCode = SignerErrorCode | 'EXEC_FAILED' | 'EXEC_TIMEOUT' | 'EXEC_BAD_OUTPUT'
+const ExecSignerError = SignerError<ExecSignerErrorCode>
+type ExecSignerError = SignerError<ExecSignerErrorCode>
+
 const MAX_OUTPUT = 64 * 1024
 
 /** A program that ended badly: its exit (or signal) and the first line of its stderr, never the payload. */
@@ -66,9 +73,9 @@ function exitError(
   code: number | null,
   sig: NodeJS.Signals | null,
   stderr: string,
-): SignerError {
+): ExecSignerError {
   const first = stderr.trim().split('\n')[0]?.slice(0, 200)
-  return new SignerError(
+  return new ExecSignerError(
     'EXEC_FAILED',
     `signer program ${file} failed (${sig ? `signal ${sig}` : `exit ${code}`})${first ? `: ${first}` : ''}`,
     { remedy: 'fix the program or its configuration; run it by hand with CLAWLINK_SIGNER_OP set to see why' },
@@ -77,7 +84,7 @@ function exitError(
 
 /**
  * Runs the program once: payload on stdin, answer on stdout. The operation is in `CLAWLINK_SIGNER_OP`.
- * Never puts the payload in an error message.
+ * Never puts the payload in an error message. The program is killed when it overruns `timeoutMs` or `signal` aborts.
  */
 function runProgram(
   command: readonly string[],
@@ -87,9 +94,27 @@ function runProgram(
   env: Record<string, string>,
   signal?: AbortSignal,
 ): Promise<Buffer> {
+  return withDeadline((bound) => spawnProgram(command, op, input, env, bound), {
+    timeoutMs,
+    signal,
+    onTimeout: () =>
+      new ExecSignerError(
+        'EXEC_TIMEOUT',
+        `signer program ${command[0]} did not answer within ${timeoutMs} ms (${op})`,
+        { remedy: 'check the program and the HSM/KMS behind it', retryable: true },
+      ),
+  })
+}
+
+function spawnProgram(
+  command: readonly string[],
+  op: 'sign' | 'public-key',
+  input: Uint8Array,
+  env: Record<string, string>,
+  signal: AbortSignal,
+): Promise<Buffer> {
   const [file, ...args] = command
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new SignerError('ABORTED', 'signing was aborted'))
     const child = spawn(file!, args, {
       env: { ...env, CLAWLINK_SIGNER_OP: op },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -99,38 +124,26 @@ function runProgram(
     let outBytes = 0
     let err = ''
     let settled = false
-    const done = (error?: Error, value?: Buffer) => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', onAbort)
-      if (error) reject(error)
-      else resolve(value!)
-    }
     const kill = () => {
       if (child.exitCode === null) child.kill('SIGKILL')
     }
-    const onAbort = () => {
-      kill()
-      done(new SignerError('ABORTED', 'signing was aborted'))
+    const done = (error?: Error, value?: Buffer) => {
+      if (settled) return
+      settled = true
+      signal.removeEventListener('abort', kill)
+      if (error) reject(error)
+      else resolve(value!)
     }
-    signal?.addEventListener('abort', onAbort, { once: true })
-    const timer = setTimeout(() => {
-      kill()
-      done(
-        new SignerError(
-          'EXEC_TIMEOUT',
-          `signer program ${file} did not answer within ${timeoutMs} ms (${op})`,
-          { remedy: 'check the program and the HSM/KMS behind it' },
-        ),
-      )
-    }, timeoutMs)
+    signal.addEventListener('abort', kill, { once: true })
     child.stdout.on('data', (chunk: Buffer) => {
       outBytes += chunk.length
       if (outBytes > MAX_OUTPUT) {
         kill()
         done(
-          new SignerError('EXEC_BAD_OUTPUT', `signer program ${file} printed more than ${MAX_OUTPUT} bytes`),
+          new ExecSignerError(
+            'EXEC_BAD_OUTPUT',
+            `signer program ${file} printed more than ${MAX_OUTPUT} bytes`,
+          ),
         )
       } else out.push(chunk)
     })
@@ -139,10 +152,14 @@ function runProgram(
     })
     child.on('error', (error: NodeJS.ErrnoException) =>
       done(
-        new SignerError('EXEC_FAILED', `cannot run signer program ${file}: ${error.code ?? error.message}`, {
-          cause: error,
-          remedy: 'check --exec-command: the program path and that it is executable',
-        }),
+        new ExecSignerError(
+          'EXEC_FAILED',
+          `cannot run signer program ${file}: ${error.code ?? error.message}`,
+          {
+            cause: error,
+            remedy: 'check --exec-command: the program path and that it is executable',
+          },
+        ),
       ),
     )
     child.on('close', (code, sig) =>
@@ -160,7 +177,7 @@ function decodeOutput(out: Buffer, bytes: number, what: string, file: string): U
     const decoded = text.includes('BEGIN') ? publicKeyFrom(text) : base64Decode(text)
     if (decoded.length === bytes) return decoded
   } catch {}
-  throw new SignerError(
+  throw new ExecSignerError(
     'EXEC_BAD_OUTPUT',
     `signer program ${file} printed no valid ${what} (expected ${bytes} bytes as base64url, base64 or raw)`,
     {
@@ -181,7 +198,7 @@ export async function createExecSigner(options: ExecSignerOptions): Promise<Devi
     options.command.length === 0 ||
     options.command.some((a) => typeof a !== 'string' || a === '')
   ) {
-    throw new SignerError(
+    throw new ExecSignerError(
       'INVALID_OPTIONS',
       'the exec signer needs a command: an array of non-empty strings (argv, no shell)',
     )
@@ -194,7 +211,7 @@ export async function createExecSigner(options: ExecSignerOptions): Promise<Devi
     try {
       publicKey = publicKeyFrom(options.publicKey)
     } catch (cause) {
-      throw new SignerError(
+      throw new ExecSignerError(
         'INVALID_OPTIONS',
         `--exec-public-key is not an Ed25519 public key: ${(cause as Error).message}`,
         { cause },

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import { connect } from 'node:net'
-import { base64Encode, type DeviceSigner, SignerError } from '@clawlink/protocol'
+import { base64Encode, type DeviceSigner, SignerError, type SignerErrorCode } from '@clawlink/protocol'
 import { verifyOrThrow } from './verify.js'
+import { withDeadline } from '@clawlink/signer-kit'
 
 // ssh-agent wire protocol (docs/testing.md §4, draft-miller-ssh-agent): uint32 length | byte type | contents.
 const FAILURE = 5
@@ -51,6 +52,16 @@ function sshString(bytes: Uint8Array): Buffer {
   return Buffer.concat([len, bytes])
 }
 
+/** The ssh-agent signer's own `SignerError` codes, besides protocol's generic ones (rows in docs/errors.md). */
+export type SshAgentSignerErrorCode =
+  | SignerErrorCode
+  | 'AGENT_UNAVAILABLE'
+  | 'AGENT_KEY_NOT_FOUND'
+  | 'AGENT_KEY_AMBIGUOUS'
+  | 'AGENT_REFUSED'
+  | 'AGENT_PROTOCOL'
+const SshAgentSignerError = SignerError<SshAgentSignerErrorCode>
+
 interface CallOptions {
   timeoutMs: number
   signal?: AbortSignal | undefined
@@ -63,33 +74,39 @@ function agentCall(
   body: Uint8Array,
   options: CallOptions,
 ): Promise<{ type: number; body: Buffer }> {
+  return withDeadline((signal) => exchange(socketPath, type, body, signal), {
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    onTimeout: () =>
+      new SshAgentSignerError(
+        'SIGNER_TIMEOUT',
+        `ssh-agent at ${socketPath} did not answer within ${options.timeoutMs} ms (waiting for a confirmation?)`,
+      ),
+  })
+}
+
+/** Sends one request and reads one reply; the socket is closed when the reply is in or `signal` aborts. */
+function exchange(
+  socketPath: string,
+  type: number,
+  body: Uint8Array,
+  signal: AbortSignal,
+): Promise<{ type: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    if (options.signal?.aborted) return reject(new SignerError('ABORTED', 'signing was aborted'))
     const socket = connect(socketPath)
     let received = Buffer.alloc(0)
     const finish = (error: Error | undefined, reply?: { type: number; body: Buffer }) => {
-      clearTimeout(timer)
-      options.signal?.removeEventListener('abort', onAbort)
+      signal.removeEventListener('abort', onAbort)
       socket.destroy()
       if (error) reject(error)
       else resolve(reply!)
     }
-    const onAbort = () => finish(new SignerError('ABORTED', 'signing was aborted'))
-    options.signal?.addEventListener('abort', onAbort, { once: true })
-    const timer = setTimeout(
-      () =>
-        finish(
-          new SignerError(
-            'SIGNER_TIMEOUT',
-            `ssh-agent at ${socketPath} did not answer within ${options.timeoutMs} ms (waiting for a confirmation?)`,
-          ),
-        ),
-      options.timeoutMs,
-    )
+    const onAbort = () => socket.destroy()
+    signal.addEventListener('abort', onAbort, { once: true })
     socket.on('error', (error: NodeJS.ErrnoException) => {
       const code = error.code ?? error.message
       finish(
-        new SignerError('AGENT_UNAVAILABLE', `no ssh-agent at ${socketPath} (${code})`, {
+        new SshAgentSignerError('AGENT_UNAVAILABLE', `no ssh-agent at ${socketPath} (${code})`, {
           cause: error,
           remedy: 'start ssh-agent and export SSH_AUTH_SOCK, or pass --agent-socket',
         }),
@@ -101,15 +118,16 @@ function agentCall(
       const length = received.readUInt32BE(0)
       if (length > 1024 * 1024)
         return finish(
-          new SignerError('AGENT_PROTOCOL', `ssh-agent sent an oversized reply (${length} bytes)`),
+          new SshAgentSignerError('AGENT_PROTOCOL', `ssh-agent sent an oversized reply (${length} bytes)`),
         )
       if (received.length < 4 + length) return
-      if (length < 1) return finish(new SignerError('AGENT_PROTOCOL', 'ssh-agent sent an empty reply'))
+      if (length < 1)
+        return finish(new SshAgentSignerError('AGENT_PROTOCOL', 'ssh-agent sent an empty reply'))
       finish(undefined, { type: received[4]!, body: received.subarray(5, 4 + length) })
     })
     socket.on('end', () =>
       finish(
-        new SignerError(
+        new SshAgentSignerError(
           'AGENT_PROTOCOL',
           `ssh-agent at ${socketPath} closed the connection without an answer`,
         ),
@@ -133,7 +151,7 @@ export async function listAgentIdentities(
 ): Promise<AgentIdentity[]> {
   const reply = await agentCall(socketPath, REQUEST_IDENTITIES, new Uint8Array(0), options)
   if (reply.type !== IDENTITIES_ANSWER)
-    throw new SignerError('AGENT_PROTOCOL', `ssh-agent answered type ${reply.type} to a list request`)
+    throw new SshAgentSignerError('AGENT_PROTOCOL', `ssh-agent answered type ${reply.type} to a list request`)
   try {
     const r = new Reader(reply.body)
     const count = r.uint32()
@@ -152,7 +170,7 @@ export async function listAgentIdentities(
     }
     return out
   } catch {
-    throw new SignerError('AGENT_PROTOCOL', 'ssh-agent sent a malformed identity list')
+    throw new SshAgentSignerError('AGENT_PROTOCOL', 'ssh-agent sent a malformed identity list')
   }
 }
 
@@ -183,7 +201,7 @@ function unwrapSignature(body: Uint8Array): Uint8Array {
   } catch {
     // a truncated string: reported below like any other malformed answer
   }
-  throw new SignerError('AGENT_PROTOCOL', 'ssh-agent returned a malformed ssh-ed25519 signature')
+  throw new SshAgentSignerError('AGENT_PROTOCOL', 'ssh-agent returned a malformed ssh-ed25519 signature')
 }
 
 /**
@@ -196,7 +214,7 @@ export async function createSshAgentSigner(
 ): Promise<DeviceSigner & { fingerprint: string; comment: string }> {
   const socketPath = options.socketPath ?? process.env.SSH_AUTH_SOCK
   if (!socketPath) {
-    throw new SignerError('AGENT_UNAVAILABLE', 'no ssh-agent: SSH_AUTH_SOCK is not set', {
+    throw new SshAgentSignerError('AGENT_UNAVAILABLE', 'no ssh-agent: SSH_AUTH_SOCK is not set', {
       remedy: 'start ssh-agent (eval "$(ssh-agent)") and ssh-add your key, or pass --agent-socket',
     })
   }
@@ -214,7 +232,7 @@ export async function createSshAgentSigner(
       ed.length > 0
         ? `ssh-ed25519 keys in the agent: ${describe(ed)}`
         : `the agent holds no ssh-ed25519 key (${all.length} other key(s))`
-    throw new SignerError(
+    throw new SshAgentSignerError(
       'AGENT_KEY_NOT_FOUND',
       `${what ? `no ssh-ed25519 key matching "${what}"` : 'no ssh-ed25519 key'} in the agent; ${have}`,
       {
@@ -224,7 +242,7 @@ export async function createSshAgentSigner(
     )
   }
   if (wanted.length > 1) {
-    throw new SignerError(
+    throw new SshAgentSignerError(
       'AGENT_KEY_AMBIGUOUS',
       `${wanted.length} ssh-ed25519 keys match: ${describe(wanted)}`,
       {
@@ -241,7 +259,7 @@ export async function createSshAgentSigner(
     comment: id.comment,
     async sign(payload, signOptions) {
       if (payload.length > MAX_PAYLOAD)
-        throw new SignerError(
+        throw new SshAgentSignerError(
           'INVALID_OPTIONS',
           `payload of ${payload.length} bytes exceeds what ssh-agent accepts (~256 KiB)`,
         )
@@ -251,7 +269,7 @@ export async function createSshAgentSigner(
         signal: signOptions?.signal,
       })
       if (reply.type === FAILURE) {
-        throw new SignerError(
+        throw new SshAgentSignerError(
           'AGENT_REFUSED',
           `ssh-agent refused to sign with ${id.fingerprint} (confirmation denied, agent locked, or key removed)`,
           {
@@ -260,7 +278,10 @@ export async function createSshAgentSigner(
         )
       }
       if (reply.type !== SIGN_RESPONSE)
-        throw new SignerError('AGENT_PROTOCOL', `ssh-agent answered type ${reply.type} to a sign request`)
+        throw new SshAgentSignerError(
+          'AGENT_PROTOCOL',
+          `ssh-agent answered type ${reply.type} to a sign request`,
+        )
       const signature = unwrapSignature(reply.body)
       return verifyOrThrow(publicKey, payload, signature, `ssh-agent key ${id.fingerprint}`)
     },

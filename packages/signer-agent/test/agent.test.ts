@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { createServer, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { base64UrlEncode, hexEncode, SignerError, seedToPkcs8Pem, utf8Encode } from '@clawlink/protocol'
 import { runSignerConformance, vectorSeed } from '@clawlink/testkit/conformance'
@@ -170,6 +171,68 @@ describe.skipIf(!hasAgent)('ssh-agent signer against a real OpenSSH agent', () =
   })
 })
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** An agent socket that accepts and reads but never answers; `connection` resolves with the accepted socket. */
+async function silentAgent(path: string) {
+  const server = createServer((socket) => socket.resume())
+  const connection = new Promise<Socket>((resolve) => server.once('connection', resolve))
+  await new Promise<void>((resolve) => server.listen(path, resolve))
+  return { server, connection }
+}
+
+const closeOf = (socket: Socket) =>
+  socket.destroyed ? Promise.resolve() : new Promise<void>((resolve) => socket.once('close', () => resolve()))
+
+describe('ssh-agent signer: every wait is bounded', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'clawlink-silent-agent-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('a silent agent → SIGNER_TIMEOUT (retryable), and the connection is closed', async () => {
+    const agent = await silentAgent(join(dir, 'timeout.sock'))
+    try {
+      const error = (await listAgentIdentities(join(dir, 'timeout.sock'), { timeoutMs: 200 }).catch(
+        (e) => e,
+      )) as SignerError
+      expect(error).toBeInstanceOf(SignerError)
+      expect(error.code).toBe('SIGNER_TIMEOUT')
+      expect(error.shouldRetry()).toBe(true)
+      await closeOf(await agent.connection)
+    } finally {
+      agent.server.close()
+    }
+  })
+
+  it('an abort while waiting for the agent → ABORTED, and the connection is closed', async () => {
+    const agent = await silentAgent(join(dir, 'abort.sock'))
+    try {
+      const controller = new AbortController()
+      const pending = listAgentIdentities(join(dir, 'abort.sock'), {
+        timeoutMs: 120_000,
+        signal: controller.signal,
+      }).catch((e) => e)
+      const socket = await agent.connection
+      await new Promise((resolve) => socket.once('data', resolve))
+      controller.abort()
+      const error = (await pending) as SignerError
+      expect(error).toBeInstanceOf(SignerError)
+      expect(error.code).toBe('ABORTED')
+      await closeOf(socket)
+    } finally {
+      agent.server.close()
+    }
+  })
+})
+
 describe('exec signer', () => {
   const program = new URL('./fixtures/test-signer.mjs', import.meta.url).pathname
   const command = [process.execPath, program]
@@ -220,7 +283,29 @@ describe('exec signer', () => {
       env: seedEnv(vectorSeed(), 'hang'),
       timeoutMs: 500,
     })
-    expect(((await signer.sign(utf8Encode('x')).catch((e) => e)) as SignerError).code).toBe('EXEC_TIMEOUT')
+    const error = (await signer.sign(utf8Encode('x')).catch((e) => e)) as SignerError
+    expect(error.code).toBe('EXEC_TIMEOUT')
+    expect(error.shouldRetry()).toBe(true)
+  })
+
+  it('an abort while the program runs → ABORTED, and the program is killed', async () => {
+    const pidFile = join(mkdtempSync(join(tmpdir(), 'clawlink-exec-')), 'pid')
+    const signer = await createExecSigner({
+      command,
+      publicKey: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo',
+      env: { ...seedEnv(vectorSeed(), 'hang'), TEST_SIGNER_PID_FILE: pidFile },
+      timeoutMs: 120_000,
+    })
+    const controller = new AbortController()
+    const pending = signer.sign(utf8Encode('x'), { signal: controller.signal }).catch((e) => e)
+    while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8') === '') await sleep(20)
+    const pid = Number(readFileSync(pidFile, 'utf8'))
+    controller.abort()
+    const error = (await pending) as SignerError
+    expect(error).toBeInstanceOf(SignerError)
+    expect(error.code).toBe('ABORTED')
+    while (alive(pid)) await sleep(20) // the test's own timeout fails it if the program lives on
+    expect(alive(pid)).toBe(false)
   })
 
   it('the program gets a minimal environment: never the gateway token, only what is allow-listed', async () => {

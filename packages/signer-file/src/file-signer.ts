@@ -1,17 +1,4 @@
-import { randomBytes } from 'node:crypto'
-import {
-  closeSync,
-  constants,
-  fsyncSync,
-  linkSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs'
-import { basename, dirname, join } from 'node:path'
+import { lstatSync, readFileSync } from 'node:fs'
 import {
   base64UrlDecode,
   base64UrlEncode,
@@ -19,8 +6,9 @@ import {
   deriveDeviceId,
   seedFromPkcs8Pem,
   SignerError,
+  type SignerErrorCode,
 } from '@clawlink/protocol'
-import { randomSeed, signerFromSeed } from './seed-signer.js'
+import { isRecord, randomSeed, signerFromSeed, writePrivateFile } from '@clawlink/signer-kit'
 
 /** Options of {@link createFileSigner}. */
 export interface FileSignerOptions {
@@ -39,6 +27,15 @@ export interface FileSigner extends DeviceSigner {
   readonly created: boolean
 }
 
+/** The file signer's own `SignerError` codes, besides protocol's generic ones (rows in docs/errors.md). */
+export type FileSignerErrorCode =
+  | SignerErrorCode
+  | 'KEY_FILE_INSECURE'
+  | 'KEY_FILE_CORRUPT'
+  | 'KEY_FILE_UNREADABLE'
+const FileSignerError = SignerError<FileSignerErrorCode>
+type FileSignerError = SignerError<FileSignerErrorCode>
+
 /** clawlink's key file (mode 0600): see the package README. */
 interface KeyFileV1 {
   version: 1
@@ -48,14 +45,14 @@ interface KeyFileV1 {
   createdAtMs: number
 }
 
-function corrupt(path: string, why: string): SignerError {
-  return new SignerError('KEY_FILE_CORRUPT', `key file ${path} is unusable: ${why}; it was left untouched`, {
-    remedy: `restore ${path} from a backup, or move it away and run "clawlink device init" (the device must then be paired again)`,
-  })
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
+function corrupt(path: string, why: string): FileSignerError {
+  return new FileSignerError(
+    'KEY_FILE_CORRUPT',
+    `key file ${path} is unusable: ${why}; it was left untouched`,
+    {
+      remedy: `restore ${path} from a backup, or move it away and run "clawlink device init" (the device must then be paired again)`,
+    },
+  )
 }
 
 /** Reads and checks a key file; never modifies it. */
@@ -65,26 +62,26 @@ function readKeyFile(path: string): { seed: Uint8Array; kind: FileSigner['kind']
     stat = lstatSync(path)
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new SignerError('KEY_NOT_FOUND', `no device key at ${path}`, {
+      throw new FileSignerError('KEY_NOT_FOUND', `no device key at ${path}`, {
         cause,
         remedy: 'run "clawlink device init" to create one',
       })
     }
-    throw new SignerError(
+    throw new FileSignerError(
       'KEY_FILE_UNREADABLE',
       `cannot read key file ${path}: ${(cause as Error).message}`,
       { cause },
     )
   }
   if (!stat.isFile()) {
-    throw new SignerError('KEY_FILE_UNREADABLE', `key file ${path} is not a regular file`, {
+    throw new FileSignerError('KEY_FILE_UNREADABLE', `key file ${path} is not a regular file`, {
       remedy: `point --key-file at the key file itself`,
     })
   }
   // Like ssh: a private key others can read is refused, not silently used.
   if ((stat.mode & 0o077) !== 0) {
     const mode = (stat.mode & 0o777).toString(8).padStart(3, '0')
-    throw new SignerError(
+    throw new FileSignerError(
       'KEY_FILE_INSECURE',
       `key file ${path} is accessible by group or others (mode ${mode})`,
       {
@@ -96,7 +93,7 @@ function readKeyFile(path: string): { seed: Uint8Array; kind: FileSigner['kind']
   try {
     text = readFileSync(path, 'utf8')
   } catch (cause) {
-    throw new SignerError(
+    throw new FileSignerError(
       'KEY_FILE_UNREADABLE',
       `cannot read key file ${path}: ${(cause as NodeJS.ErrnoException).code ?? cause}`,
       {
@@ -142,33 +139,6 @@ function parseOwn(path: string, data: Record<string, unknown>): Uint8Array {
   return seed
 }
 
-/**
- * Writes a new file atomically without ever replacing an existing one: temp file (0600) in the same folder,
- * fsync, then link(2), which fails if the target exists (even in a race), then unlink the temp file.
- * @returns false when the file already existed
- */
-export function writeNewFileAtomic(path: string, content: string): boolean {
-  const dir = dirname(path)
-  mkdirSync(dir, { recursive: true, mode: 0o700 })
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
-  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
-  try {
-    writeSync(fd, content)
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  try {
-    linkSync(tmp, path)
-    return true
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
-    throw error
-  } finally {
-    unlinkSync(tmp)
-  }
-}
-
 function keyFileContent(seed: Uint8Array, publicKey: Uint8Array): string {
   const file: KeyFileV1 = {
     version: 1,
@@ -188,7 +158,7 @@ function keyFileContent(seed: Uint8Array, publicKey: Uint8Array): string {
 export async function createFileSigner(options: FileSignerOptions): Promise<FileSigner> {
   const { path } = options
   if (typeof path !== 'string' || path.length === 0)
-    throw new SignerError('INVALID_OPTIONS', 'the file signer needs a path')
+    throw new FileSignerError('INVALID_OPTIONS', 'the file signer needs a path')
   let created = false
   try {
     lstatSync(path)
@@ -197,15 +167,19 @@ export async function createFileSigner(options: FileSignerOptions): Promise<File
     if (options.create === false) return finish(readKeyFile(path), path, false)
     const seed = randomSeed()
     const signer = await signerFromSeed(seed)
-    created = writeNewFileAtomic(path, keyFileContent(seed, signer.publicKey))
+    created = writePrivateFile(path, keyFileContent(seed, signer.publicKey), { replace: false })
   }
   return finish(readKeyFile(path), path, created)
 }
 
-function readKeyFileError(path: string, cause: unknown): SignerError {
-  return new SignerError('KEY_FILE_UNREADABLE', `cannot read key file ${path}: ${(cause as Error).message}`, {
-    cause,
-  })
+function readKeyFileError(path: string, cause: unknown): FileSignerError {
+  return new FileSignerError(
+    'KEY_FILE_UNREADABLE',
+    `cannot read key file ${path}: ${(cause as Error).message}`,
+    {
+      cause,
+    },
+  )
 }
 
 async function finish(
@@ -230,8 +204,8 @@ async function finish(
  */
 export async function importSeedToFile(path: string, seed: Uint8Array): Promise<FileSigner> {
   const signer = await signerFromSeed(seed)
-  if (!writeNewFileAtomic(path, keyFileContent(seed, signer.publicKey))) {
-    throw new SignerError('KEY_EXISTS', `${path} already holds a key; it was not overwritten`, {
+  if (!writePrivateFile(path, keyFileContent(seed, signer.publicKey), { replace: false })) {
+    throw new FileSignerError('KEY_EXISTS', `${path} already holds a key; it was not overwritten`, {
       remedy: `move ${path} away first if you really mean to replace this device's key`,
     })
   }
@@ -244,7 +218,7 @@ export async function importSeedToFile(path: string, seed: Uint8Array): Promise<
  */
 export function exportSeedFromFile(path: string, options: { confirm: boolean }): Uint8Array {
   if (options?.confirm !== true) {
-    throw new SignerError(
+    throw new FileSignerError(
       'INVALID_OPTIONS',
       'exporting a private key needs an explicit confirmation ({confirm: true})',
     )

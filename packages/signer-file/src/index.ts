@@ -5,6 +5,5 @@ export {
   type FileSigner,
   type FileSignerOptions,
   importSeedToFile,
-  writeNewFileAtomic,
 } from './file-signer.js'
-export { randomSeed, signerFromSeed, throwIfAborted } from './seed-signer.js'
+export type { FileSignerErrorCode } from './file-signer.js'

@@ -5,3 +5,4 @@ export {
   type KeychainSigner,
   type KeychainSignerOptions,
 } from './keychain-signer.js'
+export type { KeychainSignerErrorCode } from './keychain-signer.js'

@@ -1,6 +1,12 @@
 import { createRequire } from 'node:module'
-import { base64UrlDecode, base64UrlEncode, type DeviceSigner, SignerError } from '@clawlink/protocol'
-import { randomSeed, signerFromSeed } from '@clawlink/signer-file'
+import {
+  base64UrlDecode,
+  base64UrlEncode,
+  type DeviceSigner,
+  SignerError,
+  type SignerErrorCode,
+} from '@clawlink/protocol'
+import { randomSeed, signerFromSeed, withDeadline } from '@clawlink/signer-kit'
 
 /** The part of keytar we use (keytar 7). */
 interface Keytar {
@@ -31,6 +37,14 @@ export interface KeychainSigner extends DeviceSigner {
   readonly created: boolean
 }
 
+/** The keychain signer's own `SignerError` codes, besides protocol's generic ones (rows in docs/errors.md). */
+export type KeychainSignerErrorCode =
+  | SignerErrorCode
+  | 'KEYCHAIN_UNAVAILABLE'
+  | 'KEYTAR_NOT_BUILT'
+  | 'KEY_FILE_CORRUPT'
+const KeychainSignerError = SignerError<KeychainSignerErrorCode>
+
 const FALLBACK = 'use the file signer instead (--signer file), or start/unlock the keyring'
 
 let cached: Keytar | undefined
@@ -42,7 +56,7 @@ function loadKeytar(): Keytar {
     cached = createRequire(import.meta.url)('keytar') as Keytar
     return cached
   } catch (cause) {
-    throw new SignerError(
+    throw new KeychainSignerError(
       'KEYTAR_NOT_BUILT',
       `the keychain signer needs keytar, which is not built here (${(cause as Error).message.split('\n')[0]})`,
       {
@@ -54,45 +68,34 @@ function loadKeytar(): Keytar {
   }
 }
 
-async function bounded<T>(
+/** One keychain call, bounded by `timeoutMs` and `signal`: a missing Secret Service must not hang the CLI. */
+function bounded<T>(
   what: string,
   call: () => Promise<T>,
   timeoutMs: number,
   signal: AbortSignal | undefined,
 ): Promise<T> {
-  if (signal?.aborted) throw new SignerError('ABORTED', `${what} was aborted`)
-  let timer: NodeJS.Timeout | undefined
-  let onAbort: (() => void) | undefined
-  try {
-    return await Promise.race([
+  return withDeadline(
+    () =>
       call().catch((cause: unknown) => {
-        throw new SignerError(
+        throw new KeychainSignerError(
           'KEYCHAIN_UNAVAILABLE',
           `the OS keychain did not answer (${what}): ${(cause as Error).message}`,
           { cause, remedy: FALLBACK },
         )
       }),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new SignerError(
-                'KEYCHAIN_UNAVAILABLE',
-                `the OS keychain did not answer within ${timeoutMs} ms (${what})`,
-                { remedy: FALLBACK },
-              ),
-            ),
-          timeoutMs,
-        )
-        timer.unref?.()
-        onAbort = () => reject(new SignerError('ABORTED', `${what} was aborted`))
-        signal?.addEventListener('abort', onAbort, { once: true })
-      }),
-    ])
-  } finally {
-    clearTimeout(timer)
-    if (onAbort) signal?.removeEventListener('abort', onAbort)
-  }
+    {
+      timeoutMs,
+      signal,
+      onTimeout: () =>
+        new KeychainSignerError(
+          'KEYCHAIN_UNAVAILABLE',
+          `the OS keychain did not answer within ${timeoutMs} ms (${what})`,
+          { remedy: FALLBACK },
+        ),
+      onAbort: () => new KeychainSignerError('ABORTED', `${what} was aborted`),
+    },
+  )
 }
 
 function decodeStored(stored: string, where: string): Uint8Array {
@@ -103,7 +106,7 @@ function decodeStored(stored: string, where: string): Uint8Array {
     seed = new Uint8Array(0)
   }
   if (seed.length !== 32) {
-    throw new SignerError(
+    throw new KeychainSignerError(
       'KEY_FILE_CORRUPT',
       `${where} does not hold a 32-byte base64url seed; it was left untouched`,
       {
@@ -122,7 +125,10 @@ function decodeStored(stored: string, where: string): Uint8Array {
  */
 export async function createKeychainSigner(options: KeychainSignerOptions): Promise<KeychainSigner> {
   if (!options?.account)
-    throw new SignerError('INVALID_OPTIONS', 'the keychain signer needs an account (the profile name)')
+    throw new KeychainSignerError(
+      'INVALID_OPTIONS',
+      'the keychain signer needs an account (the profile name)',
+    )
   const service = options.service ?? 'clawlink'
   const timeoutMs = options.timeoutMs ?? 5000
   const keytar = loadKeytar()
@@ -138,12 +144,12 @@ export async function createKeychainSigner(options: KeychainSignerOptions): Prom
     seed = decodeStored(stored, where)
   } else {
     if (stored !== null) {
-      throw new SignerError('KEY_EXISTS', `${where} already holds a key; it was not overwritten`, {
+      throw new KeychainSignerError('KEY_EXISTS', `${where} already holds a key; it was not overwritten`, {
         remedy: `delete it deliberately first (e.g. secret-tool clear service ${service} account ${options.account})`,
       })
     }
     if (!options.importSeed && options.create === false) {
-      throw new SignerError('KEY_NOT_FOUND', `no device key in ${where}`, {
+      throw new KeychainSignerError('KEY_NOT_FOUND', `no device key in ${where}`, {
         remedy: 'run "clawlink device init --signer keychain"',
       })
     }
@@ -179,7 +185,7 @@ export async function exportKeychainSeed(options: {
   timeoutMs?: number
 }): Promise<Uint8Array> {
   if (options?.confirm !== true) {
-    throw new SignerError(
+    throw new KeychainSignerError(
       'INVALID_OPTIONS',
       'exporting a private key needs an explicit confirmation ({confirm: true})',
     )
@@ -192,7 +198,10 @@ export async function exportKeychainSeed(options: {
     undefined,
   )
   if (stored === null)
-    throw new SignerError('KEY_NOT_FOUND', `no device key in keychain item ${service}/${options.account}`)
+    throw new KeychainSignerError(
+      'KEY_NOT_FOUND',
+      `no device key in keychain item ${service}/${options.account}`,
+    )
   return base64UrlDecode(stored)
 }
 

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module'
 import { SignerError } from '@clawlink/protocol'
+import { Pkcs11SignerError } from './errors.js'
 
 /** A PKCS#11 handle as pkcs11js passes it (an 8-byte Buffer). */
 export type Handle = Buffer
@@ -118,7 +119,7 @@ export function loadBinding(): { PKCS11: new () => Pkcs11Module } {
     binding = createRequire(import.meta.url)('pkcs11js') as { PKCS11: new () => Pkcs11Module }
     return binding
   } catch (cause) {
-    throw new SignerError(
+    throw new Pkcs11SignerError(
       'PKCS11_NOT_BUILT',
       `the pkcs11 signer needs pkcs11js, which is not installed or not built here (${(cause as Error).message.split('\n')[0]})`,
       { cause, remedy: INSTALL },
@@ -142,7 +143,7 @@ export function ckrName(error: unknown): string {
  * Maps a failed PKCS#11 call to a typed error; `what` says what clawlink was doing and `where` names the token.
  * Never includes the PIN: pkcs11js messages carry only the CKR name and the function.
  */
-export function mapPkcs11Error(error: unknown, what: string, where: string): SignerError {
+export function mapPkcs11Error(error: unknown, what: string, where: string): Pkcs11SignerError {
   if (error instanceof SignerError) return error
   const ckr = ckrOf(error)
   const name = ckrName(error)
@@ -150,7 +151,7 @@ export function mapPkcs11Error(error: unknown, what: string, where: string): Sig
     case CKR.PIN_INCORRECT:
     case CKR.PIN_INVALID:
     case CKR.PIN_LEN_RANGE:
-      return new SignerError('PKCS11_PIN_INCORRECT', `the PIN for ${where} was refused (${name})`, {
+      return new Pkcs11SignerError('PKCS11_PIN_INCORRECT', `the PIN for ${where} was refused (${name})`, {
         cause: error,
         remedy:
           'check the PIN in the pin-source file or CLAWLINK_PKCS11_PIN; each wrong try brings the token closer to locking the PIN',
@@ -165,29 +166,33 @@ export function mapPkcs11Error(error: unknown, what: string, where: string): Sig
     case CKR.DEVICE_REMOVED:
     case CKR.SESSION_CLOSED:
     case CKR.SESSION_HANDLE_INVALID:
-      return new SignerError('PKCS11_TOKEN_NOT_FOUND', `${where} went away while ${what} (${name})`, {
+      return new Pkcs11SignerError('PKCS11_TOKEN_NOT_FOUND', `${where} went away while ${what} (${name})`, {
         cause: error,
         remedy: 'plug the token in again (or restore the HSM connection), then retry',
       })
   }
-  return new SignerError('PKCS11_DEVICE_ERROR', `${where} failed while ${what}: ${name}`, {
+  return new Pkcs11SignerError('PKCS11_DEVICE_ERROR', `${where} failed while ${what}: ${name}`, {
     cause: error,
     remedy: 'see the token or module documentation for this CKR_ code; check the module log',
   })
 }
 
 /** The user PIN cannot be used until the security officer resets it. */
-export function pinLocked(where: string, detail: string, cause?: unknown): SignerError {
-  return new SignerError('PKCS11_PIN_LOCKED', `the user PIN of ${where} is locked or not set (${detail})`, {
-    cause,
-    remedy:
-      'the security officer must set a new user PIN, e.g. pkcs11-tool --module MODULE --token-label LABEL --login --login-type so --init-pin (softhsm2-util for SoftHSM2, yubico-piv-tool for a YubiKey)',
-  })
+export function pinLocked(where: string, detail: string, cause?: unknown): Pkcs11SignerError {
+  return new Pkcs11SignerError(
+    'PKCS11_PIN_LOCKED',
+    `the user PIN of ${where} is locked or not set (${detail})`,
+    {
+      cause,
+      remedy:
+        'the security officer must set a new user PIN, e.g. pkcs11-tool --module MODULE --token-label LABEL --login --login-type so --init-pin (softhsm2-util for SoftHSM2, yubico-piv-tool for a YubiKey)',
+    },
+  )
 }
 
 /** The module or token cannot do Ed25519 signatures. */
-export function mechanismUnsupported(where: string, cause?: unknown): SignerError {
-  return new SignerError(
+export function mechanismUnsupported(where: string, cause?: unknown): Pkcs11SignerError {
+  return new Pkcs11SignerError(
     'PKCS11_MECHANISM_UNSUPPORTED',
     `${where} does not offer CKM_EDDSA (Ed25519 signatures, PKCS#11 3.0)`,
     {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { SignerError } from '@clawlink/protocol'
 import { type Attribute, CK, type Handle, mapPkcs11Error } from './binding.js'
 import type { TokenSession } from './session.js'
 import { formatPkcs11Id, type Pkcs11Uri } from './uri.js'
+import { Pkcs11SignerError } from './errors.js'
 
 /** A private key object on the token. */
 export interface TokenKey {
@@ -68,7 +68,7 @@ function selector(uri: Pkcs11Uri): Attribute[] {
  */
 export function findPrivateKeys(ts: TokenSession, uri: Pkcs11Uri): TokenKey[] {
   if (uri.type !== undefined && uri.type !== 'private') {
-    throw new SignerError('PKCS11_URI_INVALID', `type=${uri.type} does not name a signing key`, {
+    throw new Pkcs11SignerError('PKCS11_URI_INVALID', `type=${uri.type} does not name a signing key`, {
       remedy: 'use type=private, or leave type out',
     })
   }
@@ -99,7 +99,7 @@ export function assertEd25519(ts: TokenSession, key: TokenKey): void {
   }
   if (key.keyType !== CK.CKK_EC_EDWARDS) {
     const type = KEY_TYPES[key.keyType] ?? `key type 0x${key.keyType.toString(16)}`
-    throw new SignerError(
+    throw new Pkcs11SignerError(
       'PKCS11_KEY_NOT_ED25519',
       `the key ${keyName(key)} on ${ts.where} is ${type}, not Ed25519`,
       fix,
@@ -108,7 +108,7 @@ export function assertEd25519(ts: TokenSession, key: TokenKey): void {
   const [params] = ts.lib.C_GetAttributeValue(ts.session, key.handle, [{ type: CK.CKA_EC_PARAMS }])
   const value = params?.value
   if (Buffer.isBuffer(value) && !value.equals(ED25519_OID) && !value.equals(ED25519_NAME)) {
-    throw new SignerError(
+    throw new Pkcs11SignerError(
       'PKCS11_KEY_NOT_ED25519',
       `the key ${keyName(key)} on ${ts.where} is an Edwards key on another curve (Ed448?), not Ed25519`,
       fix,
@@ -147,7 +147,7 @@ export function readPublicKey(ts: TokenSession, key: TokenKey): Uint8Array {
   }
   const own = readPoint(ts, key.handle)
   if (own) return own
-  throw new SignerError(
+  throw new Pkcs11SignerError(
     'PKCS11_KEY_NOT_FOUND',
     `the key ${keyName(key)} on ${ts.where} has no public key object (CKO_PUBLIC_KEY with CKA_EC_POINT) beside it`,
     {
@@ -163,7 +163,7 @@ export function readPublicKey(ts: TokenSession, key: TokenKey): Uint8Array {
  */
 export function generateKeyPair(ts: TokenSession, uri: Pkcs11Uri): TokenKey {
   if (!uri.object) {
-    throw new SignerError('PKCS11_URI_INVALID', 'generating a key needs object=LABEL in the URI', {
+    throw new Pkcs11SignerError('PKCS11_URI_INVALID', 'generating a key needs object=LABEL in the URI', {
       remedy: 'add object=NAME (and optionally id=%01) to the URI',
     })
   }

@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs'
-import { SignerError } from '@clawlink/protocol'
+import { Pkcs11SignerError } from './errors.js'
+import { withDeadline } from '@clawlink/signer-kit'
 
 /** Where a PIN came from (never the PIN itself), for doctor and messages. */
 export type PinOrigin = 'option' | 'pin-source' | 'CLAWLINK_PKCS11_PIN' | 'tty'
@@ -16,7 +17,7 @@ export function readPinFile(path: string): string {
   try {
     stat = statSync(path)
   } catch (cause) {
-    throw new SignerError('PKCS11_PIN_REQUIRED', `the pin-source file ${path} cannot be read`, {
+    throw new Pkcs11SignerError('PKCS11_PIN_REQUIRED', `the pin-source file ${path} cannot be read`, {
       cause,
       remedy: `create it (umask 077; printf '%s' "$PIN" > ${path}) or fix pin-source in the URI`,
     })
@@ -25,7 +26,7 @@ export function readPinFile(path: string): string {
   const mode = stat.mode & 0o777
   if (!stat.isFile() || (mode & 0o177) !== 0 || (uid !== undefined && stat.uid !== uid)) {
     const owner = uid !== undefined && stat.uid !== uid ? `, owned by uid ${stat.uid}` : ''
-    throw new SignerError(
+    throw new Pkcs11SignerError(
       'PKCS11_PIN_FILE_INSECURE',
       `the pin-source file ${path} has mode ${mode.toString(8).padStart(4, '0')}${owner}; it was not used`,
       { remedy: `chmod 600 ${path} (and chown it to yourself)` },
@@ -37,30 +38,39 @@ export function readPinFile(path: string): string {
 
 /** Reads a line from the terminal without echo; rejects on abort, Ctrl-C or end of input. */
 function promptTty(question: string, signal: AbortSignal | undefined): Promise<string> {
+  return withDeadline((bound) => readHidden(question, bound), {
+    signal,
+    onAbort: () => new Pkcs11SignerError('ABORTED', 'the PIN prompt was aborted'),
+  })
+}
+
+/** The prompt itself; the terminal is given back (echo on, input paused) when a line is in or `signal` aborts. */
+function readHidden(question: string, signal: AbortSignal): Promise<string> {
   const input = process.stdin
   return new Promise((resolve, reject) => {
     let pin = ''
-    const finish = (error?: SignerError) => {
+    const finish = (error?: unknown) => {
       input.setRawMode(false)
       input.off('data', onData)
       input.pause()
-      signal?.removeEventListener('abort', onAbort)
+      signal.removeEventListener('abort', onAbort)
       process.stderr.write('\n')
       if (error) reject(error)
       else resolve(pin)
     }
-    const onAbort = () => finish(new SignerError('ABORTED', 'the PIN prompt was aborted'))
+    const onAbort = () => finish(signal.reason)
     const onData = (chunk: Buffer) => {
       for (const ch of chunk.toString('utf8')) {
         if (ch === '\r' || ch === '\n') return finish()
         if (ch === '\u0003' || ch === '\u0004')
-          return finish(new SignerError('PKCS11_PIN_REQUIRED', 'no PIN was entered', { remedy: PIN_HELP }))
+          return finish(
+            new Pkcs11SignerError('PKCS11_PIN_REQUIRED', 'no PIN was entered', { remedy: PIN_HELP }),
+          )
         if (ch === '\u007f' || ch === '\b') pin = pin.slice(0, -1)
         else pin += ch
       }
     }
-    if (signal?.aborted) return reject(new SignerError('ABORTED', 'the PIN prompt was aborted'))
-    signal?.addEventListener('abort', onAbort, { once: true })
+    signal.addEventListener('abort', onAbort, { once: true })
     // Echo off before the prompt shows: a PIN typed ahead must not appear either.
     input.setRawMode(true)
     process.stderr.write(question)
@@ -89,7 +99,7 @@ export async function resolvePin(init: {
   if (process.stdin.isTTY && process.stderr.isTTY) {
     return { pin: await promptTty(`PIN for token "${init.tokenLabel}": `, init.signal), origin: 'tty' }
   }
-  throw new SignerError(
+  throw new Pkcs11SignerError(
     'PKCS11_PIN_REQUIRED',
     `token "${init.tokenLabel}" needs a user PIN and none was given`,
     {

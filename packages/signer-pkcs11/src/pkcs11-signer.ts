@@ -1,5 +1,5 @@
 import { createPublicKey, verify } from 'node:crypto'
-import { type DeviceSigner, publicKeyToSpkiPem, SignerError } from '@clawlink/protocol'
+import { type DeviceSigner, publicKeyToSpkiPem, type SignerError } from '@clawlink/protocol'
 import { CK, mapPkcs11Error, mechanismUnsupported, unpadded } from './binding.js'
 import {
   assertEd25519,
@@ -21,6 +21,8 @@ import {
   tokenSession,
 } from './session.js'
 import { formatPkcs11Id, type Pkcs11Uri, parsePkcs11Uri } from './uri.js'
+import { Pkcs11SignerError } from './errors.js'
+import { withDeadline } from '@clawlink/signer-kit'
 
 /** Options of {@link createPkcs11Signer}. */
 export interface Pkcs11SignerOptions {
@@ -62,7 +64,7 @@ function selectKey(
     generated = true
   }
   if (keys.length === 0) {
-    throw new SignerError(
+    throw new Pkcs11SignerError(
       'PKCS11_KEY_NOT_FOUND',
       `no private key matches the URI on ${ts.where}; private keys there: ${candidates(listPrivateKeys(ts))}`,
       {
@@ -72,7 +74,7 @@ function selectKey(
     )
   }
   if (keys.length > 1) {
-    throw new SignerError(
+    throw new Pkcs11SignerError(
       'PKCS11_KEY_AMBIGUOUS',
       `${keys.length} private keys match the URI on ${ts.where}: ${candidates(keys)}`,
       { remedy: 'add id=%XX (the CKA_ID) to the URI so it names exactly one key' },
@@ -81,8 +83,8 @@ function selectKey(
   return { key: keys[0]!, generated }
 }
 
-function aborted(): SignerError {
-  return new SignerError('ABORTED', 'the PKCS#11 signature was aborted')
+function aborted(): Pkcs11SignerError {
+  return new Pkcs11SignerError('ABORTED', 'the PKCS#11 signature was aborted')
 }
 
 function makeSign(ts: TokenSession, key: TokenKey, publicKey: Uint8Array): DeviceSigner['sign'] {
@@ -91,35 +93,30 @@ function makeSign(ts: TokenSession, key: TokenKey, publicKey: Uint8Array): Devic
     const signal = options?.signal
     if (signal?.aborted) throw aborted()
     if (payload.length === 0)
-      throw new SignerError('INVALID_OPTIONS', 'the pkcs11 signer cannot sign an empty payload', {
+      throw new Pkcs11SignerError('INVALID_OPTIONS', 'the pkcs11 signer cannot sign an empty payload', {
         remedy: 'device-auth payloads are never empty: check the caller',
       })
-    const work = serialized(ts, async () => {
-      // Queued behind another signature and aborted meanwhile: do not touch the token.
-      if (signal?.aborted) throw aborted()
-      try {
-        ts.lib.C_SignInit(ts.session, { mechanism: CK.CKM_EDDSA }, key.handle)
-        return new Uint8Array(await ts.lib.C_SignAsync(ts.session, Buffer.from(payload), Buffer.alloc(64)))
-      } catch (cause) {
-        const error = mapPkcs11Error(cause, 'signing', ts.where)
-        if (STALE.has(error.code)) dropSession(ts)
-        throw error
-      }
-    })
-    // An abort wins the race below; the token still finishes, and its late outcome must not go unhandled.
-    work.catch(() => undefined)
-    let onAbort: (() => void) | undefined
-    const signature = await (signal
-      ? Promise.race([
-          work,
-          new Promise<never>((_, reject) => {
-            onAbort = () => reject(aborted())
-            signal.addEventListener('abort', onAbort, { once: true })
-          }),
-        ]).finally(() => signal.removeEventListener('abort', onAbort!))
-      : work)
+    // An abort wins; the token still finishes, and its late outcome is ignored.
+    const signature = await withDeadline(
+      () =>
+        serialized(ts, async () => {
+          // Queued behind another signature and aborted meanwhile: do not touch the token.
+          if (signal?.aborted) throw aborted()
+          try {
+            ts.lib.C_SignInit(ts.session, { mechanism: CK.CKM_EDDSA }, key.handle)
+            return new Uint8Array(
+              await ts.lib.C_SignAsync(ts.session, Buffer.from(payload), Buffer.alloc(64)),
+            )
+          } catch (cause) {
+            const error = mapPkcs11Error(cause, 'signing', ts.where)
+            if (STALE.has(error.code)) dropSession(ts)
+            throw error
+          }
+        }),
+      { signal, onAbort: aborted },
+    )
     if (signature.length !== 64 || !verify(null, payload, verifier, signature)) {
-      throw new SignerError(
+      throw new Pkcs11SignerError(
         'INVALID_SIGNATURE',
         `${ts.where} returned a signature that does not verify with the key's public key (${keyName(key)})`,
         { remedy: 'the public key object beside the private key belongs to another key: fix the token' },
@@ -135,7 +132,8 @@ function makeSign(ts: TokenSession, key: TokenKey, publicKey: Uint8Array): Devic
  * @throws SignerError PKCS11_* codes (docs/errors.md), ABORTED
  */
 export async function createPkcs11Signer(options: Pkcs11SignerOptions): Promise<Pkcs11Signer> {
-  if (!options?.uri) throw new SignerError('INVALID_OPTIONS', 'the pkcs11 signer needs a uri (pkcs11:…)')
+  if (!options?.uri)
+    throw new Pkcs11SignerError('INVALID_OPTIONS', 'the pkcs11 signer needs a uri (pkcs11:…)')
   const uri = parsePkcs11Uri(options.uri)
   if (options.signal?.aborted) throw aborted()
   const ts = await tokenSession(uri, { pin: options.pin, pinSource: uri.pinSource, signal: options.signal })

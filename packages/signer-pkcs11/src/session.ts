@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { SignerError } from '@clawlink/protocol'
 import {
   CK,
   CKR,
@@ -16,6 +15,7 @@ import {
 } from './binding.js'
 import { type PinOrigin, resolvePin } from './pin.js'
 import type { Pkcs11Uri } from './uri.js'
+import { Pkcs11SignerError } from './errors.js'
 
 /** One logged-in session on one token, shared by every signer of the process (PKCS#11 login is per token). */
 export interface TokenSession {
@@ -74,7 +74,7 @@ export function resolveModulePath(uri: Pkcs11Uri, env: NodeJS.ProcessEnv = proce
     ]
     path = MODULE_DIRS.flatMap((d) => names.map((n) => join(d, n))).find((p) => existsSync(p))
     if (!path)
-      throw new SignerError(
+      throw new Pkcs11SignerError(
         'PKCS11_MODULE_NOT_FOUND',
         `no PKCS#11 module named "${uri.moduleName}" in ${MODULE_DIRS.join(', ')}`,
         { remedy: fix },
@@ -82,11 +82,11 @@ export function resolveModulePath(uri: Pkcs11Uri, env: NodeJS.ProcessEnv = proce
   }
   path ??= env.CLAWLINK_PKCS11_MODULE
   if (!path)
-    throw new SignerError('PKCS11_MODULE_NOT_FOUND', 'the pkcs11 URI names no PKCS#11 module', {
+    throw new Pkcs11SignerError('PKCS11_MODULE_NOT_FOUND', 'the pkcs11 URI names no PKCS#11 module', {
       remedy: fix,
     })
   if (!existsSync(path))
-    throw new SignerError('PKCS11_MODULE_NOT_FOUND', `the PKCS#11 module ${path} does not exist`, {
+    throw new Pkcs11SignerError('PKCS11_MODULE_NOT_FOUND', `the PKCS#11 module ${path} does not exist`, {
       remedy: `install the token's PKCS#11 module (SoftHSM2: apt-get install softhsm2) or fix module-path; ${fix}`,
     })
   return path
@@ -104,7 +104,7 @@ export function openModule(path: string): Pkcs11Module {
   try {
     lib.load(path)
   } catch (cause) {
-    throw new SignerError(
+    throw new Pkcs11SignerError(
       'PKCS11_MODULE_INVALID',
       `${path} could not be loaded as a PKCS#11 module: ${(cause as Error).message.split('\n')[0]}`,
       { cause, remedy: 'point module-path at the vendor PKCS#11 library (.so) built for this machine' },
@@ -116,7 +116,7 @@ export function openModule(path: string): Pkcs11Module {
   } catch (cause) {
     if (ckrOf(cause) !== CKR.CRYPTOKI_ALREADY_INITIALIZED) {
       lib.close()
-      throw new SignerError('PKCS11_MODULE_INVALID', `${path} failed C_Initialize: ${ckrName(cause)}`, {
+      throw new Pkcs11SignerError('PKCS11_MODULE_INVALID', `${path} failed C_Initialize: ${ckrName(cause)}`, {
         cause,
         remedy: "check the module's configuration (SoftHSM2: SOFTHSM2_CONF and its tokendir)",
       })
@@ -168,7 +168,7 @@ export function findSlot(
   const matches = libOk ? present.filter((p) => tokenMatches(lib, p.slot, p.info, uri)) : []
   const names = present.map((p) => `"${p.info.label}" (serial ${p.info.serialNumber})`)
   if (matches.length === 0) {
-    throw new SignerError(
+    throw new Pkcs11SignerError(
       'PKCS11_TOKEN_NOT_FOUND',
       `no token matching the URI in ${modulePath}; present: ${names.length ? names.join(', ') : 'none'}`,
       {
@@ -178,7 +178,7 @@ export function findSlot(
     )
   }
   if (matches.length > 1) {
-    throw new SignerError(
+    throw new Pkcs11SignerError(
       'PKCS11_KEY_AMBIGUOUS',
       `${matches.length} tokens match the URI: ${names.join(', ')}`,
       {

@@ -1,4 +1,5 @@
 import { SignerError } from '@clawlink/protocol'
+import { Pkcs11SignerError } from './errors.js'
 
 /** The parts of an RFC 7512 `pkcs11:` URI clawlink uses to find a token, a key, a module and a PIN. */
 export interface Pkcs11Uri {
@@ -47,8 +48,8 @@ const TYPES = ['public', 'private', 'cert', 'secret-key', 'data'] as const
 
 const EXAMPLE = 'pkcs11:token=clawlink;object=device?module-path=/usr/lib/softhsm/libsofthsm2.so'
 
-function invalid(message: string, remedy = `write it like ${EXAMPLE} (RFC 7512)`): SignerError {
-  return new SignerError('PKCS11_URI_INVALID', message, { remedy })
+function invalid(message: string, remedy = `write it like ${EXAMPLE} (RFC 7512)`): Pkcs11SignerError {
+  return new Pkcs11SignerError('PKCS11_URI_INVALID', message, { remedy })
 }
 
 /** Percent-decodes to bytes; RFC 7512 §2.3: every byte may be %XX, other characters are taken as UTF-8. */
