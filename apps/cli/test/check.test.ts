@@ -111,4 +111,50 @@ describe('cron check (fake gateway)', () => {
     expect((await cli('cron', 'check', '--since', 'yesterday')).code).toBe(EXIT.USAGE)
     expect((await cli('cron', 'check', 'nope')).code).toBe(EXIT.JOB_NOT_FOUND)
   })
+
+  it('9.x keeps 7 days of run history: a 30-day window judges only those 7 days and says so', async () => {
+    const now = Date.now()
+    const day = 24 * 3600_000
+    // Runs every 6 h, kept only for the last 7 days — as a 9.6 prunes them; nothing is missing.
+    const anchor = now - 40 * day
+    const runs: number[] = []
+    for (let t = anchor + 6 * 3600_000; t < now - MIN; t += 6 * 3600_000)
+      if (t > now - 7 * day) runs.push(t + 500)
+    const job: SeededJob = {
+      id: 'job-6h',
+      name: 'six-hourly',
+      schedule: { kind: 'every', everyMs: 6 * 3600_000, anchorMs: anchor },
+      createdAtMs: anchor,
+      runs,
+    }
+    const { cli } = await setup([job])
+    const r = await cli('cron', 'check', '--since', '30d')
+    expect(r.code, r.stdout + r.stderr).toBe(EXIT.OK)
+    expect(r.stdout).toContain('keeps run history for 7 days')
+    const doc = JSON.parse((await cli('cron', 'check', '--since', '30d', '--json')).stdout)
+    expect(doc.limitedBy).toBe('retention')
+    expect(doc.missed).toBe(0)
+    expect(doc.checkedFromMs).toBeGreaterThan(now - 7 * day - MIN)
+  })
+
+  it('a job at the 2000-row ceiling is judged only from its oldest kept run', async () => {
+    const now = Date.now()
+    // Every minute for 2 days: 2880 fires, of which a gateway keeps the newest 2000 rows.
+    const anchor = now - 48 * 60 * MIN
+    const all: number[] = []
+    for (let t = anchor + MIN; t < now - 1000; t += MIN) all.push(t + 300)
+    const job: SeededJob = {
+      id: 'job-minutely',
+      name: 'minutely',
+      schedule: { kind: 'every', everyMs: MIN, anchorMs: anchor },
+      createdAtMs: anchor,
+      runs: all.slice(-2000),
+    }
+    const { cli } = await setup([job])
+    const r = await cli('cron', 'check', '--since', '2d', '--json')
+    expect(r.code, r.stdout + r.stderr).toBe(EXIT.OK)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.missed).toBe(0)
+    expect(doc.jobs[0].notes.join(' ')).toContain('keeps its newest 2000 runs')
+  })
 })

@@ -48,8 +48,13 @@ export type JobFireCheck = {
 export type MissedFiresReport = {
   sinceMs: number
   nowMs: number
-  /** Where the run history read reaches back to (later than `sinceMs` when the budget ran out). */
+  /**
+   * Where the fires were judged from: later than `sinceMs` when the history read's budget ran out or the gateway
+   * keeps less history than the window (9.x: 7 days).
+   */
   checkedFromMs: number
+  /** Why `checkedFromMs` is later than `sinceMs`: the gateway's history retention, or the read's budget. */
+  limitedBy?: 'retention' | 'budget'
   jobs: JobFireCheck[]
   missed: number
   late: number
@@ -60,6 +65,16 @@ export type MissedFiresReport = {
 }
 
 const PAGE = 200
+
+/**
+ * How far back a gateway keeps run history: 2026.9.x keeps terminal runs 7 days (its docs:
+ * automation/cron-jobs/managing-jobs.md), so an older fire with no run says nothing about the fire. Protocol 4
+ * gateways are judged by that window; 3.13/5.7 prune their run logs by size and line count only.
+ */
+export const V4_RUN_RETENTION_MS = 7 * 24 * 3_600_000
+
+/** The newest rows a gateway keeps per job (9.x: 2000; 3.13/5.7's default `runLog.keepLines` is of that order). */
+export const RUN_HISTORY_CEILING = 2000
 
 type History = { byJob: Map<string, RunAt[]>; reachedMs: number; runs: number; requests: number }
 
@@ -85,15 +100,30 @@ export async function checkMissedFires(
       : all.filter((j) => j.enabled)
   const jobs = [...new Map(chosen.filter((j) => j.enabled).map((j) => [j.id, j])).values()]
   const history = await readHistory(client, jobs, refs.length > 0, options)
-  const checkedFromMs = Math.max(options.sinceMs, history.reachedMs)
+  const retainedFromMs = client.protocol === 4 ? nowMs - V4_RUN_RETENTION_MS : -Infinity
+  const checkedFromMs = Math.max(options.sinceMs, history.reachedMs, retainedFromMs)
   const slotCache = new Map<string, number[]>()
-  const checks = jobs.map((job) =>
-    checkJob(job, history.byJob.get(job.id) ?? [], { fromMs: checkedFromMs, nowMs, slotCache }, options),
-  )
+  const checks = jobs.map((job) => {
+    const runs = history.byJob.get(job.id) ?? []
+    // A job at the gateway's row ceiling has lost its older runs: judge it only from its oldest kept run.
+    const fromMs =
+      runs.length >= RUN_HISTORY_CEILING
+        ? Math.max(checkedFromMs, Math.min(...runs.map((r) => r.runAtMs)))
+        : checkedFromMs
+    const check = checkJob(job, runs, { fromMs, nowMs, slotCache }, options)
+    if (fromMs > checkedFromMs)
+      check.notes.push(
+        `the gateway keeps its newest ${RUN_HISTORY_CEILING} runs: checked from ${new Date(fromMs).toISOString()}`,
+      )
+    return check
+  })
   return {
     sinceMs: options.sinceMs,
     nowMs,
     checkedFromMs,
+    ...(checkedFromMs > options.sinceMs
+      ? { limitedBy: checkedFromMs === retainedFromMs ? ('retention' as const) : ('budget' as const) }
+      : {}),
     jobs: checks,
     missed: checks.reduce((n, c) => n + c.missed, 0),
     late: checks.reduce((n, c) => n + c.late, 0),

@@ -104,10 +104,17 @@ export function describeReport(report: MissedFiresReport, windowMs: number): str
       ? `no missed fires ${since} in ${checked} job${checked === 1 ? '' : 's'}${report.late ? ` (${report.late} late)` : ''}`
       : `${report.missed} missed fire${report.missed === 1 ? '' : 's'} in ${affected} of ${checked} jobs ${since}${report.late ? `, ${report.late} late` : ''}`,
   )
-  if (report.checkedFromMs > report.sinceMs)
+  if (report.limitedBy === 'retention')
+    lines.push(
+      `note: this gateway keeps run history for 7 days, so fires before ${iso(report.checkedFromMs)} were not judged (a fire with no run there says nothing)`,
+    )
+  else if (report.limitedBy === 'budget')
     lines.push(
       `note: the run history read covers only ${iso(report.checkedFromMs)} onwards, not the whole ${Math.round(windowMs / 3_600_000)}h`,
     )
+  for (const job of report.jobs)
+    for (const note of job.notes.filter((n) => n.startsWith('the gateway keeps')))
+      lines.push(`note: ${jobLabel(job)}: ${note}`)
   for (const job of report.jobs)
     if (job.error !== undefined) lines.push(`not checked: ${jobLabel(job)}: ${job.error}`)
   return lines.map(oneLine).join('\n')
