@@ -44,14 +44,16 @@ export function onCtrlC(): { signal: AbortSignal; dispose: () => void } {
 export function parseDuration(text: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim())
   if (!m)
-    throw new CliError(
-      'USAGE',
-      `${flag} "${text}" is not a duration`,
-      `write it like 30s, 10m, 1h or 7d`,
-      EXIT.USAGE,
-    )
+    throw new CliError('USAGE', `${flag} "${text}" is not a duration`, {
+      remedy: `write it like 30s, 10m, 1h or 7d`,
+      exitCode: EXIT.USAGE,
+    })
   const n = Number(m[1])
-  if (n <= 0) throw new CliError('USAGE', `${flag} must be more than 0`, 'e.g. 30s, 10m or 1h', EXIT.USAGE)
+  if (n <= 0)
+    throw new CliError('USAGE', `${flag} must be more than 0`, {
+      remedy: 'e.g. 30s, 10m or 1h',
+      exitCode: EXIT.USAGE,
+    })
   const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
     (m[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'
   ]
@@ -69,6 +71,9 @@ export async function readStdin(): Promise<string> {
 /** The one positional a command takes (a job, a method), or a usage error showing how to call it. */
 export function onePositional(positionals: string[], what: string, usage: string): string {
   if (positionals.length !== 1)
-    throw new CliError('USAGE', `expected exactly one ${what}, got ${positionals.length}`, usage, EXIT.USAGE)
+    throw new CliError('USAGE', `expected exactly one ${what}, got ${positionals.length}`, {
+      remedy: usage,
+      exitCode: EXIT.USAGE,
+    })
   return positionals[0]!
 }

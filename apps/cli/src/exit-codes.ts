@@ -1,6 +1,12 @@
 import { ClientError } from '@clawlink/client'
 import { ConfigError } from '@clawlink/config'
-import { ClawlinkError, GatewayError, ProtocolError, SignerError } from '@clawlink/protocol'
+import {
+  ClawlinkError,
+  type ClawlinkErrorOptions,
+  GatewayError,
+  ProtocolError,
+  SignerError,
+} from '@clawlink/protocol'
 
 /** Stable exit codes, one per failure kind (documented in README.md and docs/errors.md). */
 export const EXIT = {
@@ -73,17 +79,13 @@ export function exitCodesText(): string {
   return [...lines, line].join('\n')
 }
 
-/** A failure the CLI itself reports (usage, ambiguous job, run failed …), with its exit code and fix. */
+/** A failure the CLI itself reports (usage, ambiguous job, run failed …): the base's options, and its exit code. */
 export class CliError extends ClawlinkError {
   override name = 'CliError' as const
-  constructor(
-    code: string,
-    message: string,
-    remedy: string,
-    readonly exitCode: ExitCode,
-    readonly details?: unknown,
-  ) {
-    super(code, message, { remedy })
+  readonly exitCode: ExitCode
+  constructor(code: string, message: string, options: ClawlinkErrorOptions & { exitCode: ExitCode }) {
+    super(code, message, options)
+    this.exitCode = options.exitCode
   }
 }
 

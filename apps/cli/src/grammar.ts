@@ -33,7 +33,7 @@ export type Invocation =
 const ALL_OPTIONS: Options = Object.assign({}, GLOBAL_OPTIONS, ...Object.values(COMMAND_OPTIONS))
 
 function usage(message: string, remedy: string): never {
-  throw new CliError('USAGE', message, remedy, EXIT.USAGE)
+  throw new CliError('USAGE', message, { remedy: remedy, exitCode: EXIT.USAGE })
 }
 
 function didYouMean(word: string, candidates: readonly string[], show = (c: string) => `"${c}"`): string {

@@ -12,7 +12,7 @@ export interface JobFile {
 }
 
 function invalid(message: string, remedy: string): never {
-  throw new CliError('JOB_FILE_INVALID', message, remedy, EXIT.CONFIG)
+  throw new CliError('JOB_FILE_INVALID', message, { remedy: remedy, exitCode: EXIT.CONFIG })
 }
 
 const isYaml = (path: string, text: string) =>

@@ -16,12 +16,10 @@ export function readJobsFile(path: string): JobsFile {
   const file = readDataFile(path)
   const jobs = isObject(file.value) ? file.value.jobs : undefined
   if (!Array.isArray(jobs))
-    throw new CliError(
-      'JOB_FILE_INVALID',
-      `${path}: a jobs file holds a "jobs:" list`,
-      'write `jobs:` followed by one entry per job (`clawlink cron export` writes one)',
-      EXIT.CONFIG,
-    )
+    throw new CliError('JOB_FILE_INVALID', `${path}: a jobs file holds a "jobs:" list`, {
+      remedy: 'write `jobs:` followed by one entry per job (`clawlink cron export` writes one)',
+      exitCode: EXIT.CONFIG,
+    })
   const extra = Object.keys(file.value as object).filter((k) => k !== 'jobs')
   refuseProblems(
     file,

@@ -14,9 +14,6 @@ export type HttpSetupCode =
 /** A start-up refusal of the HTTP transport: nothing listens until the flags are safe. */
 export class HttpSetupError extends ClawlinkError<HttpSetupCode> {
   override name = 'HttpSetupError'
-  constructor(code: HttpSetupCode, message: string, remedy: string) {
-    super(code, message, { remedy })
-  }
 }
 
 /** Where `--http [HOST:]PORT` listens. */
@@ -32,11 +29,9 @@ export function parseListen(text: string): ListenAddress {
   const m = /^(?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?(\d{1,5})$/.exec(text.trim())
   const port = Number(m?.[2])
   if (!m || !Number.isInteger(port) || port > 65_535)
-    throw new HttpSetupError(
-      'HTTP_LISTEN_INVALID',
-      `--http ${JSON.stringify(text)} is not [HOST:]PORT`,
-      'e.g. --http 8765 (127.0.0.1) or --http 127.0.0.1:8765',
-    )
+    throw new HttpSetupError('HTTP_LISTEN_INVALID', `--http ${JSON.stringify(text)} is not [HOST:]PORT`, {
+      remedy: 'e.g. --http 8765 (127.0.0.1) or --http 127.0.0.1:8765',
+    })
   const host = (m[1] ?? '127.0.0.1').replace(/^\[|\]$/g, '')
   return { host, port }
 }
@@ -65,7 +60,7 @@ export function loadHttpToken(
         throw new HttpSetupError(
           'HTTP_TOKEN_FILE',
           `the HTTP token file ${file} is readable by other users (mode ${(st.mode & 0o777).toString(8)})`,
-          `chmod 600 ${file}`,
+          { remedy: `chmod 600 ${file}` },
         )
       token = readFileSync(file, 'utf8').trim()
     } catch (error) {
@@ -73,7 +68,7 @@ export function loadHttpToken(
       throw new HttpSetupError(
         'HTTP_TOKEN_FILE',
         `cannot read the HTTP token file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-        'check the path and its permissions',
+        { remedy: 'check the path and its permissions' },
       )
     }
   }
@@ -81,13 +76,16 @@ export function loadHttpToken(
     throw new HttpSetupError(
       'HTTP_TOKEN_MISSING',
       `--http on ${address.host}:${address.port} needs a bearer token${isLoopback(address.host) ? '' : ': that address is reachable from other machines'}`,
-      '(umask 077; openssl rand -hex 32 > ~/.config/clawlink/mcp-http.token) and pass --http-token-file ~/.config/clawlink/mcp-http.token, or set CLAWLINK_MCP_HTTP_TOKEN',
+      {
+        remedy:
+          '(umask 077; openssl rand -hex 32 > ~/.config/clawlink/mcp-http.token) and pass --http-token-file ~/.config/clawlink/mcp-http.token, or set CLAWLINK_MCP_HTTP_TOKEN',
+      },
     )
   if (token.length < 16 || /\s/.test(token))
     throw new HttpSetupError(
       'HTTP_TOKEN_WEAK',
       'the HTTP bearer token must be at least 16 characters without spaces',
-      'use a random one: openssl rand -hex 32',
+      { remedy: 'use a random one: openssl rand -hex 32' },
     )
   return token
 }
@@ -108,7 +106,7 @@ export function normalizeOrigin(text: string): string {
   throw new HttpSetupError(
     'HTTP_ORIGIN_INVALID',
     `--http-allow-origin ${JSON.stringify(text)} is not an http(s) origin`,
-    'e.g. --http-allow-origin https://assistant.example.com',
+    { remedy: 'e.g. --http-allow-origin https://assistant.example.com' },
   )
 }
 

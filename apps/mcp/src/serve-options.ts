@@ -43,7 +43,7 @@ export function httpSetup(flags: ServeFlags, env: NodeJS.ProcessEnv): HttpSetup 
     throw new HttpSetupError(
       'HTTP_LISTEN_INVALID',
       `--http-idle-timeout ${JSON.stringify(flags['http-idle-timeout'])} is not a number of seconds`,
-      'e.g. --http-idle-timeout 1800 (30 minutes), at most 604800',
+      { remedy: 'e.g. --http-idle-timeout 1800 (30 minutes), at most 604800' },
     )
   const token = loadHttpToken(
     flags['http-token-file'] === undefined

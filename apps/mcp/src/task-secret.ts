@@ -7,9 +7,6 @@ export type TaskSecretCode = 'TASK_SECRET_FILE' | 'TASK_SECRET_WEAK'
 /** A start-up refusal of `--task-secret-file`: the message names the flag and the file, never the key. */
 export class TaskSecretError extends ClawlinkError<TaskSecretCode> {
   override name = 'TaskSecretError'
-  constructor(code: TaskSecretCode, message: string, remedy: string) {
-    super(code, message, { remedy })
-  }
 }
 
 const MAX_SECRET_BYTES = 64 * 1024
@@ -29,22 +26,20 @@ export function loadTaskSecret(file: string): Buffer {
     throw new TaskSecretError(
       'TASK_SECRET_FILE',
       `--task-secret-file ${file}: cannot open it (${code === 'ELOOP' ? 'a symlink' : code})`,
-      code === 'ENOENT' ? CREATE(file) : 'pass the path of a regular file you can read',
+      { remedy: code === 'ENOENT' ? CREATE(file) : 'pass the path of a regular file you can read' },
     )
   }
   try {
     const st = fstatSync(fd)
     if (!st.isFile())
-      throw new TaskSecretError(
-        'TASK_SECRET_FILE',
-        `--task-secret-file ${file}: not a regular file`,
-        CREATE(file),
-      )
+      throw new TaskSecretError('TASK_SECRET_FILE', `--task-secret-file ${file}: not a regular file`, {
+        remedy: CREATE(file),
+      })
     if ((st.mode & 0o077) !== 0)
       throw new TaskSecretError(
         'TASK_SECRET_FILE',
         `--task-secret-file ${file}: readable or writable by other users (mode ${(st.mode & 0o777).toString(8)})`,
-        `chmod 600 ${file}`,
+        { remedy: `chmod 600 ${file}` },
       )
     const buffer = Buffer.alloc(MAX_SECRET_BYTES + 1)
     const read = readSync(fd, buffer, 0, buffer.length, 0)
@@ -52,7 +47,7 @@ export function loadTaskSecret(file: string): Buffer {
       throw new TaskSecretError(
         'TASK_SECRET_FILE',
         `--task-secret-file ${file}: larger than ${MAX_SECRET_BYTES} bytes, not a key file`,
-        CREATE(file),
+        { remedy: CREATE(file) },
       )
     let end = read
     while (end > 0 && /\s/.test(String.fromCharCode(buffer[end - 1]!))) end--
@@ -60,7 +55,7 @@ export function loadTaskSecret(file: string): Buffer {
       throw new TaskSecretError(
         'TASK_SECRET_WEAK',
         `--task-secret-file ${file}: ${end} bytes of secret, at least ${MIN_TASK_KEY_BYTES} needed`,
-        `make a longer one: (umask 077; openssl rand -hex 32 > ${file})`,
+        { remedy: `make a longer one: (umask 077; openssl rand -hex 32 > ${file})` },
       )
     const key = Buffer.from(buffer.subarray(0, end))
     buffer.fill(0)

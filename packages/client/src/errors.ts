@@ -61,7 +61,7 @@ export class ClientError extends ClawlinkError<ClientErrorCode> {
   readonly closeCode?: number
   readonly closeReason?: string
   readonly missingScope?: string
-  readonly details: Record<string, unknown>
+  override readonly details: Record<string, unknown>
 
   constructor(code: ClientErrorCode, message: string, options: ClientErrorOptions) {
     super(code, message, options)

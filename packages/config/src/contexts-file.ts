@@ -39,7 +39,7 @@ export function contextsFilePath(env: Env): string {
 }
 
 function invalid(path: string, line: number, what: string, fix: string): ConfigError {
-  return new ConfigError('CONTEXT_INVALID', `${path} line ${line}: ${what}`, fix)
+  return new ConfigError('CONTEXT_INVALID', `${path} line ${line}: ${what}`, { remedy: fix })
 }
 
 /** Edit distance counting a swap of neighbours as one edit (`ulr` → `url`). */
@@ -185,8 +185,10 @@ export function loadContexts(env: Env, path = contextsFilePath(env)): ContextsFi
     throw new ConfigError(
       'CONTEXT_INVALID',
       `cannot read ${path}: ${code === 'ELOOP' ? 'it is a symlink' : (cause as Error).message}`,
-      code === 'ELOOP' ? 'replace the symlink with the file itself' : 'check its permissions',
-      { cause },
+      {
+        remedy: code === 'ELOOP' ? 'replace the symlink with the file itself' : 'check its permissions',
+        cause,
+      },
     )
   }
   try {

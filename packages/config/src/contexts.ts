@@ -17,13 +17,12 @@ export function findContext(file: ContextsFile, name: string, source: string): G
   const context = file.contexts.find((c) => c.name === name)
   if (context) return context
   const known = file.contexts.map((c) => c.name)
-  throw new ConfigError(
-    'CONTEXT_NOT_FOUND',
-    `no context "${name}" (from ${source}) in ${file.path}`,
-    known.length > 0
-      ? `one of: ${known.join(', ')}; or add it: clawlink context add ${name} --url URL`
-      : `add it: clawlink context add ${name} --url URL [--token-file FILE]`,
-  )
+  throw new ConfigError('CONTEXT_NOT_FOUND', `no context "${name}" (from ${source}) in ${file.path}`, {
+    remedy:
+      known.length > 0
+        ? `one of: ${known.join(', ')}; or add it: clawlink context add ${name} --url URL`
+        : `add it: clawlink context add ${name} --url URL [--token-file FILE]`,
+  })
 }
 
 /**
@@ -49,8 +48,10 @@ export function chooseContext(flags: SettingsFlags, env: Env, implicit = true): 
       throw new ConfigError(
         'CONTEXT_TOKEN_FILE_MISSING',
         `context "${context.name}": its token file ${context.tokenFile} cannot be read (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message})`,
-        `restore the file, or point the context at the new one: clawlink context rm ${context.name} && clawlink context add ${context.name} --url ${context.url} --token-file FILE`,
-        { cause },
+        {
+          remedy: `restore the file, or point the context at the new one: clawlink context rm ${context.name} && clawlink context add ${context.name} --url ${context.url} --token-file FILE`,
+          cause,
+        },
       )
     }
   }

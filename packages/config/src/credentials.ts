@@ -33,8 +33,7 @@ export function readSecretFile(path: string, what: string): string {
     throw new ConfigError(
       'SECRET_FILE_UNREADABLE',
       `cannot read the ${what} file ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`,
-      `check the path and its permissions`,
-      { cause },
+      { remedy: `check the path and its permissions`, cause },
     )
   }
   // Like a key file, the HTTP token file and OpenClaw's file SecretRefs: a secret others can read is refused.
@@ -42,15 +41,13 @@ export function readSecretFile(path: string, what: string): string {
     throw new ConfigError(
       'SECRET_FILE_INSECURE',
       `the ${what} file ${path} has mode ${(mode & 0o777).toString(8)}: others on this host can read the ${what}`,
-      `chmod 600 ${path}`,
+      { remedy: `chmod 600 ${path}` },
     )
   const secret = text.replace(/\r?\n$/, '').trim()
   if (secret.length === 0)
-    throw new ConfigError(
-      'SECRET_FILE_EMPTY',
-      `the ${what} file ${path} is empty`,
-      `write the ${what} into it`,
-    )
+    throw new ConfigError('SECRET_FILE_EMPTY', `the ${what} file ${path} is empty`, {
+      remedy: `write the ${what} into it`,
+    })
   return secret
 }
 
@@ -98,14 +95,14 @@ export async function resolveCredential(
     }
   if (input.stdin) {
     if (!input.readStdin)
-      throw new ConfigError(
-        'SECRET_FILE_UNREADABLE',
-        `--${kind}-stdin is not available here`,
-        `use --${kind}-file`,
-      )
+      throw new ConfigError('SECRET_FILE_UNREADABLE', `--${kind}-stdin is not available here`, {
+        remedy: `use --${kind}-file`,
+      })
     const value = (await input.readStdin()).replace(/\r?\n$/, '').trim()
     if (!value)
-      throw new ConfigError('SECRET_FILE_EMPTY', `no ${kind} on stdin`, `pipe the ${kind} into stdin`)
+      throw new ConfigError('SECRET_FILE_EMPTY', `no ${kind} on stdin`, {
+        remedy: `pipe the ${kind} into stdin`,
+      })
     return { secret: { value, source: 'stdin' }, ignored: [] }
   }
   const allowed = candidates(kind, input.origin)

@@ -1,4 +1,4 @@
-import { ClawlinkError } from '@clawlink/protocol'
+import { ClawlinkError, type ClawlinkErrorOptions } from '@clawlink/protocol'
 
 /** Codes of {@link ConfigError}: where settings come from went wrong (docs/errors.md). */
 export type ConfigErrorCode =
@@ -27,8 +27,8 @@ export type ConfigErrorCode =
 /** A settings problem: a file that cannot be read or parsed, a bad value, an unknown signer. */
 export class ConfigError extends ClawlinkError<ConfigErrorCode> {
   override name = 'ConfigError' as const
-  constructor(code: ConfigErrorCode, message: string, remedy: string, options?: { cause?: unknown }) {
+  constructor(code: ConfigErrorCode, message: string, options: ClawlinkErrorOptions) {
     // A settings problem needs someone to change the settings: never retried.
-    super(code, message, { remedy, cause: options?.cause })
+    super(code, message, { ...options, retryable: false })
   }
 }

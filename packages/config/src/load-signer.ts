@@ -87,16 +87,14 @@ export async function loadPluginSigner(
     throw new ConfigError(
       'SIGNER_PLUGIN_REFUSED',
       `signer module "${module.slice(0, 80)}" is refused: ${refusal}`,
-      'use a module file path (e.g. ./my-signer.mjs) or an installed package name',
+      { remedy: 'use a module file path (e.g. ./my-signer.mjs) or an installed package name' },
     )
   }
   const isPath = isAbsolute(module)
   if (isPath && !existsSync(module)) {
-    throw new ConfigError(
-      'SIGNER_PLUGIN_NOT_FOUND',
-      `signer module ${module} does not exist`,
-      'check the path given to --signer',
-    )
+    throw new ConfigError('SIGNER_PLUGIN_NOT_FOUND', `signer module ${module} does not exist`, {
+      remedy: 'check the path given to --signer',
+    })
   }
   let mod: Record<string, unknown>
   try {
@@ -104,18 +102,15 @@ export async function loadPluginSigner(
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code
     if (code === 'ERR_MODULE_NOT_FOUND' && !isPath) {
-      throw new ConfigError(
-        'SIGNER_PLUGIN_NOT_FOUND',
-        `signer package "${module}" is not installed`,
-        `install it next to clawlink, or pass a module path`,
-        { cause },
-      )
+      throw new ConfigError('SIGNER_PLUGIN_NOT_FOUND', `signer package "${module}" is not installed`, {
+        remedy: `install it next to clawlink, or pass a module path`,
+        cause,
+      })
     }
     throw new ConfigError(
       'SIGNER_PLUGIN_INVALID',
       `signer module ${module} failed to load: ${(cause as Error).message}`,
-      'fix the module',
-      { cause },
+      { remedy: 'fix the module', cause },
     )
   }
   const factory = (mod.createSigner ?? mod.default) as Factory | undefined
@@ -123,7 +118,7 @@ export async function loadPluginSigner(
     throw new ConfigError(
       'SIGNER_PLUGIN_INVALID',
       `signer module ${module} exports no createSigner function`,
-      'export `createSigner(options)` returning a DeviceSigner',
+      { remedy: 'export `createSigner(options)` returning a DeviceSigner' },
     )
   }
   const signer = await factory(options)
@@ -132,7 +127,10 @@ export async function loadPluginSigner(
     throw new ConfigError(
       'SIGNER_PLUGIN_INVALID',
       `signer module ${module} returned something that is not a DeviceSigner: ${problem}`,
-      'return {algorithm: "ed25519", publicKey: Uint8Array(32), sign(payload) → Promise<Uint8Array(64)>}',
+      {
+        remedy:
+          'return {algorithm: "ed25519", publicKey: Uint8Array(32), sign(payload) → Promise<Uint8Array(64)>}',
+      },
     )
   }
   return signer

@@ -54,8 +54,7 @@ export function readOpenClawConfig(path: string): Record<string, unknown> | unde
     throw new ConfigError(
       'CONFIG_UNREADABLE',
       `cannot read OpenClaw config ${path}: ${code ?? (cause as Error).message}`,
-      `check its permissions, or point OPENCLAW_CONFIG_PATH at a readable file`,
-      { cause },
+      { remedy: `check its permissions, or point OPENCLAW_CONFIG_PATH at a readable file`, cause },
     )
   }
   const JSON5 = createRequire(import.meta.url)('json5') as { parse(text: string): unknown }
@@ -66,15 +65,15 @@ export function readOpenClawConfig(path: string): Record<string, unknown> | unde
     const e = cause as { lineNumber?: number; columnNumber?: number; message: string }
     const where = e.lineNumber ? `${path}:${e.lineNumber}:${e.columnNumber ?? 1}` : path
     const what = e.message.replace(/^JSON5: /, '').replace(/ at \d+:\d+$/, '')
-    throw new ConfigError(
-      'CONFIG_PARSE',
-      `OpenClaw config ${where} is not valid JSON5: ${what}`,
-      `fix the file, or point OPENCLAW_CONFIG_PATH at another one`,
-      { cause },
-    )
+    throw new ConfigError('CONFIG_PARSE', `OpenClaw config ${where} is not valid JSON5: ${what}`, {
+      remedy: `fix the file, or point OPENCLAW_CONFIG_PATH at another one`,
+      cause,
+    })
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new ConfigError('CONFIG_PARSE', `OpenClaw config ${path} must hold a JSON object`, 'fix the file')
+    throw new ConfigError('CONFIG_PARSE', `OpenClaw config ${path} must hold a JSON object`, {
+      remedy: 'fix the file',
+    })
   }
   return data as Record<string, unknown>
 }

@@ -54,11 +54,9 @@ export function auditLogPath(
 /** The paths of profile `profile` under `profileDir`. @throws ConfigError INVALID_PROFILE */
 export function profilePaths(profileDir: string, profile = 'default'): ProfilePaths {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(profile)) {
-    throw new ConfigError(
-      'INVALID_PROFILE',
-      `invalid profile name "${profile}"`,
-      'use letters, digits, ".", "_" or "-"',
-    )
+    throw new ConfigError('INVALID_PROFILE', `invalid profile name "${profile}"`, {
+      remedy: 'use letters, digits, ".", "_" or "-"',
+    })
   }
   const dir = join(profileDir, profile)
   return {
@@ -93,8 +91,10 @@ function readTrusted(paths: ProfilePaths): string | undefined {
     throw new ConfigError(
       'PROFILE_CORRUPT',
       `cannot read ${paths.settingsFile}: ${code === 'ELOOP' ? 'it is a symlink' : (cause as Error).message}`,
-      code === 'ELOOP' ? 'replace the symlink with the file itself' : 'check its permissions',
-      { cause },
+      {
+        remedy: code === 'ELOOP' ? 'replace the symlink with the file itself' : 'check its permissions',
+        cause,
+      },
     )
   }
   try {
@@ -122,8 +122,7 @@ export function loadProfileSettings(paths: ProfilePaths): ProfileSettings | unde
     throw new ConfigError(
       'PROFILE_CORRUPT',
       `profile settings ${paths.settingsFile} are unreadable (${(cause as Error).message}); the file was left untouched`,
-      `fix it, or move it away and run "clawlink device init" again`,
-      { cause },
+      { remedy: `fix it, or move it away and run "clawlink device init" again`, cause },
     )
   }
   validateSignerSpec(data.signer, paths.settingsFile)

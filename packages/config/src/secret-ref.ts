@@ -45,7 +45,7 @@ function envMissing(name: string, key: string): ConfigError {
   return new ConfigError(
     'ENV_VAR_MISSING',
     `${where(key)} refers to the environment variable ${name}, which is not set (or empty)`,
-    `export ${name} before running clawlink, or change ${key} in openclaw.json`,
+    { remedy: `export ${name} before running clawlink, or change ${key} in openclaw.json` },
   )
 }
 
@@ -94,11 +94,9 @@ export function resolveSecretInput(value: unknown, key: string, ctx: SecretConte
 }
 
 function invalid(key: string, what: string, remedy?: string): ConfigError {
-  return new ConfigError(
-    'SECRET_REF_INVALID',
-    `${where(key)} ${what}`,
-    remedy ?? 'see OpenClaw docs/gateway/secrets/secretref-contract.md for the SecretRef forms',
-  )
+  return new ConfigError('SECRET_REF_INVALID', `${where(key)} ${what}`, {
+    remedy: remedy ?? 'see OpenClaw docs/gateway/secrets/secretref-contract.md for the SecretRef forms',
+  })
 }
 
 /** Resolves one SecretRef: `env` and `file` are read; `exec` and `store` are refused with why. */
@@ -107,14 +105,20 @@ export function resolveSecretRef(ref: SecretRef, key: string, ctx: SecretContext
     throw new ConfigError(
       'SECRET_REF_UNSUPPORTED',
       `${where(key)} is an exec SecretRef; clawlink never runs a program named in openclaw.json (a config file would then run code on every call)`,
-      'use an env or file SecretRef, OPENCLAW_GATEWAY_TOKEN/OPENCLAW_GATEWAY_PASSWORD, or --token-file/--password-file',
+      {
+        remedy:
+          'use an env or file SecretRef, OPENCLAW_GATEWAY_TOKEN/OPENCLAW_GATEWAY_PASSWORD, or --token-file/--password-file',
+      },
     )
   }
   if (ref.source === 'store') {
     throw new ConfigError(
       'SECRET_REF_UNSUPPORTED',
       `${where(key)} is a store SecretRef; those live in the gateway's own database, which clawlink does not read`,
-      'use an env or file SecretRef, OPENCLAW_GATEWAY_TOKEN/OPENCLAW_GATEWAY_PASSWORD, or --token-file/--password-file',
+      {
+        remedy:
+          'use an env or file SecretRef, OPENCLAW_GATEWAY_TOKEN/OPENCLAW_GATEWAY_PASSWORD, or --token-file/--password-file',
+      },
     )
   }
   if (ref.source !== 'env' && ref.source !== 'file') {
@@ -230,11 +234,9 @@ function readFileRef(
   if (!segments) {
     const value = text.replace(/\r?\n$/, '')
     if (value === '')
-      throw new ConfigError(
-        'SECRET_FILE_EMPTY',
-        `${path} (named by ${where(key)}) is empty`,
-        'write the secret into it',
-      )
+      throw new ConfigError('SECRET_FILE_EMPTY', `${path} (named by ${where(key)}) is empty`, {
+        remedy: 'write the secret into it',
+      })
     return value
   }
   let doc: unknown
@@ -247,7 +249,9 @@ function readFileRef(
     throw new ConfigError(
       'SECRET_FILE_UNREADABLE',
       `${path} (file provider "${alias}", named by ${where(key)}) is not a JSON object`,
-      `fix the file, or set secrets.providers.${alias}.mode to "singleValue" for a file holding only the secret`,
+      {
+        remedy: `fix the file, or set secrets.providers.${alias}.mode to "singleValue" for a file holding only the secret`,
+      },
     )
   }
   const value = readJsonPointer(doc, segments)
@@ -255,7 +259,7 @@ function readFileRef(
     throw new ConfigError(
       'SECRET_REF_NOT_FOUND',
       `${where(key)} points at ${ref.id} in ${path}, which ${value === undefined ? 'does not exist' : 'is not a non-empty string'}`,
-      'fix the JSON pointer (escape "~" as ~0 and "/" as ~1) or the file',
+      { remedy: 'fix the JSON pointer (escape "~" as ~0 and "/" as ~1) or the file' },
     )
   }
   return value
@@ -280,17 +284,14 @@ export function readPrivateFile(path: string, key: string, alias: string, maxByt
     throw new ConfigError(
       'SECRET_FILE_UNREADABLE',
       `cannot read ${named}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`,
-      'check the path and its permissions',
-      { cause },
+      { remedy: 'check the path and its permissions', cause },
     )
   }
   try {
     if (!st.isFile())
-      throw new ConfigError(
-        'SECRET_FILE_UNREADABLE',
-        `${named} is not a regular file`,
-        'point the provider at a file',
-      )
+      throw new ConfigError('SECRET_FILE_UNREADABLE', `${named} is not a regular file`, {
+        remedy: 'point the provider at a file',
+      })
     if (st.nlink > 1)
       throw insecure(
         named,
@@ -307,11 +308,9 @@ export function readPrivateFile(path: string, key: string, alias: string, maxByt
         `chmod 600 ${path}`,
       )
     if (st.size > maxBytes)
-      throw new ConfigError(
-        'SECRET_FILE_UNREADABLE',
-        `${named} is larger than ${maxBytes} bytes`,
-        `keep it small, or raise secrets.providers.${alias}.maxBytes`,
-      )
+      throw new ConfigError('SECRET_FILE_UNREADABLE', `${named} is larger than ${maxBytes} bytes`, {
+        remedy: `keep it small, or raise secrets.providers.${alias}.maxBytes`,
+      })
     const buffer = Buffer.alloc(st.size)
     let read = 0
     while (read < st.size) {
@@ -326,5 +325,5 @@ export function readPrivateFile(path: string, key: string, alias: string, maxByt
 }
 
 function insecure(named: string, what: string, remedy: string): ConfigError {
-  return new ConfigError('SECRET_FILE_INSECURE', `${named} ${what}`, remedy)
+  return new ConfigError('SECRET_FILE_INSECURE', `${named} ${what}`, { remedy: remedy })
 }

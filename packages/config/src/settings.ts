@@ -132,7 +132,7 @@ function resolveTarget(
     throw new ConfigError(
       'INVALID_URL',
       `gateway URL "${target.url}" (from ${target.urlSource}) is not a ws:// or wss:// URL`,
-      'e.g. --url ws://127.0.0.1:18789',
+      { remedy: 'e.g. --url ws://127.0.0.1:18789' },
     )
   }
   return target

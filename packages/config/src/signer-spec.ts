@@ -40,12 +40,16 @@ const BUILT_IN = ['file', 'keychain', 'agent', 'exec', 'pkcs11', 'none'] as cons
 
 function parsePkcs11(uri: string | undefined): string {
   const example = `--pkcs11-uri 'pkcs11:token=clawlink;object=device?module-path=/usr/lib/softhsm/libsofthsm2.so'`
-  if (!uri) throw new ConfigError('SIGNER_OPTIONS', '--signer pkcs11 needs --pkcs11-uri', `e.g. ${example}`)
+  if (!uri)
+    throw new ConfigError('SIGNER_OPTIONS', '--signer pkcs11 needs --pkcs11-uri', {
+      remedy: `e.g. ${example}`,
+    })
   try {
     parsePkcs11Uri(uri)
   } catch (cause) {
     const e = cause as Error & { remedy?: string }
-    throw new ConfigError('SIGNER_OPTIONS', `--pkcs11-uri: ${e.message}`, e.remedy ?? `e.g. ${example}`, {
+    throw new ConfigError('SIGNER_OPTIONS', `--pkcs11-uri: ${e.message}`, {
+      remedy: e.remedy ?? `e.g. ${example}`,
       cause,
     })
   }
@@ -62,11 +66,9 @@ function describePkcs11(uri: string): string {
 
 function parseExec(json: string | undefined): string[] {
   if (!json)
-    throw new ConfigError(
-      'SIGNER_OPTIONS',
-      '--signer exec needs --exec-command',
-      `pass the program as a JSON array, e.g. --exec-command '["/usr/local/bin/kms-sign","--key","device"]'`,
-    )
+    throw new ConfigError('SIGNER_OPTIONS', '--signer exec needs --exec-command', {
+      remedy: `pass the program as a JSON array, e.g. --exec-command '["/usr/local/bin/kms-sign","--key","device"]'`,
+    })
   let argv: unknown
   try {
     argv = JSON.parse(json)
@@ -78,11 +80,9 @@ function parseExec(json: string | undefined): string[] {
     argv.length === 0 ||
     !argv.every((a) => typeof a === 'string' && a.length > 0)
   ) {
-    throw new ConfigError(
-      'SIGNER_OPTIONS',
-      '--exec-command must be a JSON array of strings',
-      `e.g. --exec-command '["/usr/local/bin/kms-sign","--key","device"]'`,
-    )
+    throw new ConfigError('SIGNER_OPTIONS', '--exec-command must be a JSON array of strings', {
+      remedy: `e.g. --exec-command '["/usr/local/bin/kms-sign","--key","device"]'`,
+    })
   }
   return argv as string[]
 }
@@ -107,7 +107,7 @@ function refuse(module: string, from: string, why: string): ConfigError {
   return new ConfigError(
     'SIGNER_PLUGIN_REFUSED',
     `signer module "${module.slice(0, 80)}" (from ${from}) is refused: ${why}`,
-    'use --signer with a module file path (e.g. ./my-signer.mjs) or an installed package name',
+    { remedy: 'use --signer with a module file path (e.g. ./my-signer.mjs) or an installed package name' },
   )
 }
 
@@ -122,8 +122,7 @@ function execPublicKey(value: string, cwd: string, env: Env): string {
     throw new ConfigError(
       'SIGNER_OPTIONS',
       `cannot read --exec-public-key file ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`,
-      'check the path, or pass the key itself (base64url or PEM)',
-      { cause },
+      { remedy: 'check the path, or pass the key itself (base64url or PEM)', cause },
     )
   }
 }
@@ -133,11 +132,9 @@ function moduleOptions(pairs: string[] | undefined): Record<string, string> {
   for (const pair of pairs ?? []) {
     const eq = pair.indexOf('=')
     if (eq <= 0)
-      throw new ConfigError(
-        'SIGNER_OPTIONS',
-        `--signer-option "${pair}" is not key=value`,
-        'write it as key=value',
-      )
+      throw new ConfigError('SIGNER_OPTIONS', `--signer-option "${pair}" is not key=value`, {
+        remedy: 'write it as key=value',
+      })
     options[pair.slice(0, eq)] = pair.slice(eq + 1)
   }
   return options
@@ -188,11 +185,9 @@ export function signerSpecFromFlags(
     const why = moduleRefusal(name)
     if (why && (URL_LIKE.test(name) || isBuiltin(name))) throw refuse(name, '--signer', why)
     if (why)
-      throw new ConfigError(
-        'SIGNER_UNKNOWN',
-        `unknown signer "${name.slice(0, 80)}"`,
-        `use one of ${BUILT_IN.join(', ')}, a module path or a package name`,
-      )
+      throw new ConfigError('SIGNER_UNKNOWN', `unknown signer "${name.slice(0, 80)}"`, {
+        remedy: `use one of ${BUILT_IN.join(', ')}, a module path or a package name`,
+      })
   }
   return {
     kind: 'module',
@@ -215,7 +210,7 @@ export function validateSignerSpec(spec: SignerSpec, from: string): void {
     new ConfigError(
       'PROFILE_CORRUPT',
       `the signer in ${from} is malformed (${what}); the file was left untouched`,
-      `fix it, or move it away and run "clawlink device init" again`,
+      { remedy: `fix it, or move it away and run "clawlink device init" again` },
     )
   switch (s.kind) {
     case 'file':

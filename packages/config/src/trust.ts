@@ -12,7 +12,9 @@ export function assertTrusted(path: string, st: Stats, what: string, uid = proce
     throw new ConfigError(
       'PROFILE_INSECURE',
       `${what} ${path} is owned by uid ${st.uid}, not by you (uid ${uid}); clawlink does not trust it`,
-      `if it is yours: chown ${uid} ${path}; otherwise move it away and run "clawlink device init"`,
+      {
+        remedy: `if it is yours: chown ${uid} ${path}; otherwise move it away and run "clawlink device init"`,
+      },
     )
   }
   if ((st.mode & 0o022) !== 0) {
@@ -20,7 +22,7 @@ export function assertTrusted(path: string, st: Stats, what: string, uid = proce
     throw new ConfigError(
       'PROFILE_INSECURE',
       `${what} ${path} is writable by other users (mode ${mode}); clawlink does not trust it`,
-      `chmod go-w ${path}`,
+      { remedy: `chmod go-w ${path}` },
     )
   }
 }

@@ -1,4 +1,4 @@
-import { GatewayError, type GatewayErrorCode, type GatewayErrorInit, type WireError } from './errors.js'
+import { GatewayError, type GatewayErrorCode, type GatewayErrorOptions, type WireError } from './errors.js'
 
 /** Context that makes a classified error more precise. */
 export interface ClassifyContext {
@@ -108,13 +108,15 @@ function classifyPairing(error: WireError, details: Record<string, unknown>, bas
   const reason = str(details.reason)
   const approve = approveCommand(requestId)
   if (reason === 'scope-upgrade') {
-    return new GatewayError({
-      ...base,
-      code: 'SCOPE_UPGRADE_PENDING',
-      message: `scope upgrade pending approval${requestId ? ` (requestId ${requestId})` : ''}: ${error.message}`,
-      requestId,
-      remedy: `on the gateway host run "${approve}", then retry (approvals expire after 5 minutes)`,
-    })
+    return new GatewayError(
+      'SCOPE_UPGRADE_PENDING',
+      `scope upgrade pending approval${requestId ? ` (requestId ${requestId})` : ''}: ${error.message}`,
+      {
+        ...base,
+        requestId,
+        remedy: `on the gateway host run "${approve}", then retry (approvals expire after 5 minutes)`,
+      },
+    )
   }
   const what =
     reason === 'metadata-upgrade'
@@ -122,13 +124,15 @@ function classifyPairing(error: WireError, details: Record<string, unknown>, bas
       : reason === 'role-upgrade'
         ? 'the device asks for a role it was not approved for'
         : 'this device is not paired with the gateway yet'
-  return new GatewayError({
-    ...base,
-    code: 'PAIRING_REQUIRED',
-    message: `pairing required${requestId ? ` (requestId ${requestId})` : ''}: ${what}`,
-    requestId,
-    remedy: `on the gateway host run "${approve}", then retry (approvals expire after 5 minutes)`,
-  })
+  return new GatewayError(
+    'PAIRING_REQUIRED',
+    `pairing required${requestId ? ` (requestId ${requestId})` : ''}: ${what}`,
+    {
+      ...base,
+      requestId,
+      remedy: `on the gateway host run "${approve}", then retry (approvals expire after 5 minutes)`,
+    },
+  )
 }
 
 type BaseInit = {
@@ -147,7 +151,11 @@ interface Facts {
   message: string
   base: BaseInit
   context: ClassifyContext
-  make: (code: GatewayErrorCode, remedy: string, extra?: Partial<GatewayErrorInit>) => GatewayError
+  make: (
+    code: GatewayErrorCode,
+    remedy: string,
+    extra?: Partial<GatewayErrorOptions> & { message?: string },
+  ) => GatewayError
 }
 
 type Rule = (f: Facts) => GatewayError | undefined
@@ -297,8 +305,14 @@ export function classifyGatewayError(error: WireError, context: ClassifyContext 
     retryable: error.retryable === true,
     retryAfterMs: num(error.retryAfterMs),
   }
-  const make = (code: GatewayErrorCode, remedy: string, extra: Partial<GatewayErrorInit> = {}) =>
-    new GatewayError({ ...base, code, message, remedy, ...extra })
+  const make = (
+    code: GatewayErrorCode,
+    remedy: string,
+    extra: Partial<GatewayErrorOptions> & { message?: string } = {},
+  ) => {
+    const { message: text = message, ...rest } = extra
+    return new GatewayError(code, text, { ...base, remedy, ...rest })
+  }
   const facts: Facts = { error, details, detailCode, message, base, context, make }
   for (const rule of RULES) {
     const classified = rule(facts)

@@ -1,4 +1,4 @@
-import { ClawlinkError } from './error-base.js'
+import { ClawlinkError, type ClawlinkErrorOptions } from './error-base.js'
 
 /** Codes of {@link ProtocolError}: local problems with frames or input, found before anything is sent. */
 export type ProtocolErrorCode =
@@ -29,8 +29,8 @@ const PROTOCOL_REMEDY: Record<ProtocolErrorCode, string> = {
 /** A malformed frame from the wire or invalid local input; never a gateway's verdict. */
 export class ProtocolError extends ClawlinkError<ProtocolErrorCode> {
   override name = 'ProtocolError' as const
-  constructor(code: ProtocolErrorCode, message: string, options: { cause?: unknown; remedy?: string } = {}) {
-    super(code, message, { remedy: options.remedy ?? PROTOCOL_REMEDY[code], cause: options.cause })
+  constructor(code: ProtocolErrorCode, message: string, options: DefaultedRemedy = {}) {
+    super(code, message, { ...options, remedy: options.remedy ?? PROTOCOL_REMEDY[code] })
   }
 }
 
@@ -47,14 +47,14 @@ export type SignerErrorCode =
   | 'INVALID_OPTIONS'
   | 'INVALID_SIGNATURE'
 
-/** Options of {@link SignerError}. */
-export interface SignerErrorOptions {
-  cause?: unknown
-  /** @default "check the signer configuration (clawlink device show, clawlink doctor)" */
-  remedy?: string
-  /** Whether the same call may succeed later (a slow back-end). @default true for SIGNER_TIMEOUT only */
-  retryable?: boolean
-}
+/** The base's options where the class has a default remedy for its codes. */
+export type DefaultedRemedy = Omit<ClawlinkErrorOptions, 'remedy'> & { remedy?: string }
+
+/**
+ * Options of {@link SignerError}: the base's; `remedy` defaults to "check the signer configuration (clawlink device
+ * show, clawlink doctor)", `retryable` to true for SIGNER_TIMEOUT only (a slow back-end may answer next time).
+ */
+export type SignerErrorOptions = DefaultedRemedy
 
 /**
  * A device signer could not produce a key or a signature. `C` is the set of codes the thrower may use: the generic
@@ -65,10 +65,10 @@ export class SignerError<C extends string = SignerErrorCode> extends ClawlinkErr
   override name = 'SignerError' as const
   constructor(code: NoInfer<C>, message: string, options: SignerErrorOptions = {}) {
     super(code, message, {
+      ...options,
       remedy: options.remedy ?? 'check the signer configuration (clawlink device show, clawlink doctor)',
       // A signer that was slow may answer next time; every other signer problem needs a fix first.
       retryable: options.retryable ?? code === 'SIGNER_TIMEOUT',
-      cause: options.cause,
     })
   }
 }
@@ -112,16 +112,11 @@ export interface WireError {
   retryAfterMs?: number
 }
 
-/** What {@link GatewayError} is built from (see `classifyGatewayError`). */
-export interface GatewayErrorInit {
-  code: GatewayErrorCode
-  message: string
+/** The options of {@link GatewayError} (see `classifyGatewayError`): the base's, and what the gateway sent. */
+export interface GatewayErrorOptions extends ClawlinkErrorOptions {
   gatewayCode: string
   detailCode?: string | undefined
   details?: Record<string, unknown>
-  retryable?: boolean
-  retryAfterMs?: number | undefined
-  remedy: string
   requestId?: string | undefined
   missingScope?: string | undefined
   jobId?: string | undefined
@@ -134,21 +129,17 @@ export class GatewayError extends ClawlinkError<GatewayErrorCode> {
   readonly gatewayCode: string
   /** `error.details.code` as sent, when present. */
   readonly detailCode: string | undefined
-  readonly details: Record<string, unknown>
+  override readonly details: Record<string, unknown>
   readonly requestId: string | undefined
   readonly missingScope: string | undefined
   readonly jobId: string | undefined
-  constructor(init: GatewayErrorInit) {
-    super(init.code, init.message, {
-      remedy: init.remedy,
-      retryable: init.retryable ?? false,
-      retryAfterMs: init.retryAfterMs,
-    })
-    this.gatewayCode = init.gatewayCode
-    this.detailCode = init.detailCode
-    this.details = init.details ?? {}
-    this.requestId = init.requestId
-    this.missingScope = init.missingScope
-    this.jobId = init.jobId
+  constructor(code: GatewayErrorCode, message: string, options: GatewayErrorOptions) {
+    super(code, message, options)
+    this.gatewayCode = options.gatewayCode
+    this.detailCode = options.detailCode
+    this.details = options.details ?? {}
+    this.requestId = options.requestId
+    this.missingScope = options.missingScope
+    this.jobId = options.jobId
   }
 }

@@ -81,7 +81,7 @@ export { ClawlinkError, type ClawlinkErrorOptions, shouldRetry } from './error-b
 export {
   GatewayError,
   type GatewayErrorCode,
-  type GatewayErrorInit,
+  type GatewayErrorOptions,
   ProtocolError,
   type ProtocolErrorCode,
   SignerError,

@@ -42,7 +42,7 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : und
 const ALLOWED: readonly CommandPath[] = ['cron list', 'cron status', 'cron runs', 'doctor']
 
 function usage(message: string, remedy: string): CliError {
-  return new CliError('USAGE', message, remedy, EXIT.USAGE)
+  return new CliError('USAGE', message, { remedy: remedy, exitCode: EXIT.USAGE })
 }
 
 /** The child's argv: the user's, without `--all-contexts` and output flags, plus `--context NAME --json`. */
@@ -257,7 +257,10 @@ export async function allContexts(path: CommandPath, argv: string[]): Promise<nu
   if (path === 'cron runs') {
     const limit = Number(parseCommand(argv, path).values.limit ?? 20)
     if (!Number.isInteger(limit) || limit < 1 || limit > 200)
-      throw new CliError('USAGE', '--limit must be 1 to 200', 'e.g. --limit 20', EXIT.USAGE)
+      throw new CliError('USAGE', '--limit must be 1 to 200', {
+        remedy: 'e.g. --limit 20',
+        exitCode: EXIT.USAGE,
+      })
   }
   const ask = path === 'doctor' ? runOne : askOne
   const results = await pool(

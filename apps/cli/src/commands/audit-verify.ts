@@ -22,18 +22,16 @@ function filesToCheck(values: Record<string, unknown>, positionals: string[]): s
       throw new CliError(
         'AUDIT_LOG_UNREADABLE',
         'no audit log to verify: it is turned off (--audit-log off or CLAWLINK_MCP_AUDIT_LOG=off)',
-        'name the log: clawlink audit verify FILE',
-        EXIT.USAGE,
+        { remedy: 'name the log: clawlink audit verify FILE', exitCode: EXIT.USAGE },
       )
   }
   const found = logFiles(path).reverse()
   if (found.length === 0)
-    throw new CliError(
-      'AUDIT_LOG_UNREADABLE',
-      `no audit log at ${path}`,
-      'name the log clawlink-mcp writes (its --audit-log, default <profile dir>/audit.jsonl): clawlink audit verify FILE',
-      EXIT.USAGE,
-    )
+    throw new CliError('AUDIT_LOG_UNREADABLE', `no audit log at ${path}`, {
+      remedy:
+        'name the log clawlink-mcp writes (its --audit-log, default <profile dir>/audit.jsonl): clawlink audit verify FILE',
+      exitCode: EXIT.USAGE,
+    })
   return found
 }
 
@@ -42,14 +40,13 @@ function read(file: string): Uint8Array {
     return readFileSync(file)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
-    throw new CliError(
-      'AUDIT_LOG_UNREADABLE',
-      `cannot read ${file} (${code})`,
-      code === 'ENOENT'
-        ? 'check the path (ls it)'
-        : 'run as the user clawlink-mcp writes it as, or fix its permissions',
-      EXIT.USAGE,
-    )
+    throw new CliError('AUDIT_LOG_UNREADABLE', `cannot read ${file} (${code})`, {
+      remedy:
+        code === 'ENOENT'
+          ? 'check the path (ls it)'
+          : 'run as the user clawlink-mcp writes it as, or fix its permissions',
+      exitCode: EXIT.USAGE,
+    })
   }
 }
 

@@ -16,20 +16,17 @@ function parseParams(text: string | undefined): unknown {
       throw new CliError(
         'USAGE',
         `cannot read ${text.slice(1)}: ${(error as NodeJS.ErrnoException).code ?? error}`,
-        'check the path after @',
-        EXIT.USAGE,
+        { remedy: 'check the path after @', exitCode: EXIT.USAGE },
       )
     }
   }
   try {
     return JSON.parse(source)
   } catch (error) {
-    throw new CliError(
-      'USAGE',
-      `--params is not valid JSON: ${(error as Error).message}`,
-      `e.g. --params '{"id":"…"}'`,
-      EXIT.USAGE,
-    )
+    throw new CliError('USAGE', `--params is not valid JSON: ${(error as Error).message}`, {
+      remedy: `e.g. --params '{"id":"…"}'`,
+      exitCode: EXIT.USAGE,
+    })
   }
 }
 
@@ -46,17 +43,16 @@ function unknownMethod(error: GatewayError, method: string, known: readonly stri
     : siblings.length > 0
       ? `this gateway's ${family}* methods: ${siblings.slice(0, 30).join(', ')}${siblings.length > 30 ? ', …' : ''}`
       : `this gateway lists ${known.length} methods in its hello (clawlink call … --debug shows them); check the name`
-  return new CliError('UNKNOWN_METHOD', error.message, remedy, EXIT.GATEWAY_ERROR)
+  return new CliError('UNKNOWN_METHOD', error.message, { remedy: remedy, exitCode: EXIT.GATEWAY_ERROR })
 }
 
 /** Raw `call` params name jobs by id only (no name lookup): the generic "id or exact name" fix would mislead. */
 function jobNotFound(error: GatewayError): CliError {
-  return new CliError(
-    'JOB_NOT_FOUND',
-    error.message,
-    'cron methods called with `clawlink call` take the job id: find it with `clawlink cron list` (or use `clawlink cron run|show <name>`)',
-    EXIT.JOB_NOT_FOUND,
-  )
+  return new CliError('JOB_NOT_FOUND', error.message, {
+    remedy:
+      'cron methods called with `clawlink call` take the job id: find it with `clawlink cron list` (or use `clawlink cron run|show <name>`)',
+    exitCode: EXIT.JOB_NOT_FOUND,
+  })
 }
 
 export async function call(argv: string[]): Promise<number> {

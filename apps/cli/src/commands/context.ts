@@ -19,7 +19,7 @@ import { createOutput, table } from '../output.js'
 // nothing; secrets stay in the files the contexts name.
 
 function usage(message: string, remedy: string): CliError {
-  return new CliError('USAGE', message, remedy, EXIT.USAGE)
+  return new CliError('USAGE', message, { remedy: remedy, exitCode: EXIT.USAGE })
 }
 
 function contextJson(c: GatewayContext, current: string | undefined): Record<string, unknown> {
@@ -115,11 +115,9 @@ export async function contextShow(argv: string[]): Promise<number> {
   const file = loadContexts(process.env)
   const name = positionals[0] ?? file.current
   if (!name)
-    throw new ConfigError(
-      'CONTEXT_NOT_FOUND',
-      `no current context in ${file.path}`,
-      'name one: clawlink context show NAME, or: clawlink context use NAME',
-    )
+    throw new ConfigError('CONTEXT_NOT_FOUND', `no current context in ${file.path}`, {
+      remedy: 'name one: clawlink context show NAME, or: clawlink context use NAME',
+    })
   const c = findContext(file, name, positionals[0] ? 'the argument' : 'current')
   const tokenState = c.tokenFile ? (readable(c.tokenFile) ? 'readable' : 'NOT readable') : undefined
   const human = [

@@ -30,10 +30,13 @@ function pick(jobs: CronJob[], refs: string[]): CronJob[] {
     throw new CliError(
       m.kind === 'ambiguous' ? 'JOB_AMBIGUOUS' : 'JOB_NOT_FOUND',
       m.kind === 'ambiguous' ? `several jobs are named "${ref}"` : `no cron job with id or name "${ref}"`,
-      m.kind === 'ambiguous'
-        ? 'pass the job id instead of the name'
-        : 'list the jobs to see their ids and names',
-      m.kind === 'ambiguous' ? EXIT.JOB_AMBIGUOUS : EXIT.JOB_NOT_FOUND,
+      {
+        remedy:
+          m.kind === 'ambiguous'
+            ? 'pass the job id instead of the name'
+            : 'list the jobs to see their ids and names',
+        exitCode: m.kind === 'ambiguous' ? EXIT.JOB_AMBIGUOUS : EXIT.JOB_NOT_FOUND,
+      },
     )
   })
 }
@@ -51,7 +54,10 @@ export async function cronExport(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, 'cron export')
   const out = createOutput(false)
   if (values.crontab === true && values.systemd === true)
-    throw new CliError('USAGE', '--crontab and --systemd exclude each other', 'pick one', EXIT.USAGE)
+    throw new CliError('USAGE', '--crontab and --systemd exclude each other', {
+      remedy: 'pick one',
+      exitCode: EXIT.USAGE,
+    })
   const session = await openSession(values, out, { deadlineMs: commandTimeout(values.timeout, false) })
   try {
     const all = await listCronJobs(session.client, { includeDisabled: true })
@@ -109,8 +115,10 @@ async function confirmApply(writes: number, json: boolean): Promise<boolean> {
     throw new CliError(
       'CONFIRMATION_REQUIRED',
       `cron apply would make ${writes} change(s) and there is no terminal to ask`,
-      'add --yes to apply without asking (or --dry-run to only see the plan)',
-      EXIT.USAGE,
+      {
+        remedy: 'add --yes to apply without asking (or --dry-run to only see the plan)',
+        exitCode: EXIT.USAGE,
+      },
     )
   const rl = createInterface({ input: process.stdin, output: process.stderr })
   try {
@@ -164,12 +172,10 @@ export async function cronApply(argv: string[]): Promise<number> {
   const json = values.json === true
   const out = createOutput(json)
   if (positionals.length > 0 || typeof values.file !== 'string')
-    throw new CliError(
-      'USAGE',
-      'cron apply takes -f FILE',
-      'clawlink cron apply -f jobs.yaml [--dry-run]',
-      EXIT.USAGE,
-    )
+    throw new CliError('USAGE', 'cron apply takes -f FILE', {
+      remedy: 'clawlink cron apply -f jobs.yaml [--dry-run]',
+      exitCode: EXIT.USAGE,
+    })
   const file = readJobsFile(values.file) // syntax errors cost no connection
   // Apply waits: for the user's yes, and for 2026.9.x's write limit (30 a minute) on a long file.
   const session = await openSession(values, out, { deadlineMs: commandTimeout(values.timeout, true) })
@@ -185,12 +191,10 @@ export async function cronApply(argv: string[]): Promise<number> {
       ...(scope ? { scope } : {}),
     })
     if (plan.conflicts.length > 0)
-      throw new CliError(
-        'JOB_PLAN_CONFLICT',
-        plan.conflicts.map((c) => c.message).join('\n'),
-        'fix the jobs on the gateway or the file; nothing was written',
-        EXIT.JOB_AMBIGUOUS,
-      )
+      throw new CliError('JOB_PLAN_CONFLICT', plan.conflicts.map((c) => c.message).join('\n'), {
+        remedy: 'fix the jobs on the gateway or the file; nothing was written',
+        exitCode: EXIT.JOB_AMBIGUOUS,
+      })
     const writes = plan.steps.filter((s) => s.action !== 'unchanged').length
     if (!json) process.stdout.write(`${describePlan(plan)}\n`)
     if (values['dry-run'] === true || writes === 0) {

@@ -25,7 +25,10 @@ export async function cronCheck(argv: string[]): Promise<number> {
   const out = createOutput(values.json === true)
   const windowMs = values.since === undefined ? DAY_MS : parseDuration(values.since, '--since')
   if (windowMs <= 0)
-    throw new CliError('USAGE', '--since must be longer than 0', 'e.g. --since 24h or --since 7d', EXIT.USAGE)
+    throw new CliError('USAGE', '--since must be longer than 0', {
+      remedy: 'e.g. --since 24h or --since 7d',
+      exitCode: EXIT.USAGE,
+    })
   const session = await openSession(values, out, { deadlineMs: CHECK_DEADLINE_MS })
   try {
     const client = session.client

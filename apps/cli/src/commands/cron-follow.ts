@@ -14,14 +14,15 @@ const FEED_MS = 2_147_483_647
  */
 export async function followRuns(values: Record<string, unknown>, positionals: string[]): Promise<number> {
   if (positionals.length > 1)
-    throw new CliError(
-      'USAGE',
-      `expected at most one job, got ${positionals.length}`,
-      'usage: clawlink cron runs --follow [job]',
-      EXIT.USAGE,
-    )
+    throw new CliError('USAGE', `expected at most one job, got ${positionals.length}`, {
+      remedy: 'usage: clawlink cron runs --follow [job]',
+      exitCode: EXIT.USAGE,
+    })
   if (values.limit !== undefined)
-    throw new CliError('USAGE', '--limit is for the run history, not --follow', 'drop --limit', EXIT.USAGE)
+    throw new CliError('USAGE', '--limit is for the run history, not --follow', {
+      remedy: 'drop --limit',
+      exitCode: EXIT.USAGE,
+    })
   const json = values.json === true
   if (json) useJsonLines()
   const out = createOutput(json)

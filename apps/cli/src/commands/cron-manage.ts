@@ -81,8 +81,7 @@ async function confirm(question: string, json: boolean): Promise<boolean> {
     throw new CliError(
       'CONFIRMATION_REQUIRED',
       'cron rm removes a job for good and there is no terminal to ask',
-      'add --yes to remove it without asking',
-      EXIT.USAGE,
+      { remedy: 'add --yes to remove it without asking', exitCode: EXIT.USAGE },
     )
   const rl = createInterface({ input: process.stdin, output: process.stderr })
   try {
@@ -110,7 +109,10 @@ export async function cronRm(argv: string[]): Promise<number> {
 
 function fileFlag(values: { file?: string | undefined }, usage: string): string {
   if (!values.file)
-    throw new CliError('USAGE', 'missing -f FILE (the job, as JSON5 or YAML)', usage, EXIT.USAGE)
+    throw new CliError('USAGE', 'missing -f FILE (the job, as JSON5 or YAML)', {
+      remedy: usage,
+      exitCode: EXIT.USAGE,
+    })
   return values.file
 }
 
@@ -118,12 +120,10 @@ export async function cronAdd(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, 'cron add')
   const out = createOutput(values.json === true)
   if (positionals.length > 0)
-    throw new CliError(
-      'USAGE',
-      `unexpected argument "${positionals[0]}"`,
-      'clawlink cron add -f FILE',
-      EXIT.USAGE,
-    )
+    throw new CliError('USAGE', `unexpected argument "${positionals[0]}"`, {
+      remedy: 'clawlink cron add -f FILE',
+      exitCode: EXIT.USAGE,
+    })
   // The file is read before connecting: a syntax error costs no connection.
   const file = readJobFile(fileFlag(values, 'clawlink cron add -f job.yaml'))
   return withSession(values, out, async ({ client }) => {

@@ -80,7 +80,11 @@ function failure(report: RunReport, job: string, fallback: ExitCode): CliError {
   const remedy = stopped
     ? `Follow it: clawlink cron runs --follow ${job} (or see its history: clawlink cron runs ${job})${code === 'WAIT_TIMEOUT' ? '; wait longer with --timeout' : ''}`
     : `${report.remedy ?? ''} See: clawlink cron runs ${job}`.trim()
-  return new CliError(code, report.message, remedy, REPORT_EXIT[code] ?? fallback, report.record)
+  return new CliError(code, report.message, {
+    remedy: remedy,
+    exitCode: REPORT_EXIT[code] ?? fallback,
+    details: report.record,
+  })
 }
 
 /** One line whatever the gateway put into names, ids, statuses and summaries (no line of its own). */

@@ -59,7 +59,10 @@ export async function cronRuns(argv: string[]): Promise<number> {
   )
   const limit = values.limit === undefined ? 20 : Number(values.limit)
   if (!Number.isInteger(limit) || limit < 1 || limit > 200)
-    throw new CliError('USAGE', '--limit must be 1 to 200', 'e.g. --limit 20', EXIT.USAGE)
+    throw new CliError('USAGE', '--limit must be 1 to 200', {
+      remedy: 'e.g. --limit 20',
+      exitCode: EXIT.USAGE,
+    })
   const session = await openSession(values, out, { deadlineMs: commandTimeout(values.timeout, false) })
   try {
     const { job, runs } = await getJobRuns(session.client, ref, { limit })

@@ -73,18 +73,18 @@ export async function deviceInit(argv: string[]): Promise<number> {
     throw new CliError(
       'PROFILE_EXISTS',
       `profile "${settings.profile}" already uses ${describeSignerSpec(saved.signer, settings.paths.identityFile, settings.profile)}`,
-      `keep it, or use another profile (--profile NAME); switching keys means pairing the device again`,
-      EXIT.USAGE,
+      {
+        remedy: `keep it, or use another profile (--profile NAME); switching keys means pairing the device again`,
+        exitCode: EXIT.USAGE,
+      },
     )
   }
   const existed = spec.kind === 'file' && existsSync(spec.keyFile ?? settings.paths.identityFile)
   if (values['pkcs11-generate'] && spec.kind !== 'pkcs11')
-    throw new CliError(
-      'USAGE',
-      '--pkcs11-generate needs --signer pkcs11',
-      'add --signer pkcs11 --pkcs11-uri URI',
-      EXIT.USAGE,
-    )
+    throw new CliError('USAGE', '--pkcs11-generate needs --signer pkcs11', {
+      remedy: 'add --signer pkcs11 --pkcs11-uri URI',
+      exitCode: EXIT.USAGE,
+    })
   const signer = await loadSigner(spec, settings.paths, {
     create: true,
     profile: settings.profile,

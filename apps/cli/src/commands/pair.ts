@@ -107,8 +107,10 @@ export async function devicePair(argv: string[]): Promise<number> {
       throw new CliError(
         'INTERRUPTED',
         'interrupted: the request stays pending on the gateway until approved or 5 minutes pass',
-        `run "clawlink device pair --wait" again; the operator can still approve it${lastId ? ` (${approveCommand(lastId)})` : ''}`,
-        EXIT.INTERRUPTED,
+        {
+          remedy: `run "clawlink device pair --wait" again; the operator can still approve it${lastId ? ` (${approveCommand(lastId)})` : ''}`,
+          exitCode: EXIT.INTERRUPTED,
+        },
       )
     }
     throw error
