@@ -87,8 +87,25 @@ function valueProblem(message: string): string {
   return `${flag} needs a value`
 }
 
-/** Parses a command's argv (command words removed) strictly: unknown flags are named with a suggestion. */
+/** Each argv array parsed once: the invocation's own parse is the one its command reads (keyed by the array). */
+const parsedOnce = new WeakMap<string[], { path: CommandPath; parsed: unknown }>()
+/** How many argv parses ran in this process (a test checks an invocation costs one). */
+export const parses = { count: 0 }
+
+/**
+ * Parses a command's argv (command words removed) strictly: unknown flags are named with a suggestion. The same
+ * array for the same command is parsed once ({@link resolveInvocation} parses it; the command gets that result).
+ */
 export function strictParse<K extends CommandPath>(argv: string[], path: K): Parsed<K> {
+  const known = parsedOnce.get(argv)
+  if (known?.path === path) return known.parsed as Parsed<K>
+  const parsed = parseStrictly(argv, path)
+  parses.count++
+  parsedOnce.set(argv, { path, parsed })
+  return parsed
+}
+
+function parseStrictly<K extends CommandPath>(argv: string[], path: K): Parsed<K> {
   refuseSecretsOnArgv(argv)
   const options = COMMAND_OPTIONS[path] as Options
   // Scanned with the command's own flags: `-f` is --file for cron add but --follow for cron runs.
