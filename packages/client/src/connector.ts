@@ -249,5 +249,14 @@ export async function saveDeviceToken(
     url: displayUrl(o.handshake.url),
     ...(issuedAtMs !== undefined ? { issuedAtMs } : {}),
   }
+  // 9.x hands the same token back on every connect: rewriting an unchanged file (temp, fsync, rename) is a
+  // write per command for nothing.
+  const current = await storedToken(o)
+  const same =
+    current?.token === entry.token &&
+    current.url === entry.url &&
+    current.issuedAtMs === entry.issuedAtMs &&
+    current.scopes.join(' ') === entry.scopes.join(' ')
+  if (same) return
   await storeCall(o, 'write', () => t.store.set(t.key, entry))
 }
