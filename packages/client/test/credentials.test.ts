@@ -119,3 +119,25 @@ describe('credentials that change', () => {
     )
   })
 })
+
+describe('the device token store', () => {
+  it('is written when a token is issued or changes, not on every connect that hands the same one back', async () => {
+    const gw = await gateway({ flavor: '9.6', token: 'shared' })
+    const memory = createMemoryDeviceTokenStore()
+    let writes = 0
+    const store = {
+      ...memory,
+      set: async (...args: Parameters<typeof memory.set>) => {
+        writes++
+        await memory.set(...args)
+      },
+    }
+    const signer = createTestSigner()
+    for (let i = 0; i < 3; i++)
+      await client(gw, { signer, deviceTokenStore: store, token: 'shared' }).connect()
+    expect(writes).toBe(1)
+    gw.revokeDeviceTokens() // the next connect falls back to the shared token and gets a new device token
+    await client(gw, { signer, deviceTokenStore: store, token: 'shared' }).connect()
+    expect(writes).toBe(2)
+  })
+})
