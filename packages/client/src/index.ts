@@ -4,7 +4,7 @@ export type * from './client-options.js'
 export type { AuthMethod } from './session.js'
 export { createGatewayClient, GatewayClient } from './client.js'
 export type { SharedSecrets, StartingRetryOptions } from './connector.js'
-export { type DevicePairing, getDevicePairing, parseDevicePairing } from './device-pairing.js'
+export { type DevicePairing, getDevicePairing } from './device-pairing.js'
 export {
   cachedDeviceToken,
   type DeviceTokenRevoked,
@@ -18,8 +18,6 @@ export {
   getJob,
   getJobRuns,
   getRunsOf,
-  jobAmbiguous,
-  jobNotFound,
   type ListBudget,
   type ListCronJobsOptions,
   listCronJobs,
@@ -41,43 +39,26 @@ export {
   type JobFireCheck,
   type MissedFiresReport,
 } from './missed-fires.js'
-export {
-  evaluateSchedule,
-  type EvaluateOptions,
-  type FireMark,
-  type RunAt,
-  type ScheduleVerdict,
-  staggerWindowMs,
-} from './fire-schedule.js'
-export {
-  judgeRun,
-  type RunJobOptions,
-  type RunOutcome,
-  type RunVerdict,
-  runJob,
-} from './cron-run.js'
+export type { EvaluateOptions, FireMark, RunAt, ScheduleVerdict } from './fire-schedule.js'
+export { judgeRun, type RunJobOptions, type RunOutcome, type RunVerdict, runJob } from './cron-run.js'
 export type { RunPhase, RunProgress } from './run-progress.js'
 export type { FinishedRun } from './cron-wait.js'
 export { describeOutcome, describeStop, type RunRecord, type RunReport } from './run-describe.js'
 export { type RunFeedRecord, type WatchRunsOptions, watchRuns } from './watch-runs.js'
-export { anySignal, type Deadline, deadlineSignal, formatMs, sleep } from './deadline.js'
+export { type Deadline, deadlineSignal, formatMs, sleep } from './deadline.js'
 export type { ClientErrorCode, ClientErrorOptions } from './errors.js'
-export { CLIENT_ERROR_CODES, ClientError, isClientError } from './errors.js'
+export { ClientError, isClientError } from './errors.js'
 export {
   type ApprovalControl,
   type ApprovalInputs,
   type ApprovalProgress,
   type ApprovalSubject,
   type ApprovalWaitOptions,
-  createMemoryPairingLog,
   isApprovalError,
-  PAIRING_REQUEST_TTL_MS,
   type PairingRequestLog,
   strayNote,
-  waitForApproval,
 } from './pairing.js'
 export { createFilePairingLog } from './pairing-log.js'
-export { describeFrameForLog, redactSecrets } from './redact.js'
 export type { DeviceTokenKey, DeviceTokenStore, StoredDeviceToken } from './token-store.js'
 export { createFileDeviceTokenStore, createMemoryDeviceTokenStore, gatewayKey } from './token-store.js'
 export { bareHost, checkGatewayUrl, isLoopbackHost, isPrivateHost } from './url.js'
@@ -87,7 +68,6 @@ export {
   type ApplyProgress,
   type ApplyResult,
   applyCronPlan,
-  CRON_WRITE_LIMIT,
   type PaceClock,
   realClock,
   WritePacer,

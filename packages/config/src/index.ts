@@ -1,15 +1,7 @@
-export {
-  clientDisplayName,
-  currentUserName,
-  KEY_TAG_LENGTH,
-  shortHostName,
-  withKeyTag,
-} from './client-name.js'
-export { applyContext, type ChosenContext, chooseContext, findContext } from './contexts.js'
+export { type ChosenContext, findContext } from './contexts.js'
 export {
   CONTEXT_NAME,
   type ContextsFile,
-  contextsFilePath,
   formatContexts,
   type GatewayContext,
   loadContexts,
@@ -19,12 +11,11 @@ export {
 export type { IgnoredSecret, UrlOrigin } from './credentials.js'
 export { ConfigError, type ConfigErrorCode } from './errors.js'
 export { SETTINGS_OPTIONS, settingsFlagsFromValues } from './flags.js'
-export { expandHome, homeDir, resolvePath } from './home.js'
-export { checkPkcs11Signer, loadPluginSigner, loadSigner, type Pkcs11CheckStep } from './load-signer.js'
+export { resolvePath } from './home.js'
+export { checkPkcs11Signer, loadSigner, type Pkcs11CheckStep } from './load-signer.js'
 export { openclawConfigPath, openclawStateDir, readOpenClawConfig } from './openclaw-config.js'
 export {
   auditLogPath,
-  defaultProfileDir,
   loadProfileSettings,
   type ProfilePaths,
   type ProfileSettings,
@@ -32,18 +23,7 @@ export {
   resolveProfile,
   saveProfileSettings,
 } from './profile.js'
-export {
-  configValue,
-  isSecretConfigured,
-  parseJsonPointer,
-  readJsonPointer,
-  resolveSecretInput,
-  resolveSecretRef,
-  type SecretContext,
-  type SecretRef,
-  secretRefOf,
-  substituteEnv,
-} from './secret-ref.js'
+export type { SecretContext, SecretRef } from './secret-ref.js'
 export {
   describeSettings,
   type ResolvedSettings,
@@ -51,15 +31,7 @@ export {
   resolveSettings,
   type SettingsFlags,
 } from './settings.js'
-export {
-  describeSignerSpec,
-  moduleRefusal,
-  type SignerFlags,
-  type SignerSpec,
-  signerSpecFromFlags,
-  validateSignerSpec,
-} from './signer-spec.js'
-export { assertTrusted } from './trust.js'
+export { describeSignerSpec, type SignerFlags, type SignerSpec } from './signer-spec.js'
 export { type OpenClientOptions, openGatewayClient } from './open-client.js'
 export {
   AUDIT_GENESIS,

@@ -5,13 +5,13 @@ import { describe, expect, it } from 'vitest'
 import { errorOf } from './helpers.js'
 import {
   type ConfigError,
-  contextsFilePath,
   formatContexts,
   loadContexts,
   parseContexts,
   resolveSettings,
   saveContexts,
 } from '../src/index.js'
+import { contextsFilePath } from '../src/contexts-file.js'
 
 const PIN = 'AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89'
 const SECRET = 'ctx-token-0123456789-SECRET'

@@ -3,15 +3,10 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import {
-  clientDisplayName,
-  withKeyTag,
-  expandHome,
-  resolvePath,
-  resolveSettings,
-  shortHostName,
-  signerSpecFromFlags,
-} from '../src/index.js'
+import { resolvePath, resolveSettings } from '../src/index.js'
+import { expandHome } from '../src/home.js'
+import { clientDisplayName, shortHostName, withKeyTag } from '../src/client-name.js'
+import { signerSpecFromFlags } from '../src/signer-spec.js'
 
 const HOME = '/home/ada'
 

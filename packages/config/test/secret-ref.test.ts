@@ -3,14 +3,9 @@ import { chmodSync, chownSync, linkSync, mkdirSync, mkdtempSync, symlinkSync, wr
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import {
-  parseJsonPointer,
-  readJsonPointer,
-  resolveSecretInput,
-  type SecretContext,
-  substituteEnv,
-} from '../src/index.js'
+import type { SecretContext } from '../src/index.js'
 import { errorOf } from './helpers.js'
+import { parseJsonPointer, readJsonPointer, resolveSecretInput, substituteEnv } from '../src/secret-ref.js'
 
 const SECRET = 'tok-4f9c2a-SECRET-value'
 const KEY = 'gateway.auth.token'

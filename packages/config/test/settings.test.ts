@@ -12,8 +12,8 @@ import {
   profilePaths,
   resolveSettings,
   saveProfileSettings,
-  signerSpecFromFlags,
 } from '../src/index.js'
+import { signerSpecFromFlags } from '../src/signer-spec.js'
 
 const SECRET = 'tok-0123456789abcdef-SECRET'
 

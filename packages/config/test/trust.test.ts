@@ -9,7 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { moduleForNobody, runNodeAsNobody } from '@clawlink/testkit/harness'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { loadProfileSettings, loadSigner, profilePaths, resolveSettings } from '../src/index.js'
@@ -69,7 +69,15 @@ describe("the profile's settings.json is trusted only if it is yours and not wri
     expect(process.getuid?.(), 'this test switches to nobody with setpriv: run it as root (CI does)').toBe(0)
     const built = new URL('../dist/index.js', import.meta.url).pathname
     expect(existsSync(built), 'build @clawlink/config first (pnpm turbo run build)').toBe(true)
-    const dist = await moduleForNobody(built)
+    // The package's entry plus the display-name helper (not exported: only settings use it).
+    const entry = join(mkdtempSync(join(tmpdir(), 'clawlink-nobody-entry-')), 'entry.js')
+    const names = new URL('../dist/client-name.js', import.meta.url).pathname
+    writeFileSync(
+      entry,
+      `export * from ${JSON.stringify(built)}\nexport { clientDisplayName } from ${JSON.stringify(names)}\n`,
+    )
+    const dist = await moduleForNobody(entry)
+    onTestFinished(() => rmSync(dirname(entry), { recursive: true, force: true }))
     onTestFinished(() => dist.remove())
     const { dir, paths } = profile()
     for (const p of [dir, join(dir, 'clawlink'), paths.dir, paths.settingsFile]) chownSync(p, NOBODY, NOBODY)

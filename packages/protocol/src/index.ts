@@ -70,9 +70,7 @@ export {
   hexEncode,
   publicKeyFrom,
   publicKeyFromPem,
-  publicKeyFromSpkiDer,
   publicKeyToSpkiPem,
-  seedFromPkcs8Der,
   seedFromPkcs8Pem,
   seedToPkcs8Pem,
   utf8Encode,
@@ -104,8 +102,6 @@ export {
   buildCronUpdateParams,
   type CronTarget,
   checkCronJobFields,
-  compareRelease,
-  cronJobFields,
   parseCronJobAnswer,
   parseCronRemoveAnswer,
 } from './cron-write.js'
@@ -117,16 +113,14 @@ export {
   parseDevicePairing,
   parseDeviceTokenRotation,
 } from './device.js'
-export { type FieldProblem, type FieldTree, unknownFields } from './field-tree.js'
+export type { FieldProblem, FieldTree } from './field-tree.js'
 export {
   canCall,
-  GATEWAY_VERSIONS,
   type GatewayVersion,
   METHODS,
   type MethodRecord,
   type MethodScope,
   methodRecord,
-  methodScopes,
   missingScope,
   requiredScope,
 } from './methods.js'
@@ -141,8 +135,6 @@ export {
   type ChatStreamEvent,
   cronJobOfSession,
   MAX_STREAM_DELTA_CHARS,
-  MAX_STREAM_ID_CHARS,
-  MAX_STREAM_LABEL_CHARS,
   parseAgentEvent,
   parseChatEvent,
   parseTaskEvent,
@@ -152,13 +144,10 @@ export {
   type CronPlan,
   type DeclaredJob,
   declaredJob,
-  diffJob,
   type FieldChange,
   isGatewayOwnedJob,
-  jobIdentity,
   type PlanConflict,
   type PlanOptions,
   type PlanStep,
   planCronApply,
-  sortJobKeys,
 } from './cron-plan.js'

@@ -4,13 +4,12 @@ import { describe, expect, it } from 'vitest'
 import {
   cronJobOfSession,
   MAX_STREAM_DELTA_CHARS,
-  MAX_STREAM_ID_CHARS,
-  MAX_STREAM_LABEL_CHARS,
   parseAgentEvent,
   parseChatEvent,
   parseTaskEvent,
   taskNamesCronRun,
 } from './index.js'
+import { MAX_STREAM_ID_CHARS, MAX_STREAM_LABEL_CHARS } from './run-stream.js'
 
 const session =
   'agent:main:cron:5bb2649c-e73c-4121-bde8-e4bd1b1f4443:run:b31270ba-5ef2-4fb8-b10a-dc3dbe2afb3a'

@@ -16,10 +16,10 @@ import {
   buildPairRequestParams,
   checkCronJobFields,
   METHODS,
-  methodScopes,
   requiredScope,
   V4_METHODS,
 } from './index.js'
+import { methodScopes } from './methods.js'
 
 // The official v4 schema (@openclaw/gateway-protocol, a dev dependency): an oracle we did not write.
 const here = dirname(fileURLToPath(import.meta.url))
