@@ -38,6 +38,8 @@ export interface AuditEntry {
   taskId?: string
   /** A write tool's change: action and field paths, never values. */
   change?: AuditChange
+  /** The W3C trace context of the request (`_meta.traceparent`), when the client sent one. */
+  traceparent?: string
   durationMs: number
 }
 
