@@ -195,4 +195,29 @@ describe('2026-07-28 clients (SDK v2) and 2025-11-25 clients (SDK v1) on one ser
     expect(yes.isError, text(yes)).toBeFalsy()
     expect(gw.requests('cron.run')).toHaveLength(1)
   })
+
+  it('stdio: a 2026-07-28 client cancels a waiting run; the call ends CANCELLED in the audit log', async () => {
+    const gw = await fakeGateway({ flavor: '9.6', jobs: [{ name: 'slow', runDurationMs: 20_000 }] })
+    const s = await connectV2Stdio({ gateway: gw })
+    cleanups.push(s.close)
+    const abort = new AbortController()
+    const call = s.client.callTool(
+      { name: 'run_cron_job', arguments: { job: 'slow', wait: true, timeoutSeconds: 60 } },
+      { signal: abort.signal, onprogress: () => abort.abort() },
+    )
+    await expect(call).rejects.toThrow()
+    const log = join(s.home, 'clawlink', 'default', 'audit.jsonl')
+    let lines: Record<string, unknown>[] = []
+    for (let i = 0; i < 100 && lines.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50))
+      lines = (() => {
+        try {
+          return auditLines(log)
+        } catch {
+          return []
+        }
+      })()
+    }
+    expect(lines[0]).toMatchObject({ tool: 'run_cron_job', outcome: 'error', code: 'CANCELLED' })
+  })
 })
