@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
+import type { Transport } from '@modelcontextprotocol/server'
+import type { JSONRPCMessage } from '@modelcontextprotocol/server'
 import type { AuditChange, AuditEntry, AuditLog } from './audit-log.js'
+import { interceptTransport } from './intercept.js'
 
 export { type AuditEntry, type AuditLog, type AuditLogOptions, createAuditLog } from './audit-log.js'
 
@@ -84,14 +85,18 @@ type Verdict = Pick<AuditEntry, 'outcome' | 'code' | 'job' | 'runId' | 'taskId' 
 export function judgeResponse(message: JSONRPCMessage, noted: CallFacts): Verdict {
   const base = { job: noted.job ?? null, runId: null, ...(noted.change ? { change: noted.change } : {}) }
   if ('error' in message) {
-    const code = JSONRPC_CODES[message.error.code] ?? `JSONRPC_${message.error.code}`
-    return { ...base, outcome: 'error', code }
+    // The SDK refuses an unknown tool and invalid arguments with -32602; its message says which.
+    const named = codeFromText(message.error.message)
+    const code =
+      named !== 'INTERNAL' ? named : (JSONRPC_CODES[message.error.code] ?? `JSONRPC_${message.error.code}`)
+    return { ...base, outcome: REFUSAL_CODES.has(code) ? 'refused' : 'error', code }
   }
   const result = ('result' in message ? message.result : {}) as {
     isError?: boolean
     content?: { type: string; text?: string }[]
     structuredContent?: { job?: { id?: unknown; name?: unknown }; runId?: unknown }
     task?: { taskId?: unknown }
+    resultType?: unknown
   }
   const sc = result.structuredContent
   const job =
@@ -100,6 +105,9 @@ export function judgeResponse(message: JSONRPCMessage, noted: CallFacts): Verdic
       : base.job
   const runId = typeof sc?.runId === 'string' ? sc.runId : null
   const taskId = typeof result.task?.taskId === 'string' ? { taskId: result.task.taskId } : {}
+  // A --confirm question (2026-07-28 input-required result): nothing ran yet; the retry gets its own line.
+  if (result.resultType === 'input_required')
+    return { outcome: 'refused', code: 'INPUT_REQUIRED', job, runId, ...taskId }
   const change = noted.change ? { change: noted.change } : {}
   if (result.isError !== true) return { outcome: 'ok', code: null, job, runId, ...taskId, ...change }
   const text = (result.content ?? []).map((c) => c.text ?? '').join('\n')
@@ -114,6 +122,66 @@ interface Pending {
   tool: string
   arguments: unknown
   facts: CallFacts
+  /** clientInfo of a 2026-07-28 request (its `_meta` envelope), else the session's. */
+  client?: AuditEntry['client']
+  traceparent?: string
+}
+
+const CLIENT_INFO = 'io.modelcontextprotocol/clientInfo'
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/
+
+/** A client's name and version, bounded. */
+function clientOf(info: unknown): AuditEntry['client'] {
+  const i = info as { name?: unknown; version?: unknown } | undefined
+  return { name: String(i?.name ?? '').slice(0, 128), version: String(i?.version ?? '').slice(0, 64) }
+}
+
+/** What a request's `_meta` adds to its audit line: the 2026-07-28 clientInfo, a well-formed traceparent. */
+function fromMeta(meta: unknown): Pick<Pending, 'client' | 'traceparent'> {
+  const m = (meta ?? {}) as Record<string, unknown>
+  const out: Pick<Pending, 'client' | 'traceparent'> = {}
+  if (m[CLIENT_INFO] && typeof m[CLIENT_INFO] === 'object') out.client = clientOf(m[CLIENT_INFO])
+  if (typeof m.traceparent === 'string' && TRACEPARENT.test(m.traceparent)) out.traceparent = m.traceparent
+  return out
+}
+
+/** Codes of the JSON-RPC errors the SDK answers a 2026-07-28 request with before any tool runs. */
+const REFUSED_REQUEST: Record<number, string> = {
+  [-32020]: 'HEADER_MISMATCH',
+  [-32021]: 'MISSING_CLIENT_CAPABILITY',
+  [-32022]: 'UNSUPPORTED_PROTOCOL_VERSION',
+  [-32602]: 'INVALID_PARAMS',
+  [-32600]: 'INVALID_REQUEST',
+}
+
+/** The audit line of an HTTP request the SDK refused (wrong Mcp-Method/Mcp-Name header, no `_meta` envelope …). */
+export function auditRefusal(
+  log: AuditLog,
+  r: {
+    method: string
+    name: string | undefined
+    arguments: unknown
+    errorCode: number | undefined
+    status: number
+    started: number
+  },
+): void {
+  const code =
+    r.errorCode === undefined
+      ? `HTTP_${r.status}`
+      : (REFUSED_REQUEST[r.errorCode] ?? `JSONRPC_${r.errorCode}`)
+  log.record({
+    time: new Date(r.started).toISOString(),
+    tool: (r.method === 'tools/call' && r.name ? r.name : r.method || '(none)').slice(0, 128),
+    arguments: redactArguments(r.arguments ?? {}),
+    job: null,
+    client: null,
+    transport: 'http',
+    outcome: 'refused',
+    code,
+    runId: null,
+    durationMs: Date.now() - r.started,
+  })
 }
 
 /** Options of {@link auditTransport}. */
@@ -138,13 +206,14 @@ class OpenCalls {
       tool: call.tool,
       arguments: call.arguments,
       job: verdict.job,
-      client: this.client,
+      client: call.client ?? this.client,
       transport: this.options.transport,
       outcome: verdict.outcome,
       code: verdict.code,
       runId: verdict.runId,
       ...(verdict.taskId ? { taskId: verdict.taskId } : {}),
       ...(verdict.change ? { change: verdict.change } : {}),
+      ...(call.traceparent ? { traceparent: call.traceparent } : {}),
       durationMs: Date.now() - call.started,
     })
   }
@@ -164,60 +233,44 @@ class OpenCalls {
 export function auditTransport<T extends Transport>(inner: T, options: AuditTransportOptions): T {
   const calls = new OpenCalls(options)
   const { pending } = calls
-  let onmessage = inner.onmessage
-  let onclose = inner.onclose
-
-  const observe: NonNullable<Transport['onmessage']> = (message, extra) => {
-    const m = message as { id?: string | number; method?: string; params?: Record<string, unknown> }
-    if (m.method === 'initialize') {
-      const info = m.params?.clientInfo as { name?: unknown; version?: unknown } | undefined
-      calls.client = {
-        name: String(info?.name ?? '').slice(0, 128),
-        version: String(info?.version ?? '').slice(0, 64),
+  // Requests the server sends the client during a call (the SDK asking the user for --confirm): their answers
+  // re-enter the call, so they are handled in the call's context and the facts it notes still land on its line.
+  const asked = new Map<string | number, CallFacts>()
+  return interceptTransport(inner, {
+    receive(message, extra, deliver) {
+      const m = message as { id?: string | number; method?: string; params?: Record<string, unknown> }
+      const context = m.method === undefined && m.id !== undefined ? asked.get(m.id) : undefined
+      if (context && m.id !== undefined) {
+        asked.delete(m.id)
+        return facts.run(context, () => deliver(message, extra))
       }
-    }
-    if (m.method === 'notifications/cancelled') {
-      const id = m.params?.requestId as string | number | undefined
-      if (id !== undefined) calls.lose(id, 'CANCELLED')
-    }
-    if (m.method !== 'tools/call' || m.id === undefined) return onmessage?.(message, extra)
-    const call: Pending = {
-      started: Date.now(),
-      time: new Date().toISOString(),
-      tool: String(m.params?.name ?? '').slice(0, 128),
-      arguments: redactArguments(m.params?.arguments ?? {}),
-      facts: {},
-    }
-    pending.set(m.id, call)
-    facts.run(call.facts, () => onmessage?.(message, extra))
-  }
-
-  return new Proxy(inner, {
-    get(target, prop) {
-      if (prop === 'send')
-        return (message: JSONRPCMessage, opts?: Parameters<Transport['send']>[1]) => {
-          const id = (message as { id?: string | number }).id
-          const call = id === undefined || 'method' in message ? undefined : pending.get(id)
-          if (call && id !== undefined) calls.finish(id, judgeResponse(message, call.facts))
-          return target.send(message, opts)
-        }
-      if (prop === 'onmessage') return onmessage
-      if (prop === 'onclose') return onclose
-      const value = Reflect.get(target, prop, target)
-      return typeof value === 'function' ? value.bind(target) : value
+      if (m.method === 'initialize') calls.client = clientOf(m.params?.clientInfo)
+      if (m.method === 'notifications/cancelled') {
+        const id = m.params?.requestId as string | number | undefined
+        if (id !== undefined) calls.lose(id, 'CANCELLED')
+      }
+      if (m.method !== 'tools/call' || m.id === undefined) return deliver(message, extra)
+      const call: Pending = {
+        started: Date.now(),
+        time: new Date().toISOString(),
+        tool: String(m.params?.name ?? '').slice(0, 128),
+        arguments: redactArguments(m.params?.arguments ?? {}),
+        facts: {},
+        ...fromMeta(m.params?._meta),
+      }
+      pending.set(m.id, call)
+      facts.run(call.facts, () => deliver(message, extra))
     },
-    set(target, prop, value) {
-      if (prop === 'onmessage') {
-        onmessage = value
-        target.onmessage = value ? observe : undefined
-      } else if (prop === 'onclose') {
-        onclose = value
-        target.onclose = () => {
-          for (const id of [...pending.keys()]) calls.lose(id, 'SESSION_CLOSED')
-          onclose?.()
-        }
-      } else Reflect.set(target, prop, value, target)
-      return true
+    send(message, opts, forward) {
+      const id = (message as { id?: string | number }).id
+      const during = facts.getStore()
+      if (id !== undefined && 'method' in message && during) asked.set(id, during)
+      const call = id === undefined || 'method' in message ? undefined : pending.get(id)
+      if (call && id !== undefined) calls.finish(id, judgeResponse(message, call.facts))
+      return forward(message, opts)
+    },
+    closed() {
+      for (const id of [...pending.keys()]) calls.lose(id, 'SESSION_CLOSED')
     },
   })
 }

@@ -3,7 +3,7 @@ import type {
   JsonSchemaValidator,
   JsonSchemaValidatorResult,
   jsonSchemaValidator,
-} from '@modelcontextprotocol/sdk/validation/types.js'
+} from '@modelcontextprotocol/server'
 
 /**
  * The server checks a user's answer to an elicitation (`--confirm`) against the schema it asked with. The SDK

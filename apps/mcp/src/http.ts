@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
-import { type AuditLog, auditTransport } from './audit.js'
+import type { McpServer } from '@modelcontextprotocol/server'
+import { isLegacyRequest, WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server'
+import type { AuditLog } from './audit.js'
+import { modernEndpoint } from './http-modern.js'
+import { instrumentTransport } from './instrument.js'
+import type { TaskRegistry } from './tasks.js'
 import { bearerMatches, createRequestGuard, type ListenAddress, type RequestGuard } from './http-guard.js'
 
 /** Options of {@link serveHttp}. */
@@ -20,6 +23,8 @@ export interface HttpServeOptions {
   /** A new McpServer for one MCP session; every session shares the one gateway session behind it. */
   createServer: () => McpServer
   audit: AuditLog | undefined
+  /** The process's tasks (2025-11-25 task methods of the sessions). */
+  tasks: TaskRegistry
   log: (message: string) => void
 }
 
@@ -39,7 +44,7 @@ interface Session {
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024
-const FORWARDED = ['accept', 'content-type', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id']
+const FORWARDED = ['accept', 'content-type', 'last-event-id']
 
 function plain(
   res: ServerResponse,
@@ -97,13 +102,15 @@ function isInitialize(body: unknown): boolean {
   return messages.some((m) => (m as { method?: unknown } | null)?.method === 'initialize')
 }
 
-function webRequest(req: IncomingMessage, port: number): Request {
+/** The request as the SDK sees it: the MCP headers (mcp-session-id, mcp-method, mcp-name, mcp-param-…) and the body. */
+function webRequest(req: IncomingMessage, port: number, body?: string): Request {
   const headers = new Headers()
-  for (const name of FORWARDED) {
-    const value = req.headers[name]
-    if (typeof value === 'string') headers.set(name, value)
-  }
-  return new Request(`http://127.0.0.1:${port}${req.url ?? '/mcp'}`, { method: req.method ?? 'GET', headers })
+  for (const [name, value] of Object.entries(req.headers))
+    if ((FORWARDED.includes(name) || name.startsWith('mcp-')) && typeof value === 'string')
+      headers.set(name, value)
+  const init: RequestInit = { method: req.method ?? 'GET', headers }
+  if (body !== undefined && req.method === 'POST') init.body = body
+  return new Request(`http://127.0.0.1:${port}${req.url ?? '/mcp'}`, init)
 }
 
 /** The live MCP sessions: opened on `initialize`, dropped on DELETE, when idle, or when the server stops. */
@@ -132,7 +139,9 @@ class SessionTable {
     })
     const session: Session = { transport, server, inFlight: 0, lastActive: Date.now() }
     const audit = this.options.audit
-    await server.connect(audit ? auditTransport(transport, { log: audit, transport: 'http' }) : transport)
+    await server.connect(
+      instrumentTransport(transport, { audit, transport: 'http', tasks: this.options.tasks }),
+    )
     return session
   }
 
@@ -155,7 +164,7 @@ async function admit(
   guard: RequestGuard,
   token: string,
   maxBody: number,
-): Promise<{ parsedBody: unknown } | undefined> {
+): Promise<{ parsedBody: unknown; text?: string } | undefined> {
   const path = (req.url ?? '').split('?')[0] ?? ''
   if (!guard.hostAllowed(req.headers.host)) return plain(res, 403, 'Forbidden: Host not allowed')
   if (!guard.originAllowed(req.headers.origin)) return plain(res, 403, 'Forbidden: Origin not allowed')
@@ -174,16 +183,17 @@ async function admit(
   if (text === undefined)
     return plain(res, 413, `Payload too large: at most ${maxBody} bytes`, { connection: 'close' })
   try {
-    return { parsedBody: JSON.parse(text) }
+    return { parsedBody: JSON.parse(text), text }
   } catch {
     return plain(res, 400, 'Parse error: the body is not JSON')
   }
 }
 
 /**
- * Serves MCP's Streamable HTTP at `/mcp` on node:http: {@link admit} checks a request before the SDK's
- * web-standard transport sees it; one McpServer per MCP session, created on `initialize`, closed after
- * `idleTimeoutMs` without a request, on DELETE, or by {@link HttpEndpoint.close}.
+ * Serves MCP's Streamable HTTP at `/mcp` on node:http, both protocol eras: {@link admit} checks a request before
+ * the SDK sees it. A 2026-07-28 request is served on its own (http-modern.ts: a server per request, nothing kept);
+ * an older client gets one McpServer per MCP session, created on `initialize`, closed after `idleTimeoutMs`
+ * without a request, on DELETE, or by {@link HttpEndpoint.close}.
  */
 export async function serveHttp(options: HttpServeOptions): Promise<HttpEndpoint> {
   const table = new SessionTable(options)
@@ -192,11 +202,18 @@ export async function serveHttp(options: HttpServeOptions): Promise<HttpEndpoint
   let guard: RequestGuard | undefined
   let port = options.address.port
 
+  const modern = modernEndpoint({ ...options, maxBodyBytes: maxBody })
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (!guard) return plain(res, 503, 'Starting')
     const admitted = await admit(req, res, guard, options.token, maxBody)
     if (!admitted) return
-    const { parsedBody } = admitted
+    const { parsedBody, text } = admitted
+    // 2026-07-28 requests (a `_meta` envelope, no session) are served per request; the rest by their session.
+    if (req.method === 'POST') {
+      const request = webRequest(req, port, text)
+      if (!(await isLegacyRequest(request, parsedBody, { maxRequestBodySize: maxBody })))
+        return pipeResponse(await modern.serve(request, parsedBody), res)
+    }
     const id = req.headers['mcp-session-id']
     let session = typeof id === 'string' ? sessions.get(id) : undefined
     if (typeof id === 'string' && !session) return plain(res, 404, 'Session not found: initialize again')
@@ -244,6 +261,7 @@ export async function serveHttp(options: HttpServeOptions): Promise<HttpEndpoint
     async close() {
       clearInterval(sweep)
       for (const id of [...sessions.keys()]) table.drop(id, 'server stopping')
+      await modern.close()
       await new Promise<void>((resolve) => {
         http.close(() => resolve())
         http.closeAllConnections()

@@ -9,11 +9,12 @@ import {
   settingsFlagsFromValues,
 } from '@clawlink/config'
 import { approveCommand } from '@clawlink/protocol'
-import { auditTransport } from './audit.js'
 import { HttpSetupError } from './http-guard.js'
 import { httpSetup, openAudit, type ServeFlags } from './serve-options.js'
 // The MCP SDK (with zod and ajv, most of the bundle) loads with server.js, after the gateway connect has begun.
 import type { createClawlinkMcpServer } from './server.js'
+import { instrumentServer } from './instrument.js'
+import { TaskRegistry } from './tasks.js'
 
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version
 
@@ -197,10 +198,12 @@ export async function main(
     gateway.get().catch((error: unknown) => log(`gateway not ready yet: ${(error as Error).message}`))
   const { createClawlinkMcpServer, JobLists } = await import('./server.js')
   const jobLists = new JobLists() // one warm job list for every MCP session (HTTP serves many)
+  const tasks = new TaskRegistry() // the process's tasks: a client may poll them on any of its sessions
   const newServer = () =>
     createClawlinkMcpServer({
       getClient: gateway.get,
       jobLists,
+      tasks,
       allowJobs,
       readOnly,
       allowWrite,
@@ -214,8 +217,9 @@ export async function main(
       ? `allow-list: ${allowJobs.join(', ')}`
       : 'any job may run'
   const readyText = `${policy}${allowWrite && !readOnly ? '; write tools on' : ''}; audit log ${audit?.path ?? 'off'}; gateway ${settings.url}`
-  if (values.http !== undefined) return serveOverHttp(values, env, newServer, audit, gateway.close, readyText)
-  await serveOverStdio(newServer(), gateway, audit, readyText)
+  if (values.http !== undefined)
+    return serveOverHttp(values, env, newServer, audit, tasks, gateway.close, readyText)
+  await serveOverStdio(newServer(), tasks, gateway, audit, readyText)
   return undefined
 }
 
@@ -238,23 +242,27 @@ function stopper(
   }
 }
 
-/** Serves one client on stdin/stdout; the server must not outlive it. */
+/**
+ * Serves one client on stdin/stdout, either era (the SDK's serveStdio picks it from the client's first
+ * message); the server must not outlive the client.
+ */
 async function serveOverStdio(
   server: ReturnType<typeof createClawlinkMcpServer>,
+  tasks: TaskRegistry,
   gateway: ReturnType<typeof sessionOpener>,
   audit: ReturnType<typeof openAudit>,
   readyText: string,
 ): Promise<void> {
-  const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js')
-  const transport = new StdioServerTransport()
+  const { StdioServerTransport, serveStdio } = await import('@modelcontextprotocol/server/stdio')
+  const stdio = new StdioServerTransport()
   // The server must not outlive its client: stdin's end, the transport's close and SIGTERM/SIGINT all end it.
   const stop = stopper(() => [gateway.close(), server.close()], audit)
-  transport.onclose = () => stop('client closed the connection')
   process.stdin.once('end', () => stop('stdin closed'))
   process.stdin.once('close', () => stop('stdin closed'))
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
-  await server.connect(audit ? auditTransport(transport, { log: audit, transport: 'stdio' }) : transport)
+  const instrumented = instrumentServer(server, { audit, transport: 'stdio', tasks })
+  serveStdio(() => instrumented, { transport: stdio, onerror: (e) => log(e.message) })
   log(`ready on stdio (${readyText})`)
 }
 
@@ -264,6 +272,7 @@ async function serveOverHttp(
   env: NodeJS.ProcessEnv,
   newServer: () => ReturnType<typeof createClawlinkMcpServer>,
   audit: ReturnType<typeof openAudit>,
+  tasks: TaskRegistry,
   closeGateway: () => Promise<void>,
   readyText: string,
 ): Promise<number | undefined> {
@@ -278,7 +287,7 @@ async function serveOverHttp(
   const { serveHttp } = await import('./http.js')
   let endpoint: Awaited<ReturnType<typeof serveHttp>>
   try {
-    endpoint = await serveHttp({ ...setup, createServer: newServer, audit, log })
+    endpoint = await serveHttp({ ...setup, createServer: newServer, audit, tasks, log })
   } catch (error) {
     log(`cannot listen on ${setup.address.host}:${setup.address.port}: ${(error as Error).message}`)
     await closeGateway()

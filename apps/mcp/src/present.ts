@@ -1,6 +1,6 @@
 import { escapeControlChars, safeJson } from '@clawlink/client'
 import { approveCommand, GatewayError } from '@clawlink/protocol'
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+import type { CallToolResult, InputRequiredResult } from '@modelcontextprotocol/server'
 import { noteAuditCode } from './audit.js'
 
 /** Thrown inside a tool to return an isError result whose text tells the assistant what to do. */
@@ -11,6 +11,16 @@ export class ToolRefusal extends Error {
     readonly code = 'REFUSED',
   ) {
     super(message)
+  }
+}
+
+/**
+ * Thrown to ask the user: the tool returns {@link ConfirmationNeeded.result}, the client asks the user and calls
+ * again with the answer (MCP 2026-07-28 input-required results; the SDK sends older clients an elicitation).
+ */
+export class ConfirmationNeeded extends Error {
+  constructor(readonly result: InputRequiredResult) {
+    super('the user must confirm first')
   }
 }
 
@@ -104,10 +114,13 @@ export function sentence(text: string): string {
 }
 
 /** Runs a tool body and turns every failure into an isError result the assistant can act on. */
-export async function guarded(fn: () => Promise<Record<string, unknown>>): Promise<CallToolResult> {
+export async function guarded(
+  fn: () => Promise<Record<string, unknown>>,
+): Promise<CallToolResult | InputRequiredResult> {
   try {
     return resultOf(await fn())
   } catch (error) {
+    if (error instanceof ConfirmationNeeded) return error.result
     return failure(error)
   }
 }

@@ -1,9 +1,9 @@
 import type { RunProgress } from '@clawlink/client'
 import { escapeControlChars } from '@clawlink/client'
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js'
-import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js'
+import type { ServerContext } from '@modelcontextprotocol/server'
 
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>
+/** What a progress sink needs of a request's context: its `_meta` (the progressToken) and a way to notify. */
+type ProgressContext = { mcpReq: Pick<ServerContext['mcpReq'], '_meta' | 'notify'> }
 
 /** Where a progress line goes: a `notifications/progress`, a task's status message, or both. */
 export type ProgressSink = (progress: number, message: string) => void | Promise<void>
@@ -175,17 +175,17 @@ export function runNotifier(sink: ProgressSink | undefined, options: NotifierOpt
 }
 
 /** The sink of a plain call: `notifications/progress` for the caller's progressToken, if it gave one. */
-export function notificationSink(extra: Pick<Extra, '_meta' | 'sendNotification'>): ProgressSink | undefined {
-  const token = extra._meta?.progressToken
+export function notificationSink(ctx: ProgressContext): ProgressSink | undefined {
+  const token = ctx.mcpReq._meta?.progressToken
   if (token === undefined) return undefined
   return (progress, message) =>
-    extra.sendNotification({
+    ctx.mcpReq.notify({
       method: 'notifications/progress',
       params: { progressToken: token, progress, message },
     })
 }
 
 /** The notifier of a plain `tools/call`. */
-export function progressNotifier(extra: Extra, options?: NotifierOptions): RunNotifier {
-  return runNotifier(notificationSink(extra), options)
+export function progressNotifier(ctx: ProgressContext, options?: NotifierOptions): RunNotifier {
+  return runNotifier(notificationSink(ctx), options)
 }

@@ -1,8 +1,8 @@
 import { createJobCache, type GatewayClient, type JobCache } from '@clawlink/client'
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import { McpServer } from '@modelcontextprotocol/server'
 import { elicitationValidator } from './elicit-schema.js'
 import type { McpPolicy } from './policy.js'
-import { CancellableTaskStore } from './tasks.js'
+import { TASKS_CAPABILITY, TaskRegistry } from './tasks.js'
 import { registerCheckTool } from './tools/check.js'
 import { registerPreviewTool } from './tools/preview.js'
 import { registerReadTools } from './tools/read.js'
@@ -41,6 +41,8 @@ export interface ClawlinkMcpOptions extends McpPolicy {
   confirm?: boolean
   /** Job lists shared with the process's other MCP sessions; else the server keeps its own. */
   jobLists?: JobLists
+  /** Tasks shared with the process's other MCP sessions; else the server keeps its own. */
+  tasks?: TaskRegistry
   version: string
 }
 
@@ -51,12 +53,15 @@ export interface ClawlinkMcpOptions extends McpPolicy {
  * sequence of its own.
  */
 export function createClawlinkMcpServer(options: ClawlinkMcpOptions): McpServer {
-  const tasks = new CancellableTaskStore()
+  const ownTasks = options.tasks === undefined
+  const tasks = options.tasks ?? new TaskRegistry()
   const server = new McpServer(
     { name: 'clawlink-mcp', version: options.version },
     {
-      capabilities: { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } },
-      taskStore: tasks,
+      // tasks: the 2025-11-25 task methods, served by tasks.ts below the server (2025-era sessions only).
+      capabilities: { tools: { listChanged: false }, tasks: TASKS_CAPABILITY } as never,
+      // Lists change only with a new server version: a client may keep them for a minute (each configuration lists its own) (2026-07-28 cache hints).
+      cacheHints: { 'tools/list': { ttlMs: 60_000, cacheScope: 'private' } },
       // Checks --confirm answers without ajv, which bundle.mjs leaves out (elicit-schema.ts).
       jsonSchemaValidator: elicitationValidator,
     },
@@ -77,7 +82,7 @@ export function createClawlinkMcpServer(options: ClawlinkMcpOptions): McpServer 
   const close = server.close.bind(server)
   server.close = async () => {
     if (own) jobLists.close()
-    tasks.cleanup()
+    if (ownTasks) tasks.close()
     await close()
   }
   return server

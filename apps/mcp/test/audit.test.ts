@@ -71,8 +71,8 @@ describe('the audit log: one line per tool call', () => {
     expect(missing.isError).toBe(true)
     const failed = await s.client.callTool({ name: 'run_cron_job', arguments: { job: 'broken', wait: true } })
     expect(failed.isError).toBe(true)
-    const unknown = await s.client.callTool({ name: 'delete_everything', arguments: {} })
-    expect(unknown.isError).toBe(true)
+    // An unknown tool is a JSON-RPC error (-32602) since SDK v2, as the spec says.
+    await expect(s.client.callTool({ name: 'delete_everything', arguments: {} })).rejects.toThrow(/not found/)
     gw.setFault({ kind: 'no-response', method: 'cron.status' })
     const abort = new AbortController()
     const cancelled = s.client.callTool({ name: 'cron_status', arguments: {} }, undefined, {

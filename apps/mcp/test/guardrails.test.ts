@@ -59,8 +59,9 @@ describe('operator guardrails, checked against what the gateway received', () =>
     const s = await server(gw, args, env as Record<string, string>)
     const { tools } = await s.client.listTools()
     expect(tools.map((t) => t.name)).not.toContain('run_cron_job')
-    expect((await s.client.callTool({ name: 'run_cron_job', arguments: { job: 'nightly' } })).isError).toBe(
-      true,
+    // A tool the server does not offer is a JSON-RPC error (-32602) since SDK v2, as the spec says.
+    await expect(s.client.callTool({ name: 'run_cron_job', arguments: { job: 'nightly' } })).rejects.toThrow(
+      /Tool run_cron_job not found/,
     )
     const listed = await s.client.callTool({ name: 'list_cron_jobs', arguments: {} })
     expect((listed.structuredContent as { jobs: { runnable: boolean }[] }).jobs[0]?.runnable).toBe(false)

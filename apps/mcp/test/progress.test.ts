@@ -39,9 +39,11 @@ describe('runNotifier', () => {
   it('counts up, one by one, across events, ticks and the last line; never a total', async () => {
     const sent: Record<string, unknown>[] = []
     const sink = notificationSink({
-      _meta: { progressToken: 'tok' },
-      sendNotification: async (note) => {
-        sent.push(note.params as Record<string, unknown>)
+      mcpReq: {
+        _meta: { progressToken: 'tok' },
+        notify: async (note) => {
+          sent.push(note.params as Record<string, unknown>)
+        },
       },
     })
     const n = runNotifier(sink)
@@ -128,7 +130,7 @@ describe('runNotifier', () => {
   })
 
   it('without a progress token it sends nothing and starts no timer', () => {
-    const n = runNotifier(notificationSink({ _meta: {}, sendNotification: async () => undefined }))
+    const n = runNotifier(notificationSink({ mcpReq: { _meta: {}, notify: async () => undefined } }))
     n.report({ kind: 'started', job, runId: undefined })
     expect(vi.getTimerCount()).toBe(0)
     n.stop()

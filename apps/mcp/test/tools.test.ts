@@ -50,8 +50,9 @@ describe('clawlink-mcp over stdio (SDK Client spawning the built server)', () =>
     cleanups.push(s.close)
     const { tools } = await s.client.listTools()
     expect(tools.map((t) => t.name)).not.toContain('run_cron_job')
-    const refused = await s.client.callTool({ name: 'run_cron_job', arguments: { job: 'x' } })
-    expect(refused.isError).toBe(true)
+    await expect(s.client.callTool({ name: 'run_cron_job', arguments: { job: 'x' } })).rejects.toThrow(
+      /Tool run_cron_job not found/,
+    )
   })
 
   it('writes nothing but JSON-RPC on stdout', async () => {

@@ -1,6 +1,7 @@
 import { checkMissedFires } from '@clawlink/client'
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import type { McpServer } from '@modelcontextprotocol/server'
 import { z } from 'zod'
+import { TOOL_ICONS } from './icons.js'
 import { guarded, iso } from '../present.js'
 import { bounded, READ_ONLY, type ReadToolDeps } from './read.js'
 
@@ -14,6 +15,7 @@ export function registerCheckTool(server: McpServer, deps: ReadToolDeps): void {
     'check_cron_jobs',
     {
       title: 'Check OpenClaw cron jobs for missed fires',
+      icons: TOOL_ICONS,
       description:
         "For every enabled job (or the named ones), the fire times its schedule implied in the window (cron expression with time zone and stagger, every, at) against its run history: missed and late fires, each job's last run, and jobs whose schedule could not be evaluated (with why). Read-only; it runs nothing.",
       inputSchema: {
@@ -52,7 +54,7 @@ export function registerCheckTool(server: McpServer, deps: ReadToolDeps): void {
     },
     ({ jobs, sinceHours }, extra) =>
       guarded(() =>
-        bounded(deps, 'check_cron_jobs', extra.signal, async (signal) => {
+        bounded(deps, 'check_cron_jobs', extra.mcpReq.signal, async (signal) => {
           const client = await deps.getClient(signal)
           const report = await checkMissedFires(client, {
             ...(jobs && jobs.length > 0 ? { jobs } : {}),

@@ -1,7 +1,8 @@
 import { getJob, getRunsOf } from '@clawlink/client'
 import { describeCronSchedule } from '@clawlink/protocol'
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import type { McpServer } from '@modelcontextprotocol/server'
 import { z } from 'zod'
+import { TOOL_ICONS } from './icons.js'
 import { whyNotRunnable, whyNotWritable } from '../policy.js'
 import { guarded, iso } from '../present.js'
 import { planRemove, planUpdate } from '../write-plan.js'
@@ -38,6 +39,7 @@ export function registerPreviewTool(server: McpServer, deps: ReadToolDeps): void
     'preview_cron_job',
     {
       title: 'Preview an OpenClaw cron job',
+      icons: TOOL_ICONS,
       description:
         'Shows what a job will do before anyone runs it: schedule, payload kind and text (excerpt), session target, its last runs, and whether this server may run it. Given a proposed change (patch, or remove=true), also the field-level diff it would make and whether this server may write it. Read-only: nothing is written.',
       inputSchema: {
@@ -81,7 +83,7 @@ export function registerPreviewTool(server: McpServer, deps: ReadToolDeps): void
     },
     ({ job, patch, remove }, extra) =>
       guarded(() =>
-        bounded(deps, 'preview_cron_job', extra.signal, async (signal) => {
+        bounded(deps, 'preview_cron_job', extra.mcpReq.signal, async (signal) => {
           const client = await deps.getClient(signal)
           const plan =
             remove === true

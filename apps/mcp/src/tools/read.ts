@@ -1,7 +1,8 @@
 import { deadlineSignal, type GatewayClient, getCronStatus, getJobRuns, listCronJobs } from '@clawlink/client'
 import { describeCronSchedule } from '@clawlink/protocol'
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import type { McpServer } from '@modelcontextprotocol/server'
 import { z } from 'zod'
+import { TOOL_ICONS } from './icons.js'
 import { type McpPolicy, whyNotRunnable } from '../policy.js'
 import { guarded, iso } from '../present.js'
 
@@ -45,6 +46,7 @@ function registerListTool(server: McpServer, deps: ReadToolDeps): void {
     'list_cron_jobs',
     {
       title: 'List OpenClaw cron jobs',
+      icons: TOOL_ICONS,
       description:
         'Lists cron jobs with id, name, enabled, schedule and next run. Optional query filters by name.',
       inputSchema: {
@@ -68,7 +70,7 @@ function registerListTool(server: McpServer, deps: ReadToolDeps): void {
     },
     ({ query, includeDisabled }, extra) =>
       guarded(() =>
-        bounded(deps, 'list_cron_jobs', extra.signal, async (signal) => {
+        bounded(deps, 'list_cron_jobs', extra.mcpReq.signal, async (signal) => {
           const client = await deps.getClient(signal)
           const jobs = await listCronJobs(client, {
             includeDisabled: includeDisabled === true,
@@ -96,6 +98,7 @@ function registerRunsTool(server: McpServer, deps: ReadToolDeps): void {
     'get_cron_runs',
     {
       title: 'Recent runs of an OpenClaw cron job',
+      icons: TOOL_ICONS,
       description:
         'Returns the most recent runs of a job (by id or exact name), newest first, with status and summary.',
       inputSchema: {
@@ -119,7 +122,7 @@ function registerRunsTool(server: McpServer, deps: ReadToolDeps): void {
     },
     ({ job, limit }, extra) =>
       guarded(() =>
-        bounded(deps, 'get_cron_runs', extra.signal, async (signal) => {
+        bounded(deps, 'get_cron_runs', extra.mcpReq.signal, async (signal) => {
           const { job: found, runs } = await getJobRuns(await deps.getClient(signal), job, {
             limit: limit ?? 10,
             signal,
@@ -145,6 +148,7 @@ function registerStatusTool(server: McpServer, deps: ReadToolDeps): void {
     'cron_status',
     {
       title: 'OpenClaw cron scheduler status',
+      icons: TOOL_ICONS,
       description: 'Whether the scheduler is enabled, how many jobs it has and when it wakes next.',
       inputSchema: {},
       outputSchema: {
@@ -157,7 +161,7 @@ function registerStatusTool(server: McpServer, deps: ReadToolDeps): void {
     },
     (_args, extra) =>
       guarded(() =>
-        bounded(deps, 'cron_status', extra.signal, async (signal) => {
+        bounded(deps, 'cron_status', extra.mcpReq.signal, async (signal) => {
           const s = await getCronStatus(await deps.getClient(signal), { signal })
           // null where the gateway said nothing: 3.13 and 5.7 do not name their storage.
           return {

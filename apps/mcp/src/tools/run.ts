@@ -7,14 +7,19 @@ import {
   type RunReport,
   runJob,
 } from '@clawlink/client'
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+import type {
+  CallToolResult,
+  InputRequiredResult,
+  McpServer,
+  ServerContext,
+} from '@modelcontextprotocol/server'
 import { z } from 'zod'
-import { confirmRun } from '../confirm.js'
+import { askerOf, confirmRun } from '../confirm.js'
 import { assertAllowed } from '../policy.js'
-import { errorCode, failure, resultOf, sentence, ToolRefusal } from '../present.js'
+import { ConfirmationNeeded, errorCode, failure, resultOf, sentence, ToolRefusal } from '../present.js'
 import { notificationSink, progressNotifier, type RunNotifier, runNotifier } from '../progress.js'
-import { type CancellableTaskStore, runOptionalTaskToolsDirectly, startTask } from '../tasks.js'
+import { RELATED_TASK, type TaskRegistry } from '../tasks.js'
+import { TOOL_ICONS } from './icons.js'
 import type { ReadToolDeps } from './read.js'
 
 /** Dependencies of the run tool: those of the read tools, and more. */
@@ -23,7 +28,7 @@ export interface RunToolDeps extends ReadToolDeps {
   getJobs: (client: GatewayClient) => JobCache
   /** Ask the user (MCP elicitation) before every run. */
   confirm: boolean
-  tasks: CancellableTaskStore
+  tasks: TaskRegistry
 }
 
 const INPUT = {
@@ -93,14 +98,15 @@ export function waitLimits(callTimeoutMs: number, args: RunArgs): { waitMs: numb
   return { waitMs, connectMs: Math.min(waitMs, callTimeoutMs) }
 }
 
-/** The tool body: policy, confirmation, runJob, the verdict. Shared by plain calls and tasks. */
+/** The tool body: policy, confirmation, runJob, the verdict. Plain calls and tasks share it. */
 async function runBody(
   server: McpServer,
   deps: RunToolDeps,
   args: RunArgs,
-  signal: AbortSignal,
+  ctx: ServerContext,
   notifier: RunNotifier,
-): Promise<CallToolResult> {
+): Promise<CallToolResult | InputRequiredResult> {
+  const signal = ctx.mcpReq.signal
   const { waitMs, connectMs } = waitLimits(deps.callTimeoutMs, args)
   // Connecting counts against the call's limit too: a gateway that stalls or says "starting" forever must not
   // hold the call past it.
@@ -118,13 +124,14 @@ async function runBody(
       onProgress: notifier.report,
       authorize: async (job) => {
         assertAllowed(deps.policy, job)
-        if (deps.confirm) await confirmRun(server, job, signal)
+        if (deps.confirm) confirmRun(askerOf(server, ctx), job)
       },
     })
     const report = describeOutcome(outcome)
     await notifier.done(report.message)
     return report.ok ? resultOf(runContent(report)) : reportFailure(report)
   } catch (error) {
+    if (error instanceof ConfirmationNeeded) return error.result
     const cancelled = signal.aborted && !(error instanceof ToolRefusal)
     const report = describeStop(error, { interrupted: cancelled })
     await notifier.done(report?.message ?? `failed: ${errorCode(error)}`)
@@ -135,58 +142,53 @@ async function runBody(
   }
 }
 
+/** The task a call runs for (spec 2025-11-25 tasks, served by tasks.ts), if any. */
+function taskIdOf(ctx: ServerContext): string | undefined {
+  const related = ctx.mcpReq._meta?.[RELATED_TASK] as { taskId?: unknown } | undefined
+  return typeof related?.taskId === 'string' ? related.taskId : undefined
+}
+
 /**
  * Registers `run_cron_job`: a presenter of the client's runJob, with policy and confirmation checked before
- * `cron.run`, progress notifications, the caller's cancellation, and task-augmented calls (spec 2025-11-25).
+ * `cron.run`, progress notifications, the caller's cancellation, and task-augmented calls (tasks.ts).
  */
 export function registerRunTool(server: McpServer, deps: RunToolDeps): void {
-  server.experimental.tasks.registerToolTask(
+  server.registerTool(
     'run_cron_job',
     {
       title: 'Run an OpenClaw cron job',
       description:
         'Runs an OpenClaw cron job now, by id or exact name. mode "force" (default) runs it regardless of schedule; "due" only if it is due. With wait=true, waits for the run to finish and returns its status and summary; the wait lasts at most timeoutSeconds (up to 3600), or the server\'s --call-timeout (default 120 s) when timeoutSeconds is not given, so pass timeoutSeconds for agent runs that take minutes. When the wait runs out, the run goes on on the gateway (get_cron_runs shows how it ends). While waiting it sends progress notifications at least every 5 s (model calls, tools, retries, text written), so a client that resets its timeout on progress never times out; it supports cancellation and task-augmented calls. Every result, failures included, carries the run\'s facts as structuredContent.',
-      inputSchema: INPUT,
-      outputSchema: OUTPUT,
+      inputSchema: z.object(INPUT),
+      outputSchema: z.object(OUTPUT),
       annotations: {
         readOnlyHint: false,
         destructiveHint: false,
         idempotentHint: false,
         openWorldHint: false,
       },
-      execution: { taskSupport: 'optional' },
+      icons: TOOL_ICONS,
     },
-    {
-      createTask: (args, extra) => {
-        let stage = 'nothing was run'
-        return startTask(
-          deps.tasks,
-          extra,
-          (signal, status) => {
-            const notify = notificationSink(extra)
-            const notifier = runNotifier(async (progress, message) => {
-              status(message)
-              await notify?.(progress, message)
-            })
-            return runBody(server, deps, args, signal, {
-              ...notifier,
-              report: (event) => {
-                if (event.kind === 'enqueued')
-                  stage = `the run ${event.runId ?? ''} goes on on the gateway; get_cron_runs shows how it ends`
-                notifier.report(event)
-              },
-            })
-          },
-          () => stage,
-        )
-      },
-      getTask: (_args, extra) => extra.taskStore.getTask(extra.taskId),
-      getTaskResult: async (_args, extra) =>
-        (await extra.taskStore.getTaskResult(extra.taskId)) as CallToolResult,
+    (args, ctx) => {
+      const taskId = taskIdOf(ctx)
+      if (!taskId) return runBody(server, deps, args, ctx, progressNotifier(ctx))
+      // In a task, every progress line is also the task's status message (and a notification when asked for).
+      const notify = notificationSink(ctx)
+      const notifier = runNotifier(async (progress, message) => {
+        deps.tasks.noteStatus(taskId, message)
+        await notify?.(progress, message)
+      })
+      return runBody(server, deps, args, ctx, {
+        ...notifier,
+        report: (event) => {
+          if (event.kind === 'enqueued')
+            deps.tasks.noteStage(
+              taskId,
+              `the run ${event.runId ?? ''} goes on on the gateway; get_cron_runs shows how it ends`,
+            )
+          notifier.report(event)
+        },
+      })
     },
   )
-  runOptionalTaskToolsDirectly(server, {
-    run_cron_job: (args, extra) =>
-      runBody(server, deps, args as RunArgs, extra.signal, progressNotifier(extra)),
-  })
 }

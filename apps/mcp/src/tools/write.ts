@@ -1,10 +1,11 @@
 import { addJob, type GatewayClient, removeJob, updateJob } from '@clawlink/client'
 import { type CronJob, describeCronSchedule } from '@clawlink/protocol'
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
-import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js'
+import type { McpServer } from '@modelcontextprotocol/server'
+import type { ServerContext, ToolAnnotations } from '@modelcontextprotocol/server'
 import { z } from 'zod'
+import { TOOL_ICONS } from './icons.js'
 import { noteAuditChange, noteAuditJob } from '../audit.js'
-import { confirmWrite } from '../confirm.js'
+import { askerOf, confirmWrite } from '../confirm.js'
 import { describeChanges, diffFields, type FieldChange } from '../job-diff.js'
 import { assertWriteAllowed } from '../policy.js'
 import { guarded } from '../present.js'
@@ -92,9 +93,9 @@ function writeBody(
   dryRun: boolean | undefined,
   plan: (client: GatewayClient, signal: AbortSignal) => Promise<WritePlan>,
 ) {
-  return (extra: { signal: AbortSignal }) =>
+  return (ctx: ServerContext) =>
     guarded(() =>
-      bounded(deps, tool, extra.signal, async (signal) => {
+      bounded(deps, tool, ctx.mcpReq.signal, async (signal) => {
         const client = await deps.getClient(signal)
         const planned = await plan(client, signal)
         const verb = VERB[planned.action]
@@ -111,11 +112,11 @@ function writeBody(
           return { ...view, job: jobView(planned.found?.job, name), changes: planned.changes }
         if (deps.confirm) {
           const label = name ?? planned.found?.id ?? '(no name)'
-          await confirmWrite(
-            server,
-            { action: verb.ask, job: label, diff: describeChanges(planned.changes) },
-            signal,
-          )
+          confirmWrite(askerOf(server, ctx), {
+            action: verb.ask,
+            job: label,
+            diff: describeChanges(planned.changes),
+          })
         }
         const done = await apply(client, planned, signal)
         return { ...view, written: true, job: jobView(done.job, name), changes: done.changes }
@@ -135,6 +136,7 @@ export function registerWriteTools(server: McpServer, deps: WriteToolDeps): void
     'create_cron_job',
     {
       title: 'Create an OpenClaw cron job',
+      icons: TOOL_ICONS,
       description: `Creates a cron job from its fields in this gateway's job shape (name, schedule, payload, sessionTarget, …; see preview_cron_job for a job as the gateway keeps it).${guards}`,
       inputSchema: {
         job: z
@@ -153,6 +155,7 @@ export function registerWriteTools(server: McpServer, deps: WriteToolDeps): void
     'update_cron_job',
     {
       title: 'Change an OpenClaw cron job',
+      icons: TOOL_ICONS,
       description: `Changes the fields \`patch\` names of a job (by id or exact name); other fields stay as they are.${guards}`,
       inputSchema: {
         job: JOB_REF,
@@ -173,6 +176,7 @@ export function registerWriteTools(server: McpServer, deps: WriteToolDeps): void
     'set_cron_job_enabled',
     {
       title: 'Enable or disable an OpenClaw cron job',
+      icons: TOOL_ICONS,
       description: `Enables or disables a job (by id or exact name); a job already so is left alone.${guards}`,
       inputSchema: { job: JOB_REF, enabled: z.boolean(), dryRun: DRY_RUN },
       outputSchema: OUTPUT,
@@ -187,6 +191,7 @@ export function registerWriteTools(server: McpServer, deps: WriteToolDeps): void
     'remove_cron_job',
     {
       title: 'Remove an OpenClaw cron job',
+      icons: TOOL_ICONS,
       description: `Removes a job (by id or exact name) for good, with its schedule and payload.${guards}`,
       inputSchema: { job: JOB_REF, dryRun: DRY_RUN },
       outputSchema: OUTPUT,
