@@ -37,8 +37,7 @@ function codesInSource(): Map<string, string[]> {
     // a default code: `readonly code = 'X'`
     for (const m of text.matchAll(/readonly code = '([A-Z][A-Z0-9_]+)'/g)) note(m[1]!, file)
     // new SignerError<FileSignerErrorCode>('X', …) too
-    for (const m of text.matchAll(/new (?:\w+Error)(?:<\w+>)?\(\s*'([A-Z][A-Z0-9_]+)'/g)) note(m[1]!, file)
-    for (const m of text.matchAll(/new ToolRefusal\([^;]*?,\s*'([A-Z][A-Z0-9_]+)',?\s*\)/gs))
+    for (const m of text.matchAll(/new (?:\w+Error|ToolRefusal)(?:<\w+>)?\(\s*'([A-Z][A-Z0-9_]+)'/g))
       note(m[1]!, file)
   }
   return found

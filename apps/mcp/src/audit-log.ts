@@ -38,6 +38,8 @@ export interface AuditEntry {
   /** The stable error code of a refused or failed call (NOT_ALLOWED, DECLINED, JOB_NOT_FOUND, RUN_FAILED, …). */
   code: string | null
   runId: string | null
+  /** The gateway the call went to: its context (null without --context) and URL; absent when none was asked. */
+  gateway?: AuditGateway
   /** The task id of a task-augmented call (its result comes later, through tasks/result). */
   taskId?: string
   /** A write tool's change: action and field paths, never values. */
@@ -49,6 +51,12 @@ export interface AuditEntry {
   /** The OAuth client id of the access token, when there was one. */
   clientId?: string
   durationMs: number
+}
+
+/** The gateway of an audit line. */
+export interface AuditGateway {
+  context: string | null
+  url: string
 }
 
 /** Options of {@link createAuditLog}. */

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { Transport } from '@modelcontextprotocol/server'
 import type { JSONRPCMessage } from '@modelcontextprotocol/server'
-import type { AuditChange, AuditEntry, AuditLog } from './audit-log.js'
+import type { AuditChange, AuditEntry, AuditGateway, AuditLog } from './audit-log.js'
 import { interceptTransport } from './intercept.js'
 
 export { type AuditEntry, type AuditLog, type AuditLogOptions, createAuditLog } from './audit-log.js'
@@ -9,6 +9,7 @@ export { type AuditEntry, type AuditLog, type AuditLogOptions, createAuditLog } 
 /** What a tool learned while it ran that its result may not show (the job an allow-list refused). */
 interface CallFacts {
   job?: { id: string; name: string | null }
+  gateway?: AuditGateway
   code?: string
   change?: AuditChange
 }
@@ -19,6 +20,12 @@ const facts = new AsyncLocalStorage<CallFacts>()
 export function noteAuditJob(job: { id: string; name?: string | undefined }): void {
   const store = facts.getStore()
   if (store) store.job = { id: job.id, name: job.name ?? null }
+}
+
+/** Records which gateway the current tool call went to (its context name and URL). */
+export function noteAuditGateway(gateway: AuditGateway): void {
+  const store = facts.getStore()
+  if (store) store.gateway = gateway
 }
 
 /**
@@ -211,6 +218,7 @@ class OpenCalls {
       outcome: verdict.outcome,
       code: verdict.code,
       runId: verdict.runId,
+      ...(call.facts.gateway ? { gateway: call.facts.gateway } : {}),
       ...(verdict.taskId ? { taskId: verdict.taskId } : {}),
       ...(verdict.change ? { change: verdict.change } : {}),
       ...(call.traceparent ? { traceparent: call.traceparent } : {}),

@@ -46,8 +46,12 @@ export function askerOf(server: McpServer, ctx: ServerContext): Asker {
 function ask(asker: Asker, q: Question): void {
   if (!asker.canAsk) {
     throw new ToolRefusal(
-      `This server asks the user before it acts (--confirm), but this MCP client cannot ask the user (it does not support elicitation), so nothing was ${q.nothing} for "${q.label}". Ask the user to do it from a client that supports elicitation, or to remove --confirm for clawlink-mcp.`,
       'CONFIRMATION_UNAVAILABLE',
+      `This server asks the user before it acts (--confirm), but this MCP client cannot ask the user (it does not support elicitation), so nothing was ${q.nothing} for "${q.label}".`,
+      {
+        remedy:
+          'Ask the user to do it from a client that supports elicitation, or to remove --confirm for clawlink-mcp.',
+      },
     )
   }
   const requestedSchema = {
@@ -67,15 +71,17 @@ function ask(asker: Asker, q: Question): void {
       : undefined
   if (problem)
     throw new ToolRefusal(
-      `The answer to "${q.title}" does not fit the question: ${problem}; nothing was ${q.nothing}.`,
       'DECLINED',
+      `The answer to "${q.title}" does not fit the question: ${problem}; nothing was ${q.nothing}.`,
+      { remedy: '' },
     )
   const action = answer.kind === 'elicit' ? answer.action : 'cancel'
   const content = answer.kind === 'elicit' ? answer.content : undefined
   if (action === 'accept' && content?.[q.key] === true) return
   throw new ToolRefusal(
-    `The user did not confirm "${q.label}" (${action === 'accept' ? 'answered no' : action}); nothing was ${q.nothing}.`,
     'DECLINED',
+    `The user did not confirm "${q.label}" (${action === 'accept' ? 'answered no' : action}); nothing was ${q.nothing}.`,
+    { remedy: '' },
   )
 }
 

@@ -1,14 +1,9 @@
 import { createRequire } from 'node:module'
 import { parseArgs } from 'node:util'
 import { escapeControlChars, type GatewayClient, strayNote } from '@clawlink/client'
-import {
-  ConfigError,
-  openGatewayClient,
-  resolveSettings,
-  SETTINGS_OPTIONS,
-  settingsFlagsFromValues,
-} from '@clawlink/config'
+import { ConfigError, openGatewayClient, type resolveSettings, SETTINGS_OPTIONS } from '@clawlink/config'
 import { approveCommand } from '@clawlink/protocol'
+import { ambiguousNameEntries, resolveGatewaySettings } from './gateway-settings.js'
 import { HttpSetupError } from './http-guard.js'
 import { httpSetup, openAudit, type ServeFlags } from './serve-options.js'
 // The MCP SDK (with zod and ajv, most of the bundle) loads with server.js, after the gateway connect has begun.
@@ -30,7 +25,12 @@ timeout on progress never times out), honours the client's cancellation, and acc
 (MCP tasks): the job itself is never touched by a cancel.
 
 Guardrails:
-  --allow-job JOB        only this job (id or exact name) may be run; repeatable (env CLAWLINK_MCP_ALLOW_JOBS=a,b)
+  --allow-job JOB        only this job (id or exact name) may be run; repeatable (env CLAWLINK_MCP_ALLOW_JOBS=a,b).
+                         Prefer ids: a name also admits any job that later gets that name (a warning at start
+                         names entries that match several jobs). CONTEXT:JOB admits it on that context only; a
+                         bare JOB on every context
+  --allow-disabled       let run_cron_job run a disabled job (a deliberate hand run); without it a disabled job
+                         is refused (JOB_DISABLED) and 9.x gateways get cron.run mode if-enabled
   --read-only            do not offer run_cron_job at all (env CLAWLINK_MCP_READ_ONLY=1); wins over --allow-write
   --allow-write          offer the write tools (create, update, enable/disable, remove jobs); bound by --allow-job
                          (a created or renamed job must carry an allowed name) and --confirm (env
@@ -56,6 +56,8 @@ Connection (same as the clawlink CLI; the token never goes on the command line):
   --token-file FILE      else OPENCLAW_GATEWAY_TOKEN, gateway.auth.token in openclaw.json
   --password-file FILE   else OPENCLAW_GATEWAY_PASSWORD
   --tls-fingerprint SHA  pin a wss:// certificate (repeatable)
+  --context NAME         a gateway of the contexts file (clawlink context add); repeatable: one gateway session per
+                         context, tools take an optional "gateway" argument (default: the first context)
   --profile NAME         clawlink profile shared with the CLI (default "default"): one pairing serves both
   --signer KIND          file | keychain | agent | exec | pkcs11 | ./module.mjs (default: the profile's)
   --wait-approval        if the gateway wants an operator to approve this device or its scopes, wait for it
@@ -67,7 +69,9 @@ only MCP messages.`
 
 const OPTIONS = {
   ...SETTINGS_OPTIONS,
+  context: { type: 'string', multiple: true },
   'allow-job': { type: 'string', multiple: true },
+  'allow-disabled': { type: 'boolean' },
   'read-only': { type: 'boolean' },
   'allow-write': { type: 'boolean' },
   'call-timeout': { type: 'string' },
@@ -167,9 +171,13 @@ export async function main(
     process.stderr.write(`clawlink-mcp ${VERSION}\n`)
     return 0
   }
-  let settings: Awaited<ReturnType<typeof resolveSettings>>
+  let resolved: Awaited<ReturnType<typeof resolveGatewaySettings>>
   try {
-    settings = await resolveSettings({ flags: settingsFlagsFromValues(values), env })
+    resolved = await resolveGatewaySettings(values, env)
+    if (typeof resolved === 'string') {
+      log(`${resolved}\nsee: clawlink-mcp --help`)
+      return 2
+    }
   } catch (error) {
     if (error instanceof ConfigError) {
       log(`${error.message}\nfix: ${error.remedy}`)
@@ -191,22 +199,34 @@ export async function main(
     log('--call-timeout must be a number of seconds from 1 to 86400')
     return 2
   }
+  const settings = resolved[0]!.settings
   const audit = openAudit(values, env, settings.paths)
-  const gateway = sessionOpener(settings, settings.url, values['wait-approval'] === true)
+  const sessions = resolved.map((r) => ({
+    name: r.name,
+    url: r.settings.url,
+    ...sessionOpener(r.settings, r.settings.url, values['wait-approval'] === true),
+  }))
+  const gateway = {
+    get: sessions[0]!.get,
+    close: () => Promise.all(sessions.map((s) => s.close())).then(() => undefined),
+  }
   // On stdio, connect while the MCP SDK loads and the client initialises: the first tool call finds it ready.
   if (values.http === undefined)
-    gateway.get().catch((error: unknown) => log(`gateway not ready yet: ${(error as Error).message}`))
+    for (const s of sessions)
+      s.get().catch((error: unknown) => log(`gateway ${s.url} not ready yet: ${(error as Error).message}`))
+  warnAmbiguous(allowJobs, sessions)
   const { createClawlinkMcpServer, JobLists } = await import('./server.js')
   const jobLists = new JobLists() // one warm job list for every MCP session (HTTP serves many)
   const tasks = new TaskRegistry() // the process's tasks: a client may poll them on any of its sessions
   const newServer = () =>
     createClawlinkMcpServer({
-      getClient: gateway.get,
+      gateways: sessions.map(({ name, url, get }) => ({ name, url, getClient: get })),
       jobLists,
       tasks,
       allowJobs,
       readOnly,
       allowWrite,
+      allowDisabled: values['allow-disabled'] === true,
       confirm: values.confirm === true || env.CLAWLINK_MCP_CONFIRM === '1',
       callTimeoutMs: callTimeoutS * 1000,
       version: VERSION,
@@ -216,11 +236,28 @@ export async function main(
     : allowJobs.length > 0
       ? `allow-list: ${allowJobs.join(', ')}`
       : 'any job may run'
-  const readyText = `${policy}${allowWrite && !readOnly ? '; write tools on' : ''}; audit log ${audit?.path ?? 'off'}; gateway ${settings.url}`
+  const where = sessions.map((s) => (s.name ? `${s.name}=${s.url}` : s.url)).join(', ')
+  const readyText = `${policy}${allowWrite && !readOnly ? '; write tools on' : ''}; audit log ${audit?.path ?? 'off'}; gateway ${where}`
   if (values.http !== undefined)
     return serveOverHttp(values, env, newServer, audit, tasks, gateway.close, readyText)
   await serveOverStdio(newServer(), tasks, gateway, audit, readyText)
   return undefined
+}
+
+/** Warns on stderr (in the background) when an allow-list entry by name matches several jobs. */
+function warnAmbiguous(
+  allowJobs: readonly string[],
+  sessions: Parameters<typeof ambiguousNameEntries>[1],
+): void {
+  ambiguousNameEntries(allowJobs, sessions).then(
+    (found) => {
+      for (const { entry, jobs } of found)
+        log(
+          `warning: --allow-job "${entry}" is a name that ${jobs.length} jobs carry (${jobs.join(', ')}): it admits all of them, and any job later given that name; allow jobs by id instead`,
+        )
+    },
+    (error: unknown) => log(`could not check the allow-list against the jobs: ${(error as Error).message}`),
+  )
 }
 
 /** The one way the server stops: once, closing what `closers` opens (3 s at most), then the audit log. */

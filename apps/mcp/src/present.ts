@@ -1,16 +1,16 @@
 import { escapeControlChars, safeJson } from '@clawlink/client'
-import { approveCommand, GatewayError } from '@clawlink/protocol'
+import { approveCommand, ClawlinkError, type ClawlinkErrorOptions, GatewayError } from '@clawlink/protocol'
 import type { CallToolResult, InputRequiredResult } from '@modelcontextprotocol/server'
 import { noteAuditCode } from './audit.js'
 
-/** Thrown inside a tool to return an isError result whose text tells the assistant what to do. */
-export class ToolRefusal extends Error {
+/**
+ * Thrown inside a tool to return an isError result whose text tells the assistant what happened (`message`) and
+ * what to do (`remedy`); on the common error base, with its one constructor shape.
+ */
+export class ToolRefusal extends ClawlinkError {
   override name = 'ToolRefusal'
-  constructor(
-    message: string,
-    readonly code = 'REFUSED',
-  ) {
-    super(message)
+  constructor(code: string, message: string, options: ClawlinkErrorOptions) {
+    super(code, message, options)
   }
 }
 
@@ -50,7 +50,8 @@ const oneLine = (text: string): string => escapeControlChars(text, { singleLine:
  * escaped (no control characters reach the client); pairing errors name the command the operator runs.
  */
 export function errorText(error: unknown): string {
-  if (error instanceof ToolRefusal) return oneLine(`${error.message} [${error.code}]`)
+  if (error instanceof ToolRefusal)
+    return oneLine(`${error.message}${error.remedy ? ` ${error.remedy}` : ''} [${error.code}]`)
   const e = error as { code?: unknown; message?: unknown; remedy?: unknown }
   if (e && typeof e.code === 'string' && typeof e.remedy === 'string') {
     const pairing =
@@ -89,8 +90,9 @@ export function resultOf(content: Record<string, unknown>): CallToolResult {
   if (text.length > MAX_RESULT_CHARS) {
     return failure(
       new ToolRefusal(
-        `The result is ${Math.round(text.length / 1024)} KiB, more than this server returns at once (${MAX_RESULT_CHARS / 1024} KiB). Narrow the query (a part of the job name) or ask for fewer items.`,
         'RESULT_TOO_LARGE',
+        `The result is ${Math.round(text.length / 1024)} KiB, more than this server returns at once (${MAX_RESULT_CHARS / 1024} KiB).`,
+        { remedy: 'Narrow the query (a part of the job name) or ask for fewer items.' },
       ),
     )
   }

@@ -1,6 +1,7 @@
 import { createJobCache, type GatewayClient, type JobCache } from '@clawlink/client'
 import { McpServer } from '@modelcontextprotocol/server'
 import { elicitationValidator } from './elicit-schema.js'
+import { Gateways, type NamedGateway } from './gateways.js'
 import type { McpPolicy } from './policy.js'
 import { TASKS_CAPABILITY, TaskRegistry } from './tasks.js'
 import { registerCheckTool } from './tools/check.js'
@@ -14,27 +15,36 @@ import { registerWriteTools } from './tools/write.js'
  * every MCP session of a process (HTTP serves many on one gateway client): one listing, one set of listeners.
  */
 export class JobLists {
-  private current: { client: GatewayClient; cache: JobCache } | undefined
+  private readonly current = new Map<string, { client: GatewayClient; cache: JobCache }>()
 
-  /** The list of `client`, made on first use (a new client, after a reconnect from scratch, gets a new one). */
-  of(client: GatewayClient): JobCache {
-    if (this.current?.client !== client) {
-      this.current?.cache.close()
-      this.current = { client, cache: createJobCache(client) }
+  /**
+   * The list of `client`, the session of gateway `key` (its context), made on first use (a new client, after a
+   * reconnect from scratch, gets a new one).
+   */
+  of(client: GatewayClient, key = ''): JobCache {
+    let entry = this.current.get(key)
+    if (entry?.client !== client) {
+      entry?.cache.close()
+      entry = { client, cache: createJobCache(client) }
+      this.current.set(key, entry)
     }
-    return this.current.cache
+    return entry.cache
   }
 
   close(): void {
-    this.current?.cache.close()
-    this.current = undefined
+    for (const entry of this.current.values()) entry.cache.close()
+    this.current.clear()
   }
 }
 
 /** Options of {@link createClawlinkMcpServer}. */
 export interface ClawlinkMcpOptions extends McpPolicy {
   /** Opens (once) and returns the persistent gateway session; connecting is bounded by `signal`. */
-  getClient: (signal?: AbortSignal) => Promise<GatewayClient>
+  getClient?: (signal?: AbortSignal) => Promise<GatewayClient>
+  /** The URL `getClient` connects to, for the audit line. */
+  gatewayUrl?: string
+  /** One gateway per context (`--context`), the first the default; instead of `getClient`. */
+  gateways?: readonly NamedGateway[]
   /** Upper bound of any one tool call, and of a run_cron_job wait without `timeoutSeconds`. */
   callTimeoutMs: number
   /** Ask the user (MCP elicitation) before every run_cron_job and every write. */
@@ -68,11 +78,23 @@ export function createClawlinkMcpServer(options: ClawlinkMcpOptions): McpServer 
   )
   // Write tools: only with --allow-write, and never under read-only, whatever else is set.
   const allowWrite = options.allowWrite === true && !options.readOnly
-  const policy: McpPolicy = { allowJobs: options.allowJobs, readOnly: options.readOnly, allowWrite }
-  const deps = { getClient: options.getClient, policy, callTimeoutMs: options.callTimeoutMs }
+  const gateways = new Gateways(
+    options.gateways ??
+      (options.getClient
+        ? [{ name: null, url: options.gatewayUrl ?? '', getClient: options.getClient }]
+        : []),
+  )
+  const policy: McpPolicy = {
+    allowJobs: options.allowJobs,
+    readOnly: options.readOnly,
+    allowWrite,
+    allowDisabled: options.allowDisabled === true,
+    contexts: gateways.names,
+  }
+  const deps = { gateways, policy, callTimeoutMs: options.callTimeoutMs }
   const own = options.jobLists === undefined
   const jobLists = options.jobLists ?? new JobLists()
-  const getJobs = (client: GatewayClient): JobCache => jobLists.of(client)
+  const getJobs = (client: GatewayClient, key?: string): JobCache => jobLists.of(client, key)
   if (!options.readOnly)
     registerRunTool(server, { ...deps, getJobs, confirm: options.confirm === true, tasks })
   if (allowWrite) registerWriteTools(server, { ...deps, confirm: options.confirm === true })

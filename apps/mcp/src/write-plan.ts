@@ -29,8 +29,11 @@ async function checkFields(client: GatewayClient, fields: unknown, kind: 'add' |
   if (problems.length === 0) return
   const named = problems.map((p) => p.message).join(', ')
   throw new ToolRefusal(
-    `This gateway does not take the job as given: ${named}. Nothing was written. Leave the field out, or write it the way preview_cron_job shows this gateway's jobs.`,
     'UNKNOWN_FIELD',
+    `This gateway does not take the job as given: ${named}. Nothing was written.`,
+    {
+      remedy: "Leave the field out, or write it the way preview_cron_job shows this gateway's jobs.",
+    },
   )
 }
 

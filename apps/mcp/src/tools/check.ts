@@ -3,7 +3,7 @@ import type { McpServer } from '@modelcontextprotocol/server'
 import { z } from 'zod'
 import { TOOL_ICONS } from './icons.js'
 import { guarded, iso } from '../present.js'
-import { bounded, READ_ONLY, type ReadToolDeps } from './read.js'
+import { bounded, connectTo, READ_ONLY, type ReadToolDeps } from './read.js'
 
 const HOUR_MS = 3_600_000
 /** Missed fire times listed per job (the count is always whole). */
@@ -30,6 +30,7 @@ export function registerCheckTool(server: McpServer, deps: ReadToolDeps): void {
           .max(24 * 90)
           .optional()
           .describe('the window, in hours back from now (default 24)'),
+        ...deps.gateways.inputShape(),
       },
       outputSchema: {
         since: z.string().nullable(),
@@ -52,10 +53,10 @@ export function registerCheckTool(server: McpServer, deps: ReadToolDeps): void {
       },
       annotations: READ_ONLY,
     },
-    ({ jobs, sinceHours }, extra) =>
+    ({ jobs, sinceHours, gateway }, extra) =>
       guarded(() =>
         bounded(deps, 'check_cron_jobs', extra.mcpReq.signal, async (signal) => {
-          const client = await deps.getClient(signal)
+          const client = await connectTo(deps, gateway, signal)
           const report = await checkMissedFires(client, {
             ...(jobs && jobs.length > 0 ? { jobs } : {}),
             sinceMs: client.gatewayNow() - (sinceHours ?? 24) * HOUR_MS,

@@ -49,6 +49,7 @@ export function registerPreviewTool(server: McpServer, deps: ReadToolDeps): void
           .optional()
           .describe('a proposed change (the fields update_cron_job would send, e.g. {"enabled": false})'),
         remove: z.boolean().optional().describe('preview removing the job'),
+        ...deps.gateways.inputShape(),
       },
       outputSchema: {
         job: z.object({ id: z.string(), name: z.string(), enabled: z.boolean() }),
@@ -81,21 +82,29 @@ export function registerPreviewTool(server: McpServer, deps: ReadToolDeps): void
       },
       annotations: READ_ONLY,
     },
-    ({ job, patch, remove }, extra) =>
+    ({ job, patch, remove, gateway }, extra) =>
       guarded(() =>
         bounded(deps, 'preview_cron_job', extra.mcpReq.signal, async (signal) => {
-          const client = await deps.getClient(signal)
+          const picked = deps.gateways.pick(gateway)
+          const client = await picked.getClient(signal)
+          const context = picked.name ?? undefined
           const plan =
             remove === true
               ? await planRemove(client, job, { signal })
               : patch
                 ? await planUpdate(client, job, patch, { signal })
                 : undefined
-          const cantWrite = plan && whyNotWritable(deps.policy, plan.found, plan.becomes)
+          const cantWrite =
+            plan &&
+            whyNotWritable(
+              deps.policy,
+              plan.found && { ...plan.found, context },
+              plan.becomes && { ...plan.becomes, context },
+            )
           // cron.get where the gateway has it (9.x), else the cron.list entry.
           const found = await getJob(client, job, { signal })
           const runs = await getRunsOf(client, found.id, { limit: 5, signal })
-          const whyNot = whyNotRunnable(deps.policy, found)
+          const whyNot = whyNotRunnable(deps.policy, { ...found, context, enabled: found.job.enabled })
           return {
             job: { id: found.job.id, name: found.job.name, enabled: found.job.enabled },
             schedule: describeCronSchedule(found.job.schedule),

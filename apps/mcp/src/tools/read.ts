@@ -1,15 +1,16 @@
-import { deadlineSignal, type GatewayClient, getCronStatus, getJobRuns, listCronJobs } from '@clawlink/client'
+import { deadlineSignal, getCronStatus, getJobRuns, listCronJobs } from '@clawlink/client'
 import { describeCronSchedule } from '@clawlink/protocol'
 import type { McpServer } from '@modelcontextprotocol/server'
 import { z } from 'zod'
 import { TOOL_ICONS } from './icons.js'
+import type { Gateways } from '../gateways.js'
 import { type McpPolicy, whyNotRunnable } from '../policy.js'
 import { guarded, iso } from '../present.js'
 
 /** Dependencies of the read-only tools. */
 export interface ReadToolDeps {
-  /** The connected session; connecting is bounded by `signal` (the call's limit). */
-  getClient: (signal?: AbortSignal) => Promise<GatewayClient>
+  /** The server's gateways: a tool's optional `gateway` argument picks one (default the first). */
+  gateways: Gateways
   policy: McpPolicy
   callTimeoutMs: number
 }
@@ -34,6 +35,11 @@ export async function bounded<T>(
   }
 }
 
+/** The connected session of the gateway a call names (default the first); connecting is bounded by `signal`. */
+export function connectTo(deps: ReadToolDeps, gateway: string | undefined, signal: AbortSignal) {
+  return deps.gateways.pick(gateway).getClient(signal)
+}
+
 /** Registers list_cron_jobs, get_cron_runs and cron_status. */
 export function registerReadTools(server: McpServer, deps: ReadToolDeps): void {
   registerListTool(server, deps)
@@ -52,6 +58,7 @@ function registerListTool(server: McpServer, deps: ReadToolDeps): void {
       inputSchema: {
         query: z.string().max(256).optional().describe('case-insensitive text to match in the job name'),
         includeDisabled: z.boolean().optional().describe('include disabled jobs (default false)'),
+        ...deps.gateways.inputShape(),
       },
       outputSchema: {
         jobs: z.array(
@@ -63,15 +70,19 @@ function registerListTool(server: McpServer, deps: ReadToolDeps): void {
             nextRunAt: z.string().nullable(),
             lastStatus: z.string().nullable(),
             runnable: z.boolean(),
+            gateway: z.string().optional().describe('the context the job lives on (servers with several)'),
           }),
         ),
       },
       annotations: READ_ONLY,
     },
-    ({ query, includeDisabled }, extra) =>
+    ({ query, includeDisabled, gateway }, extra) =>
       guarded(() =>
         bounded(deps, 'list_cron_jobs', extra.mcpReq.signal, async (signal) => {
-          const client = await deps.getClient(signal)
+          const picked = deps.gateways.pick(gateway)
+          const client = await picked.getClient(signal)
+          const context = picked.name ?? undefined
+          const label = deps.gateways.names.length > 1 ? { gateway: context } : {}
           const jobs = await listCronJobs(client, {
             includeDisabled: includeDisabled === true,
             ...(query ? { query } : {}),
@@ -85,7 +96,8 @@ function registerListTool(server: McpServer, deps: ReadToolDeps): void {
               schedule: describeCronSchedule(j.schedule),
               nextRunAt: iso(j.nextRunAtMs),
               lastStatus: j.lastStatus ?? null,
-              runnable: whyNotRunnable(deps.policy, j) === null,
+              runnable: whyNotRunnable(deps.policy, { ...j, context }) === null,
+              ...label,
             })),
           }
         }),
@@ -104,6 +116,7 @@ function registerRunsTool(server: McpServer, deps: ReadToolDeps): void {
       inputSchema: {
         job: z.string().min(1).max(512).describe('job id or exact job name'),
         limit: z.number().int().min(1).max(200).optional().describe('how many runs (default 10)'),
+        ...deps.gateways.inputShape(),
       },
       outputSchema: {
         job: z.object(jobShape),
@@ -120,10 +133,10 @@ function registerRunsTool(server: McpServer, deps: ReadToolDeps): void {
       },
       annotations: READ_ONLY,
     },
-    ({ job, limit }, extra) =>
+    ({ job, limit, gateway }, extra) =>
       guarded(() =>
         bounded(deps, 'get_cron_runs', extra.mcpReq.signal, async (signal) => {
-          const { job: found, runs } = await getJobRuns(await deps.getClient(signal), job, {
+          const { job: found, runs } = await getJobRuns(await connectTo(deps, gateway, signal), job, {
             limit: limit ?? 10,
             signal,
           })
@@ -150,7 +163,7 @@ function registerStatusTool(server: McpServer, deps: ReadToolDeps): void {
       title: 'OpenClaw cron scheduler status',
       icons: TOOL_ICONS,
       description: 'Whether the scheduler is enabled, how many jobs it has and when it wakes next.',
-      inputSchema: {},
+      inputSchema: { ...deps.gateways.inputShape() },
       outputSchema: {
         enabled: z.boolean().nullable(),
         jobs: z.number().nullable(),
@@ -159,10 +172,10 @@ function registerStatusTool(server: McpServer, deps: ReadToolDeps): void {
       },
       annotations: READ_ONLY,
     },
-    (_args, extra) =>
+    ({ gateway }, extra) =>
       guarded(() =>
         bounded(deps, 'cron_status', extra.mcpReq.signal, async (signal) => {
-          const s = await getCronStatus(await deps.getClient(signal), { signal })
+          const s = await getCronStatus(await connectTo(deps, gateway, signal), { signal })
           // null where the gateway said nothing: 3.13 and 5.7 do not name their storage.
           return {
             enabled: s.enabled ?? null,

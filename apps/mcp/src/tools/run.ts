@@ -24,14 +24,14 @@ import type { ReadToolDeps } from './read.js'
 
 /** Dependencies of the run tool: those of the read tools, and more. */
 export interface RunToolDeps extends ReadToolDeps {
-  /** The job list of the gateway client the call uses. */
-  getJobs: (client: GatewayClient) => JobCache
+  /** The job list of the gateway client the call uses (`key`: its context). */
+  getJobs: (client: GatewayClient, key?: string) => JobCache
   /** Ask the user (MCP elicitation) before every run. */
   confirm: boolean
   tasks: TaskRegistry
 }
 
-const INPUT = {
+const INPUT_BASE = {
   job: z.string().min(1).max(512).describe('job id or exact job name (see list_cron_jobs)'),
   mode: z.enum(['force', 'due']).optional().describe('force (default) or due'),
   wait: z.boolean().optional().describe('wait for the run to finish'),
@@ -65,6 +65,7 @@ type RunArgs = {
   mode?: 'force' | 'due' | undefined
   wait?: boolean | undefined
   timeoutSeconds?: number | undefined
+  gateway?: string | undefined
 }
 
 /** The structured content of every run result, success or isError: the client's RunRecord and the verdict. */
@@ -84,7 +85,7 @@ function reportFailure(report: RunReport): CallToolResult {
   const follow =
     jobId && report.record.enqueued ? ` Call get_cron_runs with job "${jobId}" to see how it ends.` : ''
   const text = `${sentence(report.message)}${report.remedy ? ` ${sentence(report.remedy)}` : ''}${follow}`
-  return failure(new ToolRefusal(text, report.code ?? 'RUN_FAILED'), runContent(report))
+  return failure(new ToolRefusal(report.code ?? 'RUN_FAILED', text, { remedy: '' }), runContent(report))
 }
 
 /**
@@ -96,6 +97,20 @@ export function waitLimits(callTimeoutMs: number, args: RunArgs): { waitMs: numb
     args.wait === true && args.timeoutSeconds !== undefined ? args.timeoutSeconds * 1000 : undefined
   const waitMs = asked ?? callTimeoutMs
   return { waitMs, connectMs: Math.min(waitMs, callTimeoutMs) }
+}
+
+/**
+ * The `cron.run` mode: `due` as asked; `force` becomes `if-enabled` where the gateway has it (9.x), so a job
+ * disabled after the server's job list was read is still not run — except with --allow-disabled, where running a
+ * disabled job is the operator's deliberate choice.
+ */
+export function runMode(
+  mode: 'force' | 'due' | undefined,
+  allowDisabled: boolean,
+  protocol: number | undefined,
+): 'force' | 'due' | 'if-enabled' {
+  if (mode === 'due') return 'due'
+  return !allowDisabled && protocol === 4 ? 'if-enabled' : 'force'
 }
 
 /** The tool body: policy, confirmation, runJob, the verdict. Plain calls and tasks share it. */
@@ -112,18 +127,20 @@ async function runBody(
   // hold the call past it.
   const connectDeadline = deadlineSignal(connectMs, 'run_cron_job')
   try {
-    const client = await deps.getClient(AbortSignal.any([signal, connectDeadline.signal]))
+    const picked = deps.gateways.pick(args.gateway)
+    const client = await picked.getClient(AbortSignal.any([signal, connectDeadline.signal]))
     connectDeadline.clear()
+    const context = picked.name ?? undefined
     const outcome = await runJob(client, {
       ref: args.job,
-      mode: args.mode ?? 'force',
+      mode: runMode(args.mode, deps.policy.allowDisabled === true, client.protocol),
       wait: args.wait === true,
       timeoutMs: waitMs,
       signal,
-      jobs: deps.getJobs(client),
+      jobs: deps.getJobs(client, context),
       onProgress: notifier.report,
       authorize: async (job) => {
-        assertAllowed(deps.policy, job)
+        assertAllowed(deps.policy, job, context)
         if (deps.confirm) confirmRun(askerOf(server, ctx), job)
       },
     })
@@ -159,7 +176,7 @@ export function registerRunTool(server: McpServer, deps: RunToolDeps): void {
       title: 'Run an OpenClaw cron job',
       description:
         'Runs an OpenClaw cron job now, by id or exact name. mode "force" (default) runs it regardless of schedule; "due" only if it is due. With wait=true, waits for the run to finish and returns its status and summary; the wait lasts at most timeoutSeconds (up to 3600), or the server\'s --call-timeout (default 120 s) when timeoutSeconds is not given, so pass timeoutSeconds for agent runs that take minutes. When the wait runs out, the run goes on on the gateway (get_cron_runs shows how it ends). While waiting it sends progress notifications at least every 5 s (model calls, tools, retries, text written), so a client that resets its timeout on progress never times out; it supports cancellation and task-augmented calls. Every result, failures included, carries the run\'s facts as structuredContent.',
-      inputSchema: z.object(INPUT),
+      inputSchema: z.object({ ...INPUT_BASE, ...deps.gateways.inputShape() }),
       outputSchema: z.object(OUTPUT),
       annotations: {
         readOnlyHint: false,

@@ -90,18 +90,26 @@ function writeBody(
   server: McpServer,
   deps: WriteToolDeps,
   tool: string,
-  dryRun: boolean | undefined,
+  args: { dryRun?: boolean | undefined; gateway?: string | undefined },
   plan: (client: GatewayClient, signal: AbortSignal) => Promise<WritePlan>,
 ) {
+  const dryRun = args.dryRun
   return (ctx: ServerContext) =>
     guarded(() =>
       bounded(deps, tool, ctx.mcpReq.signal, async (signal) => {
-        const client = await deps.getClient(signal)
+        const picked = deps.gateways.pick(args.gateway)
+        const client = await picked.getClient(signal)
+        const context = picked.name ?? undefined
         const planned = await plan(client, signal)
         const verb = VERB[planned.action]
         const paths = planned.changes.map((c) => c.path)
         noteAuditChange({ action: planned.action, fields: paths })
-        assertWriteAllowed(deps.policy, verb.past, planned.found, planned.becomes)
+        assertWriteAllowed(
+          deps.policy,
+          verb.past,
+          planned.found && { ...planned.found, context },
+          planned.becomes && { ...planned.becomes, context },
+        )
         const name = planned.found?.job.name ?? planned.becomes?.name
         const view = { action: planned.action, written: false }
         // Nothing to change (already enabled, the same values): nothing is written, nothing asked.
@@ -144,12 +152,13 @@ export function registerWriteTools(server: McpServer, deps: WriteToolDeps): void
           .catchall(z.unknown())
           .describe('the job: name, schedule {kind, …}, payload {kind, …} and the other fields'),
         dryRun: DRY_RUN,
+        ...deps.gateways.inputShape(),
       },
       outputSchema: OUTPUT,
       annotations: annotations(false, false),
     },
-    ({ job, dryRun }, extra) =>
-      writeBody(server, deps, 'create_cron_job', dryRun, (client) => planCreate(client, job))(extra),
+    ({ job, ...args }, extra) =>
+      writeBody(server, deps, 'create_cron_job', args, (client) => planCreate(client, job))(extra),
   )
   server.registerTool(
     'update_cron_job',
@@ -163,12 +172,13 @@ export function registerWriteTools(server: McpServer, deps: WriteToolDeps): void
           'the fields to change, e.g. {"schedule": {"kind": "cron", "expr": "0 7 * * *"}}',
         ),
         dryRun: DRY_RUN,
+        ...deps.gateways.inputShape(),
       },
       outputSchema: OUTPUT,
       annotations: annotations(false, true),
     },
-    ({ job, patch, dryRun }, extra) =>
-      writeBody(server, deps, 'update_cron_job', dryRun, (client, signal) =>
+    ({ job, patch, ...args }, extra) =>
+      writeBody(server, deps, 'update_cron_job', args, (client, signal) =>
         planUpdate(client, job, patch, { signal }),
       )(extra),
   )
@@ -178,12 +188,12 @@ export function registerWriteTools(server: McpServer, deps: WriteToolDeps): void
       title: 'Enable or disable an OpenClaw cron job',
       icons: TOOL_ICONS,
       description: `Enables or disables a job (by id or exact name); a job already so is left alone.${guards}`,
-      inputSchema: { job: JOB_REF, enabled: z.boolean(), dryRun: DRY_RUN },
+      inputSchema: { job: JOB_REF, enabled: z.boolean(), dryRun: DRY_RUN, ...deps.gateways.inputShape() },
       outputSchema: OUTPUT,
       annotations: annotations(false, true),
     },
-    ({ job, enabled, dryRun }, extra) =>
-      writeBody(server, deps, 'set_cron_job_enabled', dryRun, (client, signal) =>
+    ({ job, enabled, ...args }, extra) =>
+      writeBody(server, deps, 'set_cron_job_enabled', args, (client, signal) =>
         planUpdate(client, job, { enabled }, { signal }),
       )(extra),
   )
@@ -193,12 +203,12 @@ export function registerWriteTools(server: McpServer, deps: WriteToolDeps): void
       title: 'Remove an OpenClaw cron job',
       icons: TOOL_ICONS,
       description: `Removes a job (by id or exact name) for good, with its schedule and payload.${guards}`,
-      inputSchema: { job: JOB_REF, dryRun: DRY_RUN },
+      inputSchema: { job: JOB_REF, dryRun: DRY_RUN, ...deps.gateways.inputShape() },
       outputSchema: OUTPUT,
       annotations: annotations(true, true),
     },
-    ({ job, dryRun }, extra) =>
-      writeBody(server, deps, 'remove_cron_job', dryRun, (client, signal) =>
+    ({ job, ...args }, extra) =>
+      writeBody(server, deps, 'remove_cron_job', args, (client, signal) =>
         planRemove(client, job, { signal }),
       )(extra),
   )
