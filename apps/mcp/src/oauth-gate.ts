@@ -40,6 +40,15 @@ function messagesOf(body: unknown): Message[] {
   return list.filter((m): m is Message => m !== null && typeof m === 'object')
 }
 
+/** Each message's method and tool name, and the scope it needs (undefined: any valid token). */
+function scopesOf(body: unknown) {
+  return messagesOf(body).map((m) => {
+    const method = typeof m.method === 'string' ? m.method : ''
+    const name = typeof m.params?.name === 'string' ? m.params.name : undefined
+    return { message: m, method, name, scope: requiredScopeForRequest(method, name) }
+  })
+}
+
 /** The audit line of a request the gate refused (one per request, naming its first message). */
 function auditGateRefusal(
   audit: AuditLog | undefined,
@@ -84,23 +93,29 @@ export async function startOAuthGate(
     setup,
     metadata: (path) => (isProtectedResourceMetadataPath(path, resource) ? document : undefined),
     async admit(authorization, body) {
+      const needs = scopesOf(body)
       const check = await verifier.verify(authorization)
       if (!check.ok) {
         auditGateRefusal(audit, { body, code: check.code, reason: check.kind })
         const description = check.error === undefined ? undefined : check.reason
-        const challenge = unauthorizedChallenge({ resource, error: check.error, description })
+        // The scope to ask for (MCP scope selection): what this request needs, else the least useful one.
+        const scope = needs.find((n) => n.scope !== undefined)?.scope ?? 'clawlink:read'
+        const challenge = unauthorizedChallenge({ resource, error: check.error, description, scope })
         const headers: Record<string, string> = { 'www-authenticate': challenge }
         if (check.status === 503) headers['retry-after'] = '30'
         return { status: check.status, headers, message: `Unauthorized: ${check.reason}` }
       }
       const { subject, ...auth } = check.auth
       const who = { subject, clientId: auth.clientId }
-      for (const m of messagesOf(body)) {
-        const method = typeof m.method === 'string' ? m.method : ''
-        const name = typeof m.params?.name === 'string' ? m.params.name : undefined
-        const scope = requiredScopeForRequest(method, name)
+      for (const { message, method, name, scope } of needs) {
         if (scope === undefined || auth.scopes.includes(scope)) continue
-        auditGateRefusal(audit, { body: m, code: 'INSUFFICIENT_SCOPE', reason: scope, ...who, args: true })
+        auditGateRefusal(audit, {
+          body: message,
+          code: 'INSUFFICIENT_SCOPE',
+          reason: scope,
+          ...who,
+          args: true,
+        })
         const description = `${method === 'tools/call' ? (name ?? '').slice(0, 64) : method} needs the scope ${scope}`
         const challenge = insufficientScopeChallenge({ resource, scope, description })
         return {
