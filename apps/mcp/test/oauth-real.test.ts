@@ -246,6 +246,11 @@ describe('clawlink-mcp --http --oauth-issuer … --oauth-audience … against oi
       scope: 'clawlink:read clawlink:run',
       expectedIssuer: idp.issuer,
     })
+    const steps = () =>
+      srv
+        .audit()
+        .filter((l) => l.code === 'INSUFFICIENT_SCOPE' && l.tool === 'run_cron_job' && l.subject === 'runner')
+    const before = steps().length
     const client = new V2Client({ name: 'cc-client', version: '1' })
     await client.connect(new StreamableHTTPClientTransport(new URL(srv.resource), { authProvider: provider }))
     try {
@@ -255,6 +260,9 @@ describe('clawlink-mcp --http --oauth-issuer … --oauth-audience … against oi
       await client.close()
     }
     expect(provider.tokens()?.access_token).toBeTruthy()
+    // Its first token had what the 401 named (clawlink:read); the run's 403 made it step up to clawlink:run.
+    expect(steps()).toHaveLength(before + 1)
+    expect(provider.tokens()?.scope?.split(' ')).toContain('clawlink:run')
     expect(gw.requests('cron.run')).toHaveLength(3)
     expect(
       srv
