@@ -37,6 +37,8 @@ export interface AuditEntry {
   outcome: 'ok' | 'refused' | 'error'
   /** The stable error code of a refused or failed call (NOT_ALLOWED, DECLINED, JOB_NOT_FOUND, RUN_FAILED, …). */
   code: string | null
+  /** Why an OAuth refusal happened, in a word: the token's defect (`expired`, `audience`, …) or the scope missing. */
+  reason?: string
   runId: string | null
   /** The gateway the call went to: its context (null without --context) and URL; absent when none was asked. */
   gateway?: AuditGateway

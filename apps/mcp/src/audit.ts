@@ -132,6 +132,16 @@ interface Pending {
   /** clientInfo of a 2026-07-28 request (its `_meta` envelope), else the session's. */
   client?: AuditEntry['client']
   traceparent?: string
+  /** The OAuth caller (http.ts passes the verified token as the message's authInfo). */
+  subject?: string
+  clientId?: string
+}
+
+/** The subject and client id of an OAuth-verified message (oauth-gate.ts puts the subject in `extra`). */
+function callerOf(extra: { authInfo?: { clientId: string; extra?: Record<string, unknown> } } | undefined) {
+  const subject = extra?.authInfo?.extra?.subject
+  if (typeof subject !== 'string') return {}
+  return { subject: subject.slice(0, 256), clientId: String(extra?.authInfo?.clientId).slice(0, 256) }
 }
 
 const CLIENT_INFO = 'io.modelcontextprotocol/clientInfo'
@@ -222,6 +232,7 @@ class OpenCalls {
       ...(verdict.taskId ? { taskId: verdict.taskId } : {}),
       ...(verdict.change ? { change: verdict.change } : {}),
       ...(call.traceparent ? { traceparent: call.traceparent } : {}),
+      ...(call.subject !== undefined ? { subject: call.subject, clientId: call.clientId } : {}),
       durationMs: Date.now() - call.started,
     })
   }
@@ -265,6 +276,7 @@ export function auditTransport<T extends Transport>(inner: T, options: AuditTran
         arguments: redactArguments(m.params?.arguments ?? {}),
         facts: {},
         ...fromMeta(m.params?._meta),
+        ...callerOf(extra),
       }
       pending.set(m.id, call)
       facts.run(call.facts, () => deliver(message, extra))

@@ -1,4 +1,4 @@
-import { createMcpHandler, type McpServer } from '@modelcontextprotocol/server'
+import { type AuthInfo, createMcpHandler, type McpServer } from '@modelcontextprotocol/server'
 import { type AuditLog, auditRefusal } from './audit.js'
 import { instrumentServer } from './instrument.js'
 
@@ -12,7 +12,8 @@ export interface ModernEndpointOptions {
 
 /** The 2026-07-28 half of the HTTP endpoint: one request, one server, nothing kept between requests. */
 export interface ModernEndpoint {
-  serve(request: Request, parsedBody: unknown): Promise<Response>
+  /** `authInfo`: the OAuth caller http.ts verified, for the handlers (`ctx.http.authInfo`) and the audit. */
+  serve(request: Request, parsedBody: unknown, authInfo?: AuthInfo): Promise<Response>
   close(): Promise<void>
 }
 
@@ -33,9 +34,9 @@ export function modernEndpoint(options: ModernEndpointOptions): ModernEndpoint {
     onerror: (error) => options.log(`MCP request failed: ${error.message}`),
   })
   return {
-    async serve(request, parsedBody) {
+    async serve(request, parsedBody, authInfo) {
       const started = Date.now()
-      const response = await handler.fetch(request, { parsedBody })
+      const response = await handler.fetch(request, { parsedBody, ...(authInfo ? { authInfo } : {}) })
       const body = parsedBody as Body | null
       // A request the SDK refused before any tool ran (bad headers, a missing envelope): one audit line.
       if (audit && response.status >= 400 && body && typeof body === 'object' && body.id !== undefined) {

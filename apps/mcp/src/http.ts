@@ -8,11 +8,15 @@ import { modernEndpoint } from './http-modern.js'
 import { instrumentTransport } from './instrument.js'
 import type { TaskRegistry } from './tasks.js'
 import { bearerMatches, createRequestGuard, type ListenAddress, type RequestGuard } from './http-guard.js'
+import type { CallerAuth, OAuthGate } from './oauth-gate.js'
 
 /** Options of {@link serveHttp}. */
 export interface HttpServeOptions {
   address: ListenAddress
-  token: string
+  /** The static bearer token; unused when `oauth` is set. */
+  token?: string | undefined
+  /** OAuth resource-server mode (oauth-gate.ts): JWT access tokens and per-message scopes instead of `token`. */
+  oauth?: OAuthGate | undefined
   allowOrigins: string[]
   /** A session with no request for this long is closed. */
   idleTimeoutMs: number
@@ -41,6 +45,8 @@ interface Session {
   server: McpServer
   inFlight: number
   lastActive: number
+  /** OAuth mode: the subject and client that opened the session; nobody else may use it. */
+  owner?: string
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024
@@ -154,40 +160,67 @@ class SessionTable {
   }
 }
 
+interface Admitted {
+  parsedBody: unknown
+  text?: string
+  /** OAuth mode: the verified caller, handed to the SDK (`ctx.http.authInfo`). */
+  authInfo?: CallerAuth
+}
+
 /**
- * The checks before the SDK sees a request — Host and Origin (403), the bearer token (401), path and method, the
- * body's size (413) and syntax (400). Answers the request itself and returns undefined when one fails.
+ * The checks before the SDK sees a request — Host and Origin (403), the static bearer token (401), path and
+ * method, the body's size (413) and syntax (400); in OAuth mode the RFC 9728 metadata (no token needed) and, once
+ * the body is read, the access token (401/503) and each message's scope (403). Answers the request itself and
+ * returns undefined when one fails.
  */
 async function admit(
   req: IncomingMessage,
   res: ServerResponse,
   guard: RequestGuard,
-  token: string,
+  options: Pick<HttpServeOptions, 'token' | 'oauth'>,
   maxBody: number,
-): Promise<{ parsedBody: unknown; text?: string } | undefined> {
+): Promise<Admitted | undefined> {
+  const { oauth } = options
   const path = (req.url ?? '').split('?')[0] ?? ''
   if (!guard.hostAllowed(req.headers.host)) return plain(res, 403, 'Forbidden: Host not allowed')
+  const document = req.method === 'GET' ? oauth?.metadata(path) : undefined
+  if (document !== undefined) {
+    res
+      .writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' })
+      .end(document)
+    return undefined
+  }
   if (!guard.originAllowed(req.headers.origin)) return plain(res, 403, 'Forbidden: Origin not allowed')
-  // No OAuth here: a client probing for OAuth metadata learns so at once (and keeps using its bearer header).
+  // Without OAuth a client probing for OAuth metadata learns so at once (and keeps using its bearer header).
   if (path.startsWith('/.well-known/'))
-    return plain(res, 404, 'Not found: this server takes a bearer token, no OAuth')
-  if (!bearerMatches(req.headers.authorization, token))
+    return plain(res, 404, oauth ? 'Not found' : 'Not found: this server takes a bearer token, no OAuth')
+  if (!oauth && !bearerMatches(req.headers.authorization, options.token ?? ''))
     return plain(res, 401, 'Unauthorized: a valid bearer token is required', {
       'www-authenticate': 'Bearer realm="clawlink-mcp"',
     })
   if (path !== '/mcp') return plain(res, 404, 'Not found: the MCP endpoint is /mcp')
   if (!['GET', 'POST', 'DELETE'].includes(req.method ?? ''))
     return plain(res, 405, 'Method not allowed', { allow: 'GET, POST, DELETE' })
-  if (req.method !== 'POST') return { parsedBody: undefined }
-  const text = await readBody(req, maxBody)
-  if (text === undefined)
-    return plain(res, 413, `Payload too large: at most ${maxBody} bytes`, { connection: 'close' })
-  try {
-    return { parsedBody: JSON.parse(text), text }
-  } catch {
-    return plain(res, 400, 'Parse error: the body is not JSON')
+  let admitted: Admitted = { parsedBody: undefined }
+  if (req.method === 'POST') {
+    const text = await readBody(req, maxBody)
+    if (text === undefined)
+      return plain(res, 413, `Payload too large: at most ${maxBody} bytes`, { connection: 'close' })
+    try {
+      admitted = { parsedBody: JSON.parse(text), text }
+    } catch {
+      return plain(res, 400, 'Parse error: the body is not JSON')
+    }
   }
+  if (!oauth) return admitted
+  const verdict = await oauth.admit(req.headers.authorization, admitted.parsedBody)
+  if ('auth' in verdict) return { ...admitted, authInfo: verdict.auth }
+  return plain(res, verdict.status, verdict.message, verdict.headers)
 }
+
+/** Who may use a session: in OAuth mode the token's subject and client; anyone with the static token otherwise. */
+const ownerOf = (auth: CallerAuth | undefined) =>
+  auth ? `${auth.extra.subject}\u0000${auth.clientId}` : undefined
 
 /**
  * Serves MCP's Streamable HTTP at `/mcp` on node:http, both protocol eras: {@link admit} checks a request before
@@ -205,17 +238,18 @@ export async function serveHttp(options: HttpServeOptions): Promise<HttpEndpoint
   const modern = modernEndpoint({ ...options, maxBodyBytes: maxBody })
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (!guard) return plain(res, 503, 'Starting')
-    const admitted = await admit(req, res, guard, options.token, maxBody)
+    const admitted = await admit(req, res, guard, options, maxBody)
     if (!admitted) return
-    const { parsedBody, text } = admitted
+    const { parsedBody, text, authInfo } = admitted
     // 2026-07-28 requests (a `_meta` envelope, no session) are served per request; the rest by their session.
     if (req.method === 'POST') {
       const request = webRequest(req, port, text)
       if (!(await isLegacyRequest(request, parsedBody, { maxRequestBodySize: maxBody })))
-        return pipeResponse(await modern.serve(request, parsedBody), res)
+        return pipeResponse(await modern.serve(request, parsedBody, authInfo), res)
     }
     const id = req.headers['mcp-session-id']
     let session = typeof id === 'string' ? sessions.get(id) : undefined
+    if (session?.owner !== ownerOf(authInfo)) session = undefined // another caller's session does not exist
     if (typeof id === 'string' && !session) return plain(res, 404, 'Session not found: initialize again')
     if (!session) {
       if (req.method !== 'POST' || !isInitialize(parsedBody))
@@ -223,13 +257,14 @@ export async function serveHttp(options: HttpServeOptions): Promise<HttpEndpoint
       if (sessions.size >= (options.maxSessions ?? 100))
         return plain(res, 503, 'Too many sessions: close idle clients and retry', { 'retry-after': '60' })
       session = await table.open(maxBody)
+      session.owner = ownerOf(authInfo)
     }
     // A GET is the long-lived notification stream: it does not keep a session from expiring.
     const counted = req.method !== 'GET'
     if (counted) session.inFlight++
     session.lastActive = Date.now()
     try {
-      const response = await session.transport.handleRequest(webRequest(req, port), { parsedBody })
+      const response = await session.transport.handleRequest(webRequest(req, port), { parsedBody, authInfo })
       await pipeResponse(response, res)
     } finally {
       if (counted) session.inFlight--

@@ -5,6 +5,7 @@ import { ConfigError, openGatewayClient, type resolveSettings, SETTINGS_OPTIONS 
 import { approveCommand } from '@clawlink/protocol'
 import { ambiguousNameEntries, resolveGatewaySettings } from './gateway-settings.js'
 import { HttpSetupError } from './http-guard.js'
+import { OAuthSetupError } from './oauth-options.js'
 import { httpSetup, openAudit, type ServeFlags } from './serve-options.js'
 // The MCP SDK (with zod and ajv, most of the bundle) loads with server.js, after the gateway connect has begun.
 import type { createClawlinkMcpServer } from './server.js'
@@ -51,6 +52,11 @@ Streamable HTTP:
                          without Origin or from http(s)://localhost|127.0.0.1|[::1] on the served port
   --http-idle-timeout S  close an MCP session after S seconds without a request (default 1800)
 
+OAuth 2.1 resource server (instead of the static token; both flags together):
+  --oauth-issuer URL     take JWT access tokens from this authorization server (its keys via its metadata)
+  --oauth-audience URL   this server's resource URL as clients reach it (tokens' aud); scopes clawlink:read,
+                         clawlink:run, clawlink:write decide which tools a token may call
+
 Connection (same as the clawlink CLI; the token never goes on the command line):
   --url URL              else OPENCLAW_GATEWAY_URL, gateway.remote.url, ws://127.0.0.1:<gateway.port|18789>
   --token-file FILE      else OPENCLAW_GATEWAY_TOKEN, gateway.auth.token in openclaw.json
@@ -81,6 +87,8 @@ const OPTIONS = {
   'http-token-file': { type: 'string' },
   'http-allow-origin': { type: 'string', multiple: true },
   'http-idle-timeout': { type: 'string' },
+  'oauth-issuer': { type: 'string' },
+  'oauth-audience': { type: 'string' },
   'wait-approval': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
@@ -314,9 +322,15 @@ async function serveOverHttp(
   readyText: string,
 ): Promise<number | undefined> {
   let setup: ReturnType<typeof httpSetup>
+  let oauth: import('./oauth-gate.js').OAuthGate | undefined
   try {
     setup = httpSetup(flags, env)
+    if (setup.oauth) oauth = await (await import('./oauth-gate.js')).startOAuthGate(setup.oauth, audit)
   } catch (error) {
+    if (error instanceof OAuthSetupError) {
+      log(`${error.message} [${error.code}]\nfix: ${error.remedy}`)
+      return 2
+    }
     if (!(error instanceof HttpSetupError)) throw error
     log(`${error.message} [${error.code}]\nfix: ${error.remedy}`)
     return error.code === 'HTTP_TOKEN_MISSING' || error.code === 'HTTP_TOKEN_FILE' ? 3 : 2
@@ -324,7 +338,7 @@ async function serveOverHttp(
   const { serveHttp } = await import('./http.js')
   let endpoint: Awaited<ReturnType<typeof serveHttp>>
   try {
-    endpoint = await serveHttp({ ...setup, createServer: newServer, audit, tasks, log })
+    endpoint = await serveHttp({ ...setup, oauth, createServer: newServer, audit, tasks, log })
   } catch (error) {
     log(`cannot listen on ${setup.address.host}:${setup.address.port}: ${(error as Error).message}`)
     await closeGateway()
@@ -333,6 +347,7 @@ async function serveOverHttp(
   const stop = stopper(() => [endpoint.close(), closeGateway()], audit)
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
-  log(`ready on ${endpoint.url} (${readyText})`)
+  const auth = oauth ? `; OAuth: issuer ${oauth.setup.issuer}, resource ${oauth.setup.audience}` : ''
+  log(`ready on ${endpoint.url} (${readyText}${auth})`)
   return undefined
 }

@@ -7,9 +7,10 @@ import {
   normalizeOrigin,
   parseListen,
 } from './http-guard.js'
+import { type OAuthFlags, type OAuthSetup, oauthSetup } from './oauth-options.js'
 
 /** The flags of clawlink-mcp that choose the audit log and the HTTP transport. */
-export interface ServeFlags {
+export interface ServeFlags extends OAuthFlags {
   'audit-log'?: string | undefined
   http?: string | undefined
   'http-token-file'?: string | undefined
@@ -30,12 +31,18 @@ export function openAudit(
 /** What `--http` serves, checked before anything listens. */
 export interface HttpSetup {
   address: ListenAddress
-  token: string
+  /** The static bearer token; undefined in OAuth mode. */
+  token: string | undefined
+  /** OAuth resource-server mode (`--oauth-issuer`/`--oauth-audience`), when asked for. */
+  oauth: OAuthSetup | undefined
   allowOrigins: string[]
   idleTimeoutMs: number
 }
 
-/** Validates the HTTP flags: a token is required on every address. @throws HttpSetupError */
+/**
+ * Validates the HTTP flags: a static token is required on every address, unless OAuth mode is on.
+ * @throws HttpSetupError, OAuthSetupError
+ */
 export function httpSetup(flags: ServeFlags, env: NodeJS.ProcessEnv): HttpSetup {
   const address = parseListen(flags.http ?? '')
   const idleS = Number(flags['http-idle-timeout'] ?? 1800)
@@ -45,13 +52,16 @@ export function httpSetup(flags: ServeFlags, env: NodeJS.ProcessEnv): HttpSetup 
       `--http-idle-timeout ${JSON.stringify(flags['http-idle-timeout'])} is not a number of seconds`,
       { remedy: 'e.g. --http-idle-timeout 1800 (30 minutes), at most 604800' },
     )
-  const token = loadHttpToken(
-    flags['http-token-file'] === undefined
-      ? undefined
-      : resolvePath(flags['http-token-file'], env, process.cwd()),
-    env,
-    address,
-  )
+  const oauth = oauthSetup(flags)
+  const token = oauth
+    ? undefined
+    : loadHttpToken(
+        flags['http-token-file'] === undefined
+          ? undefined
+          : resolvePath(flags['http-token-file'], env, process.cwd()),
+        env,
+        address,
+      )
   const allowOrigins = (flags['http-allow-origin'] ?? []).map(normalizeOrigin)
-  return { address, token, allowOrigins, idleTimeoutMs: idleS * 1000 }
+  return { address, token, oauth, allowOrigins, idleTimeoutMs: idleS * 1000 }
 }
