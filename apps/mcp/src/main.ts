@@ -14,6 +14,7 @@ import { httpSetup, openAudit, type ServeFlags } from './serve-options.js'
 // The MCP SDK (with zod and ajv, most of the bundle) loads with server.js, after the gateway connect has begun.
 import type { createClawlinkMcpServer } from './server.js'
 import { instrumentServer } from './instrument.js'
+import { openModernTasks } from './task-keys.js'
 import { TaskRegistry } from './tasks.js'
 
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version
@@ -50,6 +51,10 @@ Streamable HTTP:
   --http-allow-origin O  also accept browser requests from origin O (repeatable); by default only requests
                          without Origin or from http(s)://localhost|127.0.0.1|[::1] on the served port
   --http-idle-timeout S  close an MCP session after S seconds without a request (default 1800)
+  --task-secret-file F   the key (a 0600 file of 32+ bytes) that signs run_cron_job task ids of 2026-07-28 clients:
+                         any replica with the same file answers tasks/get for the run. Without it a random key of
+                         this process: replicas behind one load balancer need the shared file
+                         (make one: (umask 077; openssl rand -hex 32 > FILE))
 
 Connection (same as the clawlink CLI; the token never goes on the command line):
   --url URL              else OPENCLAW_GATEWAY_URL, gateway.remote.url, ws://127.0.0.1:<gateway.port|18789>
@@ -77,6 +82,7 @@ const OPTIONS = {
   'http-token-file': { type: 'string' },
   'http-allow-origin': { type: 'string', multiple: true },
   'http-idle-timeout': { type: 'string' },
+  'task-secret-file': { type: 'string' },
   'wait-approval': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
@@ -217,8 +223,25 @@ export async function main(
       ? `allow-list: ${allowJobs.join(', ')}`
       : 'any job may run'
   const readyText = `${policy}${allowWrite && !readOnly ? '; write tools on' : ''}; audit log ${audit?.path ?? 'off'}; gateway ${settings.url}`
-  if (values.http !== undefined)
-    return serveOverHttp(values, env, newServer, audit, tasks, gateway.close, readyText)
+  if (values.http !== undefined) {
+    const policy = { allowJobs, readOnly, allowWrite }
+    const confirm = values.confirm === true || env.CLAWLINK_MCP_CONFIRM === '1'
+    const modern = readOnly
+      ? undefined
+      : openModernTasks({
+          file: values['task-secret-file'],
+          env,
+          gateway: settings.url,
+          getClient: gateway.get,
+          jobLists,
+          policy,
+          confirm,
+          audit,
+          log,
+        })
+    if (typeof modern === 'number') return modern
+    return serveOverHttp(values, env, newServer, audit, { tasks, modern }, gateway.close, readyText)
+  }
   await serveOverStdio(newServer(), tasks, gateway, audit, readyText)
   return undefined
 }
@@ -272,10 +295,12 @@ async function serveOverHttp(
   env: NodeJS.ProcessEnv,
   newServer: () => ReturnType<typeof createClawlinkMcpServer>,
   audit: ReturnType<typeof openAudit>,
-  tasks: TaskRegistry,
+  taskKinds: { tasks: TaskRegistry; modern: ReturnType<typeof openModernTasks> | undefined },
   closeGateway: () => Promise<void>,
   readyText: string,
 ): Promise<number | undefined> {
+  const { tasks } = taskKinds
+  const modernTasks = typeof taskKinds.modern === 'object' ? taskKinds.modern : undefined
   let setup: ReturnType<typeof httpSetup>
   try {
     setup = httpSetup(flags, env)
@@ -287,7 +312,7 @@ async function serveOverHttp(
   const { serveHttp } = await import('./http.js')
   let endpoint: Awaited<ReturnType<typeof serveHttp>>
   try {
-    endpoint = await serveHttp({ ...setup, createServer: newServer, audit, tasks, log })
+    endpoint = await serveHttp({ ...setup, createServer: newServer, audit, tasks, modernTasks, log })
   } catch (error) {
     log(`cannot listen on ${setup.address.host}:${setup.address.port}: ${(error as Error).message}`)
     await closeGateway()
