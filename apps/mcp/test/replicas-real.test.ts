@@ -1,7 +1,7 @@
 /**
  * Two clawlink-mcp HTTP replicas (same --http-token-file, same --task-secret-file) behind the test kit's nginx
  * (round robin, no stickiness), on a real 2026.9.6 gateway whose agent turns answer from the mock model: a
- * 2026-07-28 client (SDK v2) starts a run_cron_job task through one replica and follows it through the other; the
+ * 2026-07-28 client (raw protocol POSTs; see modernClient) starts a run_cron_job task through one replica and follows it through the other; the
  * replica that started a run is killed mid-run and the survivor still reports the run's real outcome; a replica
  * with another key refuses the handle and says why, and a forged one is refused (both audited).
  */
