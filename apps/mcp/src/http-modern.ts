@@ -1,6 +1,7 @@
 import { type AuthInfo, createMcpHandler, type McpServer } from '@modelcontextprotocol/server'
 import { type AuditLog, auditRefusal } from './audit.js'
 import { instrumentServer } from './instrument.js'
+import { type ModernTasks, TASKS_EXTENSION } from './tasks-modern.js'
 
 /** Options of {@link modernEndpoint}. */
 export interface ModernEndpointOptions {
@@ -8,6 +9,8 @@ export interface ModernEndpointOptions {
   audit: AuditLog | undefined
   maxBodyBytes: number
   log: (message: string) => void
+  /** The tasks extension (tasks-modern.ts): signed run handles any replica with the same key answers for. */
+  modernTasks?: ModernTasks | undefined
 }
 
 /** The 2026-07-28 half of the HTTP endpoint: one request, one server, nothing kept between requests. */
@@ -27,7 +30,11 @@ type Body = { id?: unknown; method?: unknown; params?: { name?: unknown; argumen
  */
 export function modernEndpoint(options: ModernEndpointOptions): ModernEndpoint {
   const { audit } = options
-  const factory = () => instrumentServer(options.createServer(), { audit, transport: 'http' })
+  const factory = () => {
+    const server = options.createServer()
+    if (options.modernTasks) server.server.registerCapabilities({ extensions: { [TASKS_EXTENSION]: {} } })
+    return instrumentServer(server, { audit, transport: 'http' })
+  }
   const handler = createMcpHandler(factory, {
     legacy: 'reject',
     maxRequestBodySize: options.maxBodyBytes,
@@ -36,6 +43,8 @@ export function modernEndpoint(options: ModernEndpointOptions): ModernEndpoint {
   return {
     async serve(request, parsedBody, authInfo) {
       const started = Date.now()
+      const task = await options.modernTasks?.answer(parsedBody, request.headers)
+      if (task) return Response.json(task)
       const response = await handler.fetch(request, { parsedBody, ...(authInfo ? { authInfo } : {}) })
       const body = parsedBody as Body | null
       // A request the SDK refused before any tool ran (bad headers, a missing envelope): one audit line.

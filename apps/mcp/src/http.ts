@@ -7,6 +7,7 @@ import type { AuditLog } from './audit.js'
 import { modernEndpoint } from './http-modern.js'
 import { instrumentTransport } from './instrument.js'
 import type { TaskRegistry } from './tasks.js'
+import type { ModernTasks } from './tasks-modern.js'
 import { bearerMatches, createRequestGuard, type ListenAddress, type RequestGuard } from './http-guard.js'
 import type { CallerAuth, OAuthGate } from './oauth-gate.js'
 
@@ -29,6 +30,8 @@ export interface HttpServeOptions {
   audit: AuditLog | undefined
   /** The process's tasks (2025-11-25 task methods of the sessions). */
   tasks: TaskRegistry
+  /** The tasks extension of 2026-07-28 clients (signed run handles; tasks-modern.ts). */
+  modernTasks?: ModernTasks | undefined
   log: (message: string) => void
 }
 

@@ -10,6 +10,7 @@ import { httpSetup, openAudit, type ServeFlags } from './serve-options.js'
 // The MCP SDK (with zod and ajv, most of the bundle) loads with server.js, after the gateway connect has begun.
 import type { createClawlinkMcpServer } from './server.js'
 import { instrumentServer } from './instrument.js'
+import { openModernTasks } from './task-keys.js'
 import { TaskRegistry } from './tasks.js'
 
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version
@@ -51,6 +52,10 @@ Streamable HTTP:
   --http-allow-origin O  also accept browser requests from origin O (repeatable); by default only requests
                          without Origin or from http(s)://localhost|127.0.0.1|[::1] on the served port
   --http-idle-timeout S  close an MCP session after S seconds without a request (default 1800)
+  --task-secret-file F   the key (a 0600 file of 32+ bytes) that signs run_cron_job task ids of 2026-07-28 clients:
+                         any replica with the same file answers tasks/get for the run. Without it a random key of
+                         this process: replicas behind one load balancer need the shared file
+                         (make one: (umask 077; openssl rand -hex 32 > FILE))
 
 OAuth 2.1 resource server (instead of the static token; both flags together):
   --oauth-issuer URL     take JWT access tokens from this authorization server (its keys via its metadata)
@@ -89,6 +94,7 @@ const OPTIONS = {
   'http-idle-timeout': { type: 'string' },
   'oauth-issuer': { type: 'string' },
   'oauth-audience': { type: 'string' },
+  'task-secret-file': { type: 'string' },
   'wait-approval': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
@@ -246,8 +252,34 @@ export async function main(
       : 'any job may run'
   const where = sessions.map((s) => (s.name ? `${s.name}=${s.url}` : s.url)).join(', ')
   const readyText = `${policy}${allowWrite && !readOnly ? '; write tools on' : ''}; audit log ${audit?.path ?? 'off'}; gateway ${where}`
-  if (values.http !== undefined)
-    return serveOverHttp(values, env, newServer, audit, tasks, gateway.close, readyText)
+  if (values.http !== undefined) {
+    const contexts = sessions.flatMap((s) => (s.name ? [s.name] : []))
+    const policy = {
+      allowJobs,
+      readOnly,
+      allowWrite,
+      allowDisabled: values['allow-disabled'] === true,
+      contexts,
+    }
+    const confirm = values.confirm === true || env.CLAWLINK_MCP_CONFIRM === '1'
+    // Tasks of 2026-07-28 clients run on the first gateway (the default of the tools' `gateway` argument).
+    const modern = readOnly
+      ? undefined
+      : openModernTasks({
+          file: values['task-secret-file'],
+          env,
+          gateway: settings.url,
+          contextName: sessions[0]!.name ?? undefined,
+          getClient: gateway.get,
+          jobLists,
+          policy,
+          confirm,
+          audit,
+          log,
+        })
+    if (typeof modern === 'number') return modern
+    return serveOverHttp(values, env, newServer, audit, { tasks, modern }, gateway.close, readyText)
+  }
   await serveOverStdio(newServer(), tasks, gateway, audit, readyText)
   return undefined
 }
@@ -317,10 +349,12 @@ async function serveOverHttp(
   env: NodeJS.ProcessEnv,
   newServer: () => ReturnType<typeof createClawlinkMcpServer>,
   audit: ReturnType<typeof openAudit>,
-  tasks: TaskRegistry,
+  taskKinds: { tasks: TaskRegistry; modern: ReturnType<typeof openModernTasks> | undefined },
   closeGateway: () => Promise<void>,
   readyText: string,
 ): Promise<number | undefined> {
+  const { tasks } = taskKinds
+  const modernTasks = typeof taskKinds.modern === 'object' ? taskKinds.modern : undefined
   let setup: ReturnType<typeof httpSetup>
   let oauth: import('./oauth-gate.js').OAuthGate | undefined
   try {
@@ -338,7 +372,7 @@ async function serveOverHttp(
   const { serveHttp } = await import('./http.js')
   let endpoint: Awaited<ReturnType<typeof serveHttp>>
   try {
-    endpoint = await serveHttp({ ...setup, oauth, createServer: newServer, audit, tasks, log })
+    endpoint = await serveHttp({ ...setup, oauth, createServer: newServer, audit, tasks, modernTasks, log })
   } catch (error) {
     log(`cannot listen on ${setup.address.host}:${setup.address.port}: ${(error as Error).message}`)
     await closeGateway()

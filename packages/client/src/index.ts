@@ -44,6 +44,7 @@ export { judgeRun, type RunJobOptions, type RunOutcome, type RunVerdict, runJob 
 export type { RunPhase, RunProgress } from './run-progress.js'
 export type { FinishedRun } from './cron-wait.js'
 export { describeOutcome, describeStop, type RunRecord, type RunReport } from './run-describe.js'
+export { lookupRun, type RunLookup } from './run-lookup.js'
 export { type RunFeedRecord, type WatchRunsOptions, watchRuns } from './watch-runs.js'
 export { type Deadline, deadlineSignal, formatMs, sleep } from './deadline.js'
 export type { ClientErrorCode, ClientErrorOptions } from './errors.js'
