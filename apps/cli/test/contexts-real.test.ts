@@ -65,7 +65,7 @@ describe.skipIf(skipReason !== undefined)('contexts on real gateways (2026.9.6, 
     expect(one.code, one.stderr).toBe(EXIT.OK)
     const viaEnv = await runCli(['doctor', '--json'], { ...box.env, CLAWLINK_CONTEXT: 'five' })
     expect(viaEnv.code, viaEnv.stdout).toBe(EXIT.OK)
-    expect(viaEnv.stdout).toContain(`context \\"five\\" (CLAWLINK_CONTEXT)`)
+    expect(viaEnv.stdout).toContain(`context \\"five\\", chosen by CLAWLINK_CONTEXT`)
 
     const all = await runCli(['cron', 'list', '--all-contexts', '--json'], box.env)
     expect(all.code, all.stderr).toBe(EXIT.OK)

@@ -133,7 +133,7 @@ describe('mock model config and jobs', () => {
     const url = 'http://127.0.0.1:1/v1'
     const newer = gatewayConfig('2026.9.6', 1, 't', '/x', mockModelConfig('2026.9.6', url))
     expect(newer).toMatchObject({
-      cron: { maxConcurrentRuns: 4 },
+      cron: { maxConcurrentRuns: 8 },
       models: {
         catalogRefresh: { enabled: false },
         providers: { mock: { baseUrl: url, timeoutSeconds: 300 } },
