@@ -56,9 +56,16 @@ export type RunJobOptions = {
   heartbeatMs?: number
   /**
    * When the connection drops before `cron.run` is answered: how long to keep looking for the run on the gateway
-   * (a gateway with every run slot busy queues it unseen) before reporting that it did not start. @default 30000
+   * (a gateway with every run slot busy queues it unseen) before reporting that it did not start. @default 30 s;
+   * with `wait`, half the call's time limit, between 30 s and 2 min (the caller asked to wait: look longer)
    */
   lostAnswerGraceMs?: number
+}
+
+/** How long to look for a run whose `cron.run` answer was lost, when the caller did not say. */
+function defaultLostAnswerGraceMs(options: RunJobOptions): number {
+  if (!options.wait) return 30_000
+  return Math.min(120_000, Math.max(30_000, (options.timeoutMs ?? 600_000) / 2))
 }
 
 /**
@@ -178,7 +185,7 @@ async function runResolved(
       throw error
     })
     if (answer === LOST) {
-      const graceMs = options.lostAnswerGraceMs ?? 30_000
+      const graceMs = options.lostAnswerGraceMs ?? defaultLostAnswerGraceMs(options)
       const lost = { job, notBeforeMs, signal, state, progress, waiter, follower, graceMs }
       return await afterLostAnswer(client, lost)
     }
