@@ -64,7 +64,7 @@ try {
   const home = await benchHome(gw)
   const file = join(mkdtempSync(join(tmpdir(), 'bench-apply-')), 'jobs.json')
   writeFileSync(file, fileText())
-  const bin = join(root, 'apps/cli/dist/clawlink.mjs')
+  const bin = join(root, 'apps/cli/dist/clawlink.cjs')
   const conn = home.conn
   const opts = { env: home.env, maxBuffer: 64 * 1024 * 1024 }
   const list = () => timed(process.execPath, [bin, 'cron', 'list', '--all', '--json', ...conn], opts)

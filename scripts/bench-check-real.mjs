@@ -107,7 +107,7 @@ try {
   await page('one hourly job @0:', { id: ids.get('bench-5'), offset: 0 })
   await page('one daily job @0:', { id: ids.get('bench-205'), offset: 0 })
   const home = await benchHome(gw)
-  const bin = join(root, 'apps/cli/dist/clawlink.mjs')
+  const bin = join(root, 'apps/cli/dist/clawlink.cjs')
   const t0 = process.hrtime.bigint()
   const res = await new Promise((resolve) =>
     execFile(

@@ -18,7 +18,7 @@ const jobs = checkBenchJobs(Date.now()).map((job, i) => ({ ...job, id: `job-${i}
 
 const { gw, calls } = await fakeWithHistory(jobs)
 const { env, tokenFile } = userHome(mkdtempSync(join(tmpdir(), 'bench-check-')), gw.token ?? 'none')
-const bin = join(root, 'apps/cli/dist/clawlink.mjs')
+const bin = join(root, 'apps/cli/dist/clawlink.cjs')
 const walls = []
 let last
 try {

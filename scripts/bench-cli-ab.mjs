@@ -52,7 +52,7 @@ try {
     }
   }
   const before = cli('base', base.bin)
-  const now = cli('now', join(root, 'apps/cli/dist/clawlink.mjs'))
+  const now = cli('now', join(root, 'apps/cli/dist/clawlink.cjs'))
   for (const c of [before, now]) c.list() // pairs each profile's device once: not measured
   for (let i = 0; i < rounds; i++) {
     // Alternate which goes first; cron.run is limited to 30 per minute per device on 9.x (docs/protocol.md §7.5).

@@ -28,7 +28,7 @@ try {
   const work = mkdtempSync(join(tmpdir(), 'clawlink-bench-'))
   const tokenFile = join(work, 'token')
   writeFileSync(tokenFile, gw.token, { mode: 0o600 })
-  const bin = join(root, 'apps/cli/dist/clawlink.mjs')
+  const bin = join(root, 'apps/cli/dist/clawlink.cjs')
   const ours = {
     ...process.env,
     CLAWLINK_HOME: join(work, 'clawlink'),

@@ -45,7 +45,7 @@ const fake = await startFakeGateway({
 const loadBefore = loadAverage()
 try {
   const { env, conn } = await benchHome(fake)
-  const bin = join(root, 'apps/cli/dist/clawlink.mjs')
+  const bin = join(root, 'apps/cli/dist/clawlink.cjs')
   const timeout = `${Math.ceil(minutes * 2 + 2)}m`
   const started = Date.now()
   const child = spawn(

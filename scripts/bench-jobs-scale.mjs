@@ -63,7 +63,7 @@ async function measure(version) {
         CLAWLINK_HOME: join(work, `profile-${gw.port}`),
         OPENCLAW_STATE_DIR: join(work, 'none'),
       }
-      const base = [join(root, 'apps/cli/dist/clawlink.mjs'), 'cron', 'run']
+      const base = [join(root, 'apps/cli/dist/clawlink.cjs'), 'cron', 'run']
       const conn = ['--url', gw.url, '--token-file', tokenFile]
       setups.push({ gw, id, env, byName: [...base, 'scale-target', ...conn], byId: [...base, id, ...conn] })
     }

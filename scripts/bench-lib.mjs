@@ -124,7 +124,7 @@ export function timedAsync(command, args, options = {}) {
 
 /**
  * The CLI of an earlier commit, built in a throw-away git worktree under `dir`: returns the path of its
- * `clawlink.mjs` and a function that removes the worktree.
+ * `clawlink.cjs` and a function that removes the worktree.
  */
 export function buildCliAt(rev, dir) {
   const sh = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'inherit'] })
@@ -143,7 +143,7 @@ export function buildCliAt(rev, dir) {
     remove()
     throw error
   }
-  return { bin: join(tree, 'apps/cli/dist/clawlink.mjs'), remove }
+  return { bin: join(tree, 'apps/cli/dist/clawlink.cjs'), remove }
 }
 
 /** p50(a) / p50(b) of one field of two lists of measurements, as "1.045". */

@@ -41,7 +41,7 @@ try {
     OPENCLAW_STATE_DIR: join(work, 'oc'),
   }
   const args = [
-    join(root, 'apps/mcp/dist/clawlink-mcp.mjs'),
+    join(root, 'apps/mcp/dist/clawlink-mcp.cjs'),
     '--url',
     gw.url,
     '--token-file',
@@ -49,7 +49,7 @@ try {
   ]
 
   const cli = [
-    join(root, 'apps/cli/dist/clawlink.mjs'),
+    join(root, 'apps/cli/dist/clawlink.cjs'),
     'cron',
     'list',
     '--url',
@@ -158,7 +158,7 @@ try {
 async function ownCost(env, work) {
   const fake = await startFakeGateway({ flavor: '9.6', jobs: [{ name: 'own-cost', runDurationMs: 1 }] })
   writeFileSync(join(work, 'fake-token'), fake.token, { mode: 0o600 })
-  const bin = join(root, 'apps/mcp/dist/clawlink-mcp.mjs')
+  const bin = join(root, 'apps/mcp/dist/clawlink-mcp.cjs')
   const args = [bin, '--url', fake.url, '--token-file', join(work, 'fake-token')]
   const transport = new StdioClientTransport({ command: process.execPath, args, env, stderr: 'pipe' })
   const client = new Client({ name: 'bench', version: '0' })

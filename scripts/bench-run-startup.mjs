@@ -43,7 +43,7 @@ try {
     return { label, run, plain: [], wait: [] }
   }
   const before = await cli('base', base.bin)
-  const now = await cli('now', join(root, 'apps/cli/dist/clawlink.mjs'))
+  const now = await cli('now', join(root, 'apps/cli/dist/clawlink.cjs'))
   for (const c of [before, now, before, now]) await c.run() // pairing and a warm page cache: not measured
   for (let i = 0; i < rounds; i++) {
     const pair = i % 2 === 0 ? [before, now] : [now, before]

@@ -111,7 +111,7 @@ try {
 /** Runs `cron run --follow`; returns when each marker showed: `text:n` on stdout, `start:n`/`end:n` on stderr. */
 async function followCli({ env, conn }) {
   const seen = new Map()
-  const bin = join(root, 'apps/cli/dist/clawlink.mjs')
+  const bin = join(root, 'apps/cli/dist/clawlink.cjs')
   const child = spawn(process.execPath, [bin, 'cron', 'run', 'streamer', '--follow', ...conn], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -156,7 +156,7 @@ async function mcpProgress({ env, conn }) {
   let covered = 0 // deltas already reported by a character count
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [join(root, 'apps/mcp/dist/clawlink-mcp.mjs'), ...conn],
+    args: [join(root, 'apps/mcp/dist/clawlink-mcp.cjs'), ...conn],
     env,
     stderr: 'pipe',
   })

@@ -29,7 +29,7 @@ try {
   const env = { ...process.env, NODE_PATH: modules, CLAWLINK_HOME: join(work, 'clawlink') }
   const floorArgs = [join(root, 'scripts/floor/floor-client.cjs'), gw.url, tokenFile, keyFile, 'cron.status']
   const ourArgs = [
-    join(root, 'apps/cli/dist/clawlink.mjs'),
+    join(root, 'apps/cli/dist/clawlink.cjs'),
     'cron',
     'status',
     '--url',

@@ -21,7 +21,7 @@ chmod 600 "$work/token"
 
 # A fresh clawlink profile for the demo; the token goes by file, never on argv.
 export CLAWLINK_HOME="$work/clawlink" OPENCLAW_GATEWAY_URL="$url"
-clawlink() { echo "\$ clawlink $*" >&2; node apps/cli/dist/clawlink.mjs "$@"; }
+clawlink() { echo "\$ clawlink $*" >&2; node apps/cli/dist/clawlink.cjs "$@"; }
 
 cat > "$work/job.json" <<JSON
 {"name":"demo-nightly-report","schedule":{"kind":"every","everyMs":3600000},"sessionTarget":"main",

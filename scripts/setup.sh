@@ -30,4 +30,4 @@ say "pnpm install"
 pnpm install --frozen-lockfile --reporter=append-only 2>&1 | grep -vE "^(Progress|Packages:)" | tail -5 >&2
 say "build"
 pnpm turbo run build --output-logs=errors-only >&2
-say "ready: node apps/cli/dist/clawlink.mjs --help"
+say "ready: node apps/cli/dist/clawlink.cjs --help"

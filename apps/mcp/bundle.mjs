@@ -1,10 +1,12 @@
-// Bundles clawlink-mcp into one ESM file (dist/clawlink-mcp.mjs), the package's bin: the MCP SDK, zod and the
+// Bundles clawlink-mcp into one CommonJS file (dist/clawlink-mcp-main.cjs), run by the package's bin, the launcher
+// dist/clawlink-mcp.cjs, through V8's code cache (scripts/launcher): the MCP SDK, zod and the
 // @clawlink libraries go inside, so an install pulls only ws, json5 and the optional keytar and pkcs11js
 // (BENCHMARKS.md "Install size"). Modules loaded with createRequire (ws, json5, keytar, pkcs11js) stay outside and resolve from this
 // package's node_modules, where package.json lists them. A `--signer <package>` plug-in is imported by name at
 // run time and resolves from where the bundle is installed.
-import { chmodSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { build } from 'esbuild'
+import { bundleWithLauncher } from '../../scripts/launcher/write.mjs'
 
 // Parts of the SDK's dependencies the server never uses, left out because compiling them is most of its start-up
 // (BENCHMARKS.md "MCP"): zod's 40-odd translations of its error messages (the server speaks English; zod registers
@@ -39,17 +41,12 @@ const slim = {
   },
 }
 
-const result = await build({
-  entryPoints: ['dist/bin.js'],
-  outfile: 'dist/clawlink-mcp.mjs',
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
+const result = await bundleWithLauncher(build, {
+  bin: 'dist/clawlink-mcp.cjs',
+  bundle: 'dist/clawlink-mcp-main.cjs',
   external: ['keytar', 'pkcs11js', 'ws', 'json5'],
   metafile: true,
   plugins: [slim],
-  logLevel: 'warning',
 })
 // The SDK's HTTP transports pull in an HTTP framework; the stdio server must not (checked by the release test).
 const inputs = Object.keys(result.metafile.inputs)
@@ -64,4 +61,3 @@ const left = inputs.filter((p) =>
 if (left.length > 0)
   throw new Error(`the MCP bundle still holds what it leaves out: ${left.slice(0, 3).join(', ')}`)
 writeFileSync('dist/clawlink-mcp.meta.json', JSON.stringify(result.metafile))
-chmodSync('dist/clawlink-mcp.mjs', 0o755)

@@ -21,6 +21,7 @@ const ENVIRONMENT = `Environment:
   OPENCLAW_CONFIG_PATH        the gateway's openclaw.json, when it lives elsewhere
   CLAWLINK_CONTEXT            a named gateway (clawlink context list); CLAWLINK_PROFILE: the profile
   CLAWLINK_HOME               where clawlink keeps profiles and contexts (default ~/.config/clawlink)
+  CLAWLINK_NO_COMPILE_CACHE=1 no start-up code cache in $XDG_CACHE_HOME/clawlink/v8 (default ~/.cache)
   NO_COLOR                    no colour`
 
 /** The options most commands take (every connecting command; see each command's help for the rest). */

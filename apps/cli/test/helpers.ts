@@ -7,7 +7,7 @@ import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '@cl
 import { type RunningGateway, stopGateway, userHome } from '@clawlink/testkit/harness'
 import { afterEach } from 'vitest'
 
-export const BIN = new URL('../dist/clawlink.mjs', import.meta.url).pathname
+export const BIN = new URL('../dist/clawlink.cjs', import.meta.url).pathname
 
 /** A private HOME with a clawlink profile dir and an OpenClaw state dir; optionally a token file. */
 export function sandbox(token?: string) {

@@ -13,7 +13,7 @@ withCleanups(afterEach)
 
 const CLI = join(
   dirname(createRequire(import.meta.url).resolve('@clawlink/cli/package.json')),
-  'dist/clawlink.mjs',
+  'dist/clawlink.cjs',
 )
 
 interface Verdict {

@@ -40,7 +40,7 @@ async function lines(path: string, n: number): Promise<AuditEntry[]> {
 
 const CLI = join(
   dirname(createRequire(import.meta.url).resolve('@clawlink/cli/package.json')),
-  'dist/clawlink.mjs',
+  'dist/clawlink.cjs',
 )
 
 const SECRET_ARG = 'arg-secret-4f1c9b0e2f6f1d2b'

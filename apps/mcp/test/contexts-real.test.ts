@@ -15,7 +15,7 @@ const nine = gateways.find((g) => g.version === '2026.9.6')
 const three = gateways.find((g) => g.version === '2026.3.13')
 const CLI = join(
   dirname(createRequire(import.meta.url).resolve('@clawlink/cli/package.json')),
-  'dist/clawlink.mjs',
+  'dist/clawlink.cjs',
 )
 const skip = skipReason ?? (nine && three ? undefined : 'needs real gateways 2026.9.6 and 2026.3.13')
 

@@ -6,7 +6,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js'
 import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '@clawlink/testkit/fake-gateway'
 
-export const BIN = new URL('../dist/clawlink-mcp.mjs', import.meta.url).pathname
+export const BIN = new URL('../dist/clawlink-mcp.cjs', import.meta.url).pathname
 
 /** An isolated HOME/profile environment for a server process, with a 0600 token file. */
 export function sandboxEnv(token: string) {

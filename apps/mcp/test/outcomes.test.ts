@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connectServer, sandboxEnv, text } from './helpers.js'
 
 // The CLI and run_cron_job present the same use-case (runJob); for every kind of outcome they must agree.
-const CLI = new URL('../../cli/dist/clawlink.mjs', import.meta.url).pathname
+const CLI = new URL('../../cli/dist/clawlink.cjs', import.meta.url).pathname
 
 let gw: FakeGateway
 let box: ReturnType<typeof sandboxEnv>

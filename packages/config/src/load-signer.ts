@@ -5,6 +5,7 @@ import { type DeviceSigner, describeSignerProblem } from '@clawlink/protocol'
 import { ConfigError } from './errors.js'
 import type { ProfilePaths } from './profile.js'
 import { moduleRefusal, type SignerSpec } from './signer-spec.js'
+import { importPlugin } from './plugin-import.js'
 
 type Factory = (options: Record<string, unknown>) => DeviceSigner | Promise<DeviceSigner>
 
@@ -98,7 +99,7 @@ export async function loadPluginSigner(
   }
   let mod: Record<string, unknown>
   try {
-    mod = (await import(isPath ? pathToFileURL(module).href : module)) as Record<string, unknown>
+    mod = await importPlugin(isPath ? pathToFileURL(module).href : module)
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code
     if (code === 'ERR_MODULE_NOT_FOUND' && !isPath) {
