@@ -1,0 +1,154 @@
+/**
+ * 2025-11-25 clients (the SDK v1 client over Streamable HTTP) through nginx in front of two clawlink-mcp replicas
+ * (`--replica-id r1`, `r2`) on a real 2026.9.6 gateway whose agent turns answer from the mock model. With the
+ * README's routing (the test kit's `balance: 'mcp-session'`: a map from the session id's replica prefix to that
+ * replica, round-robin for the rest) every client initializes, lists the tools and runs a cron job with progress,
+ * the sessions are spread over both replicas, and every request of a session reaches the replica that issued it.
+ * Through a plain round robin the same clients lose their session ("Session not found", 404).
+ */
+import { randomBytes, randomUUID } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { createGatewayClient, type GatewayClient } from '@clawlink/client'
+import { agentJobParams, createEphemeralSigner, realGatewaysOrSkip } from '@clawlink/testkit/harness'
+import { type RunningNginx, startNginx } from '@clawlink/testkit/nginx'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sandboxEnv } from './helpers.js'
+import { connectHttp, type HttpServerProcess, startHttpServer } from './http-helpers.js'
+
+const { gateways, skipReason } = realGatewaysOrSkip(process.env, { pool: 'agents', versions: ['2026.9.6'] })
+const gw = gateways[0]
+const CLIENTS = 4
+const IDS = ['r1', 'r2']
+
+let admin: GatewayClient
+let token: string
+const replicas: HttpServerProcess[] = []
+let sticky: RunningNginx
+let plain: RunningNginx
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const port = (server.address() as { port: number }).port
+  await new Promise((r) => server.close(r))
+  return port
+}
+
+/** What one client's session did: its id, the tools it saw, the run's result and its progress messages. */
+interface Session {
+  sessionId: string
+  tools: string[]
+  result: Record<string, unknown>
+  progress: string[]
+}
+
+/** One 2025-11-25 client's whole session through `front`: initialize, tools/list, run_cron_job with progress. */
+async function session(front: RunningNginx, n: number): Promise<Session> {
+  const job = await addJob() // its own job: a job already running is not started again
+  const mcp = await connectHttp(`${front.url}/mcp`, token, `sticky-${n}`)
+  try {
+    const sessionId = mcp.transport.sessionId ?? ''
+    const tools = (await mcp.client.listTools()).tools.map((t) => t.name)
+    const progress: string[] = []
+    const run = await mcp.client.callTool(
+      { name: 'run_cron_job', arguments: { job, wait: true } },
+      undefined,
+      {
+        resetTimeoutOnProgress: true,
+        onprogress: (p) => void progress.push(p.message ?? ''),
+      },
+    )
+    return { sessionId, tools, result: (run.structuredContent ?? {}) as Record<string, unknown>, progress }
+  } finally {
+    await mcp.close()
+  }
+}
+
+async function addJob(): Promise<string> {
+  const name = `mcp-sticky-${randomUUID().slice(0, 8)}`
+  await admin.request('cron.add', agentJobParams(name, { behaviour: 'slow:6' }))
+  return name
+}
+
+describe.skipIf(skipReason !== undefined || !gw)(
+  `2025-11-25 sessions behind nginx ${skipReason ?? ''}`,
+  () => {
+    beforeAll(async () => {
+      const box = sandboxEnv('')
+      token = randomBytes(24).toString('hex')
+      const tokenFile = join(box.home, 'http-token')
+      writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 })
+      admin = createGatewayClient({
+        url: gw!.url,
+        token: gw!.token,
+        signer: createEphemeralSigner(),
+        connectTimeoutMs: 60_000,
+        requestTimeoutMs: 60_000,
+      })
+      await admin.connect()
+      const ports = [await freePort(), await freePort()]
+      const allow = ports.flatMap((p) => ['--http-allow-origin', `http://127.0.0.1:${p}`])
+      for (const id of IDS)
+        replicas.push(
+          await startHttpServer({
+            gateway: { url: gw!.url, token: gw!.token },
+            args: ['--http-token-file', tokenFile, '--replica-id', id, ...allow],
+          }),
+        )
+      const backends = replicas.map((r, i) => ({ port: r.port, id: IDS[i]! }))
+      sticky = await startNginx({ backends, balance: 'mcp-session', port: ports[0]! })
+      plain = await startNginx({ backends, port: ports[1]! })
+    }, 120_000)
+
+    afterAll(async () => {
+      await Promise.allSettled([sticky?.stop(), plain?.stop(), ...replicas.map((r) => r.stop())])
+      await admin?.close()
+    })
+
+    it('routed by the session prefix: every session works, and the sessions are on both replicas', async () => {
+      const sessions = await Promise.all(Array.from({ length: CLIENTS }, (_, n) => session(sticky, n)))
+      for (const s of sessions) {
+        expect(s.sessionId).toMatch(/^r[12]\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+        expect(s.tools).toContain('run_cron_job')
+        expect(s.result, JSON.stringify(s.result)).toMatchObject({
+          ok: true,
+          outcome: 'finished',
+          succeeded: true,
+        })
+        expect(s.progress.length, 'progress notifications while the run went on').toBeGreaterThan(0)
+      }
+      // The initializes went round-robin: both replicas hold sessions.
+      expect(new Set(sessions.map((s) => s.sessionId.split('.')[0])), JSON.stringify(sessions)).toEqual(
+        new Set(IDS),
+      )
+      // nginx's log: every request that carried a session id went to the replica that issued it, and succeeded.
+      const portOf = new Map(IDS.map((id, i) => [id, replicas[i]!.port]))
+      const routed = sticky
+        .accessLog()
+        .map((l) => /^(\S+) \S+ (\d+) upstream=[\d.]+:(\d+) session=(r[12])\./.exec(l))
+        .filter((m) => m !== null)
+      expect(routed.length).toBeGreaterThanOrEqual(CLIENTS * 3) // initialized, tools/list, tools/call at least
+      for (const [line, method, status, port, id] of routed) {
+        expect(Number(port), line).toBe(portOf.get(id!))
+        expect(Number(status), line).toBeLessThan(300)
+        expect(method).toMatch(/^(GET|POST|DELETE)$/)
+      }
+    }, 180_000)
+
+    it('through a plain round robin the same clients lose their session: 404 "Session not found"', async () => {
+      const outcomes = await Promise.allSettled(Array.from({ length: CLIENTS }, (_, n) => session(plain, n)))
+      const failed = outcomes.flatMap((o) =>
+        o.status === 'rejected' ? [o.reason as Error & { code?: number }] : [],
+      )
+      expect(failed.length, 'clients whose session broke').toBeGreaterThan(0)
+      for (const error of failed) {
+        expect(error.code, error.message).toBe(404)
+        expect(error.message).toMatch(/Session not found: initialize again/)
+      }
+      // The log agrees: requests with a session id reached the other replica and were answered 404.
+      expect(plain.accessLog().some((l) => / 404 upstream=\S+ session=r[12]\./.test(l))).toBe(true)
+    }, 180_000)
+  },
+)
