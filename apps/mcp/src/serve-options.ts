@@ -56,7 +56,8 @@ export function replicaIdOf(flags: ServeFlags, env: NodeJS.ProcessEnv): string |
   if (REPLICA_ID.test(id)) return id
   const where = fromFlag ? '--replica-id' : 'CLAWLINK_MCP_REPLICA_ID'
   throw new HttpSetupError('HTTP_REPLICA_ID', `${where} ${JSON.stringify(id)} is not a replica id`, {
-    remedy: 'use 1 to 32 of a-z, 0-9 and -, starting with a letter or digit, unique per replica: e.g. --replica-id r1',
+    remedy:
+      'use 1 to 32 of a-z, 0-9 and -, starting with a letter or digit, unique per replica: e.g. --replica-id r1',
   })
 }
 

@@ -7,15 +7,15 @@
  * Through a plain round robin the same clients lose their session ("Session not found", 404).
  */
 import { randomBytes, randomUUID } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { createGatewayClient, type GatewayClient } from '@clawlink/client'
 import { agentJobParams, createEphemeralSigner, realGatewaysOrSkip } from '@clawlink/testkit/harness'
-import { type RunningNginx, startNginx } from '@clawlink/testkit/nginx'
+import { mcpSessionRouting, type RunningNginx, startNginx } from '@clawlink/testkit/nginx'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sandboxEnv } from './helpers.js'
-import { connectHttp, type HttpServerProcess, startHttpServer } from './http-helpers.js'
+import { connectHttp, type HttpServerProcess, initializeRequest, startHttpServer } from './http-helpers.js'
 
 const { gateways, skipReason } = realGatewaysOrSkip(process.env, { pool: 'agents', versions: ['2026.9.6'] })
 const gw = gateways[0]
@@ -152,3 +152,43 @@ describe.skipIf(skipReason !== undefined || !gw)(
     }, 180_000)
   },
 )
+
+// No gateway needed: an initialize does not reach it.
+describe('--replica-id', () => {
+  const unreachable = { url: 'ws://127.0.0.1:9' }
+
+  it('CLAWLINK_MCP_REPLICA_ID prefixes the session ids; the rest stays a random UUID', async () => {
+    const server = await startHttpServer({ gateway: unreachable, env: { CLAWLINK_MCP_REPLICA_ID: 'eu-2' } })
+    try {
+      expect(server.stderr()).toMatch(/ready on .*; replica eu-2\)/)
+      const auth = { authorization: `Bearer ${server.httpToken}` }
+      const ids = [await initializeRequest(server.url, auth), await initializeRequest(server.url, auth)].map(
+        (r) => r.headers.get('mcp-session-id') ?? '',
+      )
+      for (const id of ids)
+        expect(id).toMatch(/^eu-2\.[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+      expect(ids[0]).not.toBe(ids[1])
+    } finally {
+      await server.stop()
+    }
+  })
+
+  it('refuses an id a proxy could not route by, naming the flag or variable and the fix', async () => {
+    await expect(startHttpServer({ gateway: unreachable, args: ['--replica-id', 'R1.a'] })).rejects.toThrow(
+      /--replica-id "R1.a" is not a replica id \[HTTP_REPLICA_ID\]\n.*fix: use 1 to 32 of a-z, 0-9 and -/,
+    )
+    const env = { CLAWLINK_MCP_REPLICA_ID: `r${'1'.repeat(32)}` }
+    await expect(startHttpServer({ gateway: unreachable, env })).rejects.toThrow(
+      /CLAWLINK_MCP_REPLICA_ID "r1{32}" is not a replica id \[HTTP_REPLICA_ID\]/,
+    )
+  })
+})
+
+it("the README's nginx routing is what the test kit generates (and the test above runs)", () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+  const shown = /\n(upstream mcp_r1 [\s\S]*?\n {2}default mcp_all;[^\n]*\n\})/.exec(readme)?.[1] ?? ''
+  const words = (text: string) => text.replace(/#.*$/gm, '').split(/\s+/).filter(Boolean)
+  expect(shown).not.toBe('')
+  expect(words(shown)).toEqual(words(mcpSessionRouting(IDS.map((id, i) => ({ port: 8801 + i, id })))))
+  expect(readme).toContain('proxy_pass http://$mcp_upstream;')
+})
