@@ -8,10 +8,8 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { createGatewayClient, type GatewayClient } from '@clawlink/client'
-import { agentJobParams, createEphemeralSigner, realGatewaysOrSkip } from '@clawlink/testkit/harness'
+import { addAgentJob, pickPort, realGatewaysOrSkip } from '@clawlink/testkit/harness'
 import { mcpSessionRouting, type RunningNginx, startNginx } from '@clawlink/testkit/nginx'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sandboxEnv } from './helpers.js'
@@ -22,19 +20,10 @@ const gw = gateways[0]
 const CLIENTS = 4
 const IDS = ['r1', 'r2']
 
-let admin: GatewayClient
 let token: string
 const replicas: HttpServerProcess[] = []
 let sticky: RunningNginx
 let plain: RunningNginx
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const port = (server.address() as { port: number }).port
-  await new Promise((r) => server.close(r))
-  return port
-}
 
 /** What one client's session did: its id, the tools it saw, the run's result and its progress messages. */
 interface Session {
@@ -68,7 +57,7 @@ async function session(front: RunningNginx, n: number): Promise<Session> {
 
 async function addJob(): Promise<string> {
   const name = `mcp-sticky-${randomUUID().slice(0, 8)}`
-  await admin.request('cron.add', agentJobParams(name, { behaviour: 'slow:6' }))
+  await addAgentJob(gw!, name, { behaviour: 'slow:6' })
   return name
 }
 
@@ -80,15 +69,8 @@ describe.skipIf(skipReason !== undefined || !gw)(
       token = randomBytes(24).toString('hex')
       const tokenFile = join(box.home, 'http-token')
       writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 })
-      admin = createGatewayClient({
-        url: gw!.url,
-        token: gw!.token,
-        signer: createEphemeralSigner(),
-        connectTimeoutMs: 60_000,
-        requestTimeoutMs: 60_000,
-      })
-      await admin.connect()
-      const ports = [await freePort(), await freePort()]
+      const first = await pickPort()
+      const ports = [first, await pickPort(first + 4)]
       const allow = ports.flatMap((p) => ['--http-allow-origin', `http://127.0.0.1:${p}`])
       for (const id of IDS)
         replicas.push(
@@ -104,7 +86,6 @@ describe.skipIf(skipReason !== undefined || !gw)(
 
     afterAll(async () => {
       await Promise.allSettled([sticky?.stop(), plain?.stop(), ...replicas.map((r) => r.stop())])
-      await admin?.close()
     })
 
     it('routed by the session prefix: every session works, and the sessions are on both replicas', async () => {
