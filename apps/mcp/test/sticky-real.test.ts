@@ -108,13 +108,15 @@ describe.skipIf(skipReason !== undefined || !gw)(
       const portOf = new Map(IDS.map((id, i) => [id, replicas[i]!.port]))
       const routed = sticky
         .accessLog()
-        .map((l) => /^(\S+) \S+ (\d+) upstream=[\d.]+:(\d+) session=(r[12])\./.exec(l))
+        .map((l) => /^(\S+) \S+ (\d+) upstream=(.*) session=(r[12])\./.exec(l))
         .filter((m) => m !== null)
-      expect(routed.length).toBeGreaterThanOrEqual(CLIENTS * 3) // initialized, tools/list, tools/call at least
-      for (const [line, method, status, port, id] of routed) {
-        expect(Number(port), line).toBe(portOf.get(id!))
+      const posts = routed.filter((m) => m[1] === 'POST')
+      expect(posts.length).toBeGreaterThanOrEqual(CLIENTS * 3) // initialized, tools/list, tools/call at least
+      for (const [line, method, status, upstream, id] of routed) {
+        expect(upstream, line).toBe(`127.0.0.1:${portOf.get(id!)}`)
+        // 499: the client closed its own GET notification stream (close()) before the replica's first byte.
+        if (method === 'GET' && status === '499') continue
         expect(Number(status), line).toBeLessThan(300)
-        expect(method).toMatch(/^(GET|POST|DELETE)$/)
       }
     }, 180_000)
 
