@@ -10,6 +10,7 @@ export type HttpSetupCode =
   | 'HTTP_TOKEN_WEAK'
   | 'HTTP_TOKEN_FILE'
   | 'HTTP_ORIGIN_INVALID'
+  | 'HTTP_REPLICA_ID'
 
 /** A start-up refusal of the HTTP transport: nothing listens until the flags are safe. */
 export class HttpSetupError extends ClawlinkError<HttpSetupCode> {

@@ -21,6 +21,8 @@ export interface HttpServeOptions {
   allowOrigins: string[]
   /** A session with no request for this long is closed. */
   idleTimeoutMs: number
+  /** Every Mcp-Session-Id this process issues starts with `ID.` (a proxy routes a session's requests by it). */
+  replicaId?: string | undefined
   /** Larger request bodies are answered 413 (default 1 MiB). */
   maxBodyBytes?: number
   /** At most this many live sessions (default 100); an initialize beyond it is answered 503. */
@@ -122,6 +124,13 @@ function webRequest(req: IncomingMessage, port: number, body?: string): Request 
   return new Request(`http://127.0.0.1:${port}${req.url ?? '/mcp'}`, init)
 }
 
+/** An unguessable session id (a random UUID), after `REPLICA.` when the replica has an id. */
+const newSessionId = (replicaId: string | undefined): string =>
+  replicaId ? `${replicaId}.${randomUUID()}` : randomUUID()
+
+/** A session id for the log: its replica prefix and 8 characters of the random part. */
+const shortId = (id: string): string => id.slice(0, id.indexOf('.') + 9)
+
 /** The live MCP sessions: opened on `initialize`, dropped on DELETE, when idle, or when the server stops. */
 class SessionTable {
   readonly sessions = new Map<string, Session>()
@@ -131,17 +140,17 @@ class SessionTable {
     const session = this.sessions.get(id)
     if (!session) return
     this.sessions.delete(id)
-    this.options.log(`session ${id.slice(0, 8)} closed (${why}); ${this.sessions.size} open`)
+    this.options.log(`session ${shortId(id)} closed (${why}); ${this.sessions.size} open`)
     void Promise.allSettled([session.transport.close(), session.server.close()])
   }
 
   async open(maxBody: number): Promise<Session> {
     const server = this.options.createServer()
     const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
+      sessionIdGenerator: () => newSessionId(this.options.replicaId),
       onsessioninitialized: (id) => {
         this.sessions.set(id, session)
-        this.options.log(`session ${id.slice(0, 8)} opened; ${this.sessions.size} open`)
+        this.options.log(`session ${shortId(id)} opened; ${this.sessions.size} open`)
       },
       onsessionclosed: (id) => this.drop(id, 'the client ended it'),
       maxRequestBodySize: maxBody,

@@ -52,6 +52,9 @@ Streamable HTTP:
   --http-allow-origin O  also accept browser requests from origin O (repeatable); by default only requests
                          without Origin or from http(s)://localhost|127.0.0.1|[::1] on the served port
   --http-idle-timeout S  close an MCP session after S seconds without a request (default 1800)
+  --replica-id ID        every Mcp-Session-Id this replica issues starts with "ID." (1-32 of a-z 0-9 -), so a load
+                         balancer can send a 2025-11-25 session's requests to the replica that holds it (README
+                         "Team deployment"; env CLAWLINK_MCP_REPLICA_ID)
   --task-secret-file F   the key (a 0600 file of 32+ bytes) that signs run_cron_job task ids of 2026-07-28 clients:
                          any replica with the same file answers tasks/get for the run. Without it a random key of
                          this process: replicas behind one load balancer need the shared file
@@ -92,6 +95,7 @@ const OPTIONS = {
   'http-token-file': { type: 'string' },
   'http-allow-origin': { type: 'string', multiple: true },
   'http-idle-timeout': { type: 'string' },
+  'replica-id': { type: 'string' },
   'oauth-issuer': { type: 'string' },
   'oauth-audience': { type: 'string' },
   'task-secret-file': { type: 'string' },
@@ -382,6 +386,7 @@ async function serveOverHttp(
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
   const auth = oauth ? `; OAuth: issuer ${oauth.setup.issuer}, resource ${oauth.setup.audience}` : ''
-  log(`ready on ${endpoint.url} (${readyText}${auth})`)
+  const replica = setup.replicaId ? `; replica ${setup.replicaId}` : ''
+  log(`ready on ${endpoint.url} (${readyText}${auth}${replica})`)
   return undefined
 }

@@ -16,6 +16,7 @@ export interface ServeFlags extends OAuthFlags {
   'http-token-file'?: string | undefined
   'http-allow-origin'?: string[] | undefined
   'http-idle-timeout'?: string | undefined
+  'replica-id'?: string | undefined
 }
 
 /** The audit log of `--audit-log FILE|off` (else CLAWLINK_MCP_AUDIT_LOG, else `<profile dir>/audit.jsonl`). */
@@ -37,6 +38,27 @@ export interface HttpSetup {
   oauth: OAuthSetup | undefined
   allowOrigins: string[]
   idleTimeoutMs: number
+  /** `--replica-id` (else CLAWLINK_MCP_REPLICA_ID): the prefix `ID.` of every Mcp-Session-Id this process issues. */
+  replicaId: string | undefined
+}
+
+/** A replica id: 1 to 32 of a-z, 0-9 and `-`, not starting with `-` (it leads the session ids, so a proxy routes by it). */
+const REPLICA_ID = /^[a-z0-9][a-z0-9-]{0,31}$/
+
+/**
+ * `--replica-id ID`, else CLAWLINK_MCP_REPLICA_ID, else none.
+ * @throws HttpSetupError HTTP_REPLICA_ID
+ */
+export function replicaIdOf(flags: ServeFlags, env: NodeJS.ProcessEnv): string | undefined {
+  const fromFlag = flags['replica-id'] !== undefined
+  const id = fromFlag ? flags['replica-id'] : env.CLAWLINK_MCP_REPLICA_ID
+  if (id === undefined || (!fromFlag && id === '')) return undefined
+  if (REPLICA_ID.test(id)) return id
+  const where = fromFlag ? '--replica-id' : 'CLAWLINK_MCP_REPLICA_ID'
+  throw new HttpSetupError('HTTP_REPLICA_ID', `${where} ${JSON.stringify(id)} is not a replica id`, {
+    remedy:
+      'use 1 to 32 of a-z, 0-9 and -, starting with a letter or digit, unique per replica: e.g. --replica-id r1',
+  })
 }
 
 /**
@@ -63,5 +85,6 @@ export function httpSetup(flags: ServeFlags, env: NodeJS.ProcessEnv): HttpSetup 
         address,
       )
   const allowOrigins = (flags['http-allow-origin'] ?? []).map(normalizeOrigin)
-  return { address, token, oauth, allowOrigins, idleTimeoutMs: idleS * 1000 }
+  const replicaId = replicaIdOf(flags, env)
+  return { address, token, oauth, allowOrigins, idleTimeoutMs: idleS * 1000, replicaId }
 }

@@ -10,8 +10,9 @@ import { pickPort } from './harness/gateway.js'
  * replicas behind a plain load balancer. Its own config, logs and temp paths live in a temp folder; it runs in
  * the foreground (one process: `master_process off`) and `stop()` leaves neither process nor folder.
  *
- * The proxy: round-robin over the backends (or, with `balance: 'mcp-session'`, sticky on the Mcp-Session-Id
- * header, as 2025-11-25 clients over HTTP need), HTTP/1.1 to the backends with keep-alive, `Host: $http_host`
+ * The proxy: round-robin over the backends (or, with `balance: 'mcp-session'`, routed by the replica prefix of the
+ * Mcp-Session-Id header, as 2025-11-25 clients over HTTP need: see {@link mcpSessionRouting}), HTTP/1.1 to the
+ * backends with keep-alive, `Host: $http_host`
  * forwarded (clawlink-mcp's DNS-rebinding check sees the proxy's host), every request header passed through
  * (Authorization, Mcp-Session-Id, Mcp-Method, Mcp-Name, Mcp-Protocol-Version, Last-Event-ID) and every response
  * header back, `proxy_buffering off` so SSE streams as it is written, and the next backend tried when one refuses
@@ -22,11 +23,16 @@ import { pickPort } from './harness/gateway.js'
 export interface NginxBackend {
   port: number
   host?: string
+  /** The backend's `--replica-id` (required by `balance: 'mcp-session'`). */
+  id?: string
 }
 
 export interface NginxOptions {
   backends: readonly NginxBackend[]
-  /** How requests are spread: 'round-robin' (default) or sticky on the Mcp-Session-Id header. */
+  /**
+   * How requests are spread: 'round-robin' (default), or 'mcp-session': a request whose Mcp-Session-Id starts with
+   * a backend's `id.` goes to that backend, any other (an initialize, a 2026-07-28 request) round-robin.
+   */
   balance?: 'round-robin' | 'mcp-session'
   /** The port to listen on (loopback); default a free one. */
   port?: number
@@ -45,7 +51,10 @@ export interface RunningNginx {
   readonly pid: number
   /** The nginx.conf it runs with (to show in a failure, or in docs). */
   readonly config: string
-  /** One line per answered request: `METHOD URI STATUS upstream=HOST:PORT[, HOST:PORT]` (the backends tried). */
+  /**
+   * One line per answered request: `METHOD URI STATUS upstream=HOST:PORT[, HOST:PORT] session=ID` (the backends
+   * tried; the request's Mcp-Session-Id, `-` without one).
+   */
   accessLog(): string[]
   errorLog(): string
   /** Stops nginx (SIGTERM, then SIGKILL after 5 s) and removes its folder. Idempotent. */
@@ -63,33 +72,54 @@ export function nginxBinary(explicit?: string): string {
   )
 }
 
+const server = (b: NginxBackend) =>
+  `    server ${b.host ?? '127.0.0.1'}:${b.port} max_fails=1 fail_timeout=10s;`
+const upstream = (name: string, backends: readonly NginxBackend[]) =>
+  `  upstream ${name} {\n${backends.map(server).join('\n')}\n    keepalive 16;\n  }\n`
+
+/**
+ * The routing of 2025-11-25 sessions across replicas (apps/mcp/README.md "Team deployment" shows the same): one
+ * upstream per replica, `mcp_all` for all of them, and a map from the session id's `ID.` prefix (clawlink-mcp
+ * `--replica-id ID`) to the replica's upstream; a request without such a prefix (an initialize, any 2026-07-28
+ * request) goes round-robin to `mcp_all`. Proxy to `http://$mcp_upstream`.
+ */
+export function mcpSessionRouting(backends: readonly NginxBackend[]): string {
+  const ids = backends.map((b) => b.id ?? '')
+  for (const id of ids)
+    if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(id) || ids.indexOf(id) !== ids.lastIndexOf(id))
+      throw new Error(
+        `balance 'mcp-session': every backend needs a unique id of a-z, 0-9 and - (got ${JSON.stringify(id)})`,
+      )
+  const name = (id: string) => `mcp_${id.replaceAll('-', '_')}`
+  const routes = ids.map((id) => `    ~^${id}\\. ${name(id)};`).join('\n')
+  return `${backends.map((b) => upstream(name(b.id!), [b])).join('')}${upstream('mcp_all', backends)}  map $http_mcp_session_id $mcp_upstream {
+${routes}
+    default mcp_all;
+  }
+`
+}
+
 /** The nginx.conf of a proxy on `port` in front of `backends`, all paths inside `dir`. */
 export function nginxConfig(dir: string, port: number, options: NginxOptions): string {
-  const servers = options.backends
-    .map((b) => `    server ${b.host ?? '127.0.0.1'}:${b.port} max_fails=1 fail_timeout=10s;`)
-    .join('\n')
-  const sticky = options.balance === 'mcp-session' ? '    hash $http_mcp_session_id consistent;\n' : ''
+  const bySession = options.balance === 'mcp-session'
+  const routing = bySession ? mcpSessionRouting(options.backends) : upstream('mcp_all', options.backends)
   return `worker_processes 1;
 master_process off;
 error_log ${dir}/error.log info;
 events { worker_connections 1024; }
 http {
-  log_format clawlink '$request_method $request_uri $status upstream=$upstream_addr';
+  log_format clawlink '$request_method $request_uri $status upstream=$upstream_addr session=$http_mcp_session_id';
   access_log ${dir}/access.log clawlink;
   client_body_temp_path ${dir}/tmp/client_body;
   proxy_temp_path ${dir}/tmp/proxy;
   fastcgi_temp_path ${dir}/tmp/fastcgi;
   uwsgi_temp_path ${dir}/tmp/uwsgi;
   scgi_temp_path ${dir}/tmp/scgi;
-  upstream clawlink_backends {
-${sticky}${servers}
-    keepalive 16;
-  }
-  server {
+${routing}  server {
     listen 127.0.0.1:${port};
     client_max_body_size 2m;
     location / {
-      proxy_pass http://clawlink_backends;
+      proxy_pass http://${bySession ? '$mcp_upstream' : 'mcp_all'};
       proxy_http_version 1.1;
       proxy_set_header Host $http_host;
       proxy_set_header Connection "";

@@ -1,13 +1,13 @@
 /**
  * The nginx harness against two tiny node:http backends on loopback: round-robin, headers through, SSE unbuffered,
- * fail-over when a backend dies, sticky sessions on request, and a stop() that leaves nothing behind.
+ * fail-over when a backend dies, sessions routed by their replica prefix on request, and a stop() that leaves nothing behind.
  */
 import { existsSync, readdirSync } from 'node:fs'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type RunningNginx, startNginx } from '../src/nginx.js'
+import { mcpSessionRouting, type RunningNginx, startNginx } from '../src/nginx.js'
 
 interface Backend {
   name: string
@@ -51,8 +51,8 @@ async function backend(name: string): Promise<Backend> {
   return { name, port: (server.address() as AddressInfo).port, seen, release: () => release(), kill }
 }
 
-async function nginx(backends: Backend[], balance?: 'mcp-session'): Promise<RunningNginx> {
-  const proxy = await startNginx({ backends: backends.map((b) => ({ port: b.port })), balance })
+async function nginx(backends: Backend[]): Promise<RunningNginx> {
+  const proxy = await startNginx({ backends: backends.map((b) => ({ port: b.port })) })
   cleanup.push(() => proxy.stop())
   return proxy
 }
@@ -142,17 +142,29 @@ describe('nginx in front of two backends', () => {
     expect(proxy.errorLog()).toMatch(/connect\(\) failed \(111: Connection refused\)/)
   })
 
-  it("balance 'mcp-session' keeps a session on one backend", async () => {
+  it("balance 'mcp-session' sends a session to the backend its id names, the rest round-robin", async () => {
     const a = await backend('alpha')
     const b = await backend('beta')
-    const proxy = await nginx([a, b], 'mcp-session')
-    for (const session of ['s-1', 's-2', 's-3', 's-4']) {
-      const answers = new Set<string>()
-      for (let i = 0; i < 4; i++)
-        answers.add((await ask(`${proxy.url}/mcp`, { headers: { 'mcp-session-id': session } })).body)
-      expect(answers.size, session).toBe(1)
-    }
-    expect(proxy.config).toContain('hash $http_mcp_session_id consistent;')
+    const proxy = await startNginx({
+      backends: [a, b].map((x) => ({ port: x.port, id: x.name })),
+      balance: 'mcp-session',
+    })
+    cleanup.push(() => proxy.stop())
+    const via = async (session?: string) =>
+      (await ask(`${proxy.url}/mcp`, session ? { headers: { 'mcp-session-id': session } } : {})).body
+    for (const owner of ['beta', 'alpha', 'beta'])
+      for (let i = 0; i < 3; i++) expect(await via(`${owner}.${i}-7f3c`)).toBe(owner)
+    // No session id, or one no backend's id starts: round-robin over both.
+    const rest = [await via(), await via('gamma.1'), await via(), await via('alphabet.2')]
+    expect(new Set(rest)).toEqual(new Set(['alpha', 'beta']))
+    expect(proxy.config).toContain('~^alpha\\. mcp_alpha;')
+    expect(() => mcpSessionRouting([{ port: 1, id: 'r1' }, { port: 2 }])).toThrow(/unique id.*got ""/)
+    expect(() =>
+      mcpSessionRouting([
+        { port: 1, id: 'r1' },
+        { port: 2, id: 'r1' },
+      ]),
+    ).toThrow(/unique id/)
   })
 
   it('stop() leaves no process and no folder, and is idempotent', async () => {
