@@ -160,7 +160,11 @@ async function connect(gateway: NamedGateway): Promise<GatewayClient> {
 async function start(options: ModernTasksOptions, run: TaskStart, audit: Audit): Promise<Answer> {
   let job: { id: string; name: string | null } | null = null
   const context = run.gateway.name ?? undefined
-  const base = { tool: 'run_cron_job', arguments: run.args }
+  const base = {
+    tool: 'run_cron_job',
+    arguments: run.args,
+    gateway: { context: run.gateway.name, url: run.gateway.url },
+  }
   try {
     const gateway = await connect(run.gateway)
     const outcome = await runJob(gateway, {
