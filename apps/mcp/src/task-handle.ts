@@ -77,7 +77,10 @@ function checkRun(run: TaskRun): void {
   if (run.expiresAt !== undefined && !isTime(run.expiresAt))
     throw new RangeError('task handle: expiresAt must be a time in ms (an integer)')
   const { context } = run
-  if (context !== undefined && (typeof context !== 'string' || context.length === 0 || context.length > MAX_FIELD))
+  if (
+    context !== undefined &&
+    (typeof context !== 'string' || context.length === 0 || context.length > MAX_FIELD)
+  )
     throw new RangeError(`task handle: context must be 1 to ${MAX_FIELD} characters`)
 }
 

@@ -213,7 +213,12 @@ async function start(options: ModernTasksOptions, run: TaskStart, audit: Audit):
 }
 
 /** tasks/get (and tasks/cancel, refused): the run's real state, from its context's gateway. */
-async function get(options: ModernTasksOptions, taskId: string, method: string, audit: Audit): Promise<Answer> {
+async function get(
+  options: ModernTasksOptions,
+  taskId: string,
+  method: string,
+  audit: Audit,
+): Promise<Answer> {
   const base = { tool: method, arguments: { taskId: taskId.slice(0, 64) } }
   const decoded = options.codec.decode(taskId)
   const refuse = (refusal: TaskRefusal, extra: Partial<AuditEntry> = {}): never => {
@@ -242,7 +247,13 @@ async function get(options: ModernTasksOptions, taskId: string, method: string, 
       where,
     )
   const ttlMs = options.ttlMs ?? 86_400_000
-  const task = { taskId, createdAt: iso(run.issuedAt), lastUpdatedAt: iso(Date.now()), ttlMs, pollIntervalMs: POLL_MS }
+  const task = {
+    taskId,
+    createdAt: iso(run.issuedAt),
+    lastUpdatedAt: iso(Date.now()),
+    ttlMs,
+    pollIntervalMs: POLL_MS,
+  }
   const found = await lookupRun(await connect(gateway), {
     jobId: run.jobId,
     runId: run.runId,
@@ -298,9 +309,15 @@ export function modernTasks(options: ModernTasksOptions): ModernTasks {
       (result) => reply(result),
       (error: unknown) => {
         const refused = error instanceof TaskRefusal
-        const message = refused ? error.message : `The gateway could not be asked: ${(error as Error).message}`
+        const message = refused
+          ? error.message
+          : `The gateway could not be asked: ${(error as Error).message}`
         const data = refused ? { data: { reason: error.reason } } : {}
-        return { jsonrpc: '2.0', id: body.id, error: { code: refused ? INVALID_PARAMS : -32603, message, ...data } }
+        return {
+          jsonrpc: '2.0',
+          id: body.id,
+          error: { code: refused ? INVALID_PARAMS : -32603, message, ...data },
+        }
       },
     )
   }

@@ -9,7 +9,11 @@ export interface Answers {
 }
 
 /** The SDK v2 client, pinned to the 2026-07-28 era (or left to negotiate), optionally answering elicitations. */
-function newClient(era: 'modern' | 'auto', answers?: Answers, capabilities: Record<string, unknown> = {}): Client {
+function newClient(
+  era: 'modern' | 'auto',
+  answers?: Answers,
+  capabilities: Record<string, unknown> = {},
+): Client {
   const client = new Client(
     { name: 'clawlink-v2-test', version: '2.0.0' },
     {

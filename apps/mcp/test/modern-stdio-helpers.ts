@@ -13,7 +13,10 @@ type Rpc = { result?: Record<string, unknown>; error?: { code: number; message: 
  * tasks/get on a 2026-07-28 connection (modern-tasks.test.ts shows both).
  */
 export function rawStdio(args: string[], env: Record<string, string>) {
-  const child: ChildProcess = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+  const child: ChildProcess = spawn(process.execPath, [BIN, ...args], {
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
   let stderr = ''
   child.stderr!.on('data', (d: Buffer) => {
     stderr += d.toString()

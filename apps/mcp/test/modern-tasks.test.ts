@@ -18,7 +18,10 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!().catch(() => {})
 })
 
-const CLI = join(dirname(createRequire(import.meta.url).resolve('@clawlink/cli/package.json')), 'dist/clawlink.mjs')
+const CLI = join(
+  dirname(createRequire(import.meta.url).resolve('@clawlink/cli/package.json')),
+  'dist/clawlink.mjs',
+)
 const auditLines = (path: string) =>
   readFileSync(path, 'utf8')
     .split('\n')
@@ -42,11 +45,12 @@ describe('2026-07-28 tasks over stdio', () => {
     expect(taskId).toMatch(/^t1\./)
     const seen = await pollTask(s, taskId)
     const last = seen.at(-1)!
-    expect(last.result, JSON.stringify(last)).toMatchObject({ taskId, status: 'completed', resultType: 'complete' })
-    expect((last.result?.result as { structuredContent: unknown }).structuredContent).toMatchObject({
-      outcome: 'finished',
-      succeeded: true,
+    expect(last.result, JSON.stringify(last)).toMatchObject({
+      taskId,
+      status: 'completed',
+      resultType: 'complete',
     })
+    expect(last.result?.result).toMatchObject({ structuredContent: { outcome: 'finished', succeeded: true } })
     expect(gw.requests('cron.run')).toHaveLength(1)
     expect(s.stderr()).toContain('task handles signed with a random key of this process')
     const lines = auditLines(join(box.home, 'clawlink', 'default', 'audit.jsonl'))
@@ -60,7 +64,10 @@ describe('2026-07-28 tasks over stdio', () => {
       await fakeGateway({ flavor: '9.6', jobs: [{ name: 'nightly', runDurationMs: 400 }] }),
     ]
     const box = sandboxEnv('')
-    for (const [name, gw] of [['a', a], ['b', b]] as const) {
+    for (const [name, gw] of [
+      ['a', a],
+      ['b', b],
+    ] as const) {
       const file = join(box.home, `${name}.token`)
       writeFileSync(file, `${gw.token ?? ''}\n`, { mode: 0o600 })
       execFileSync(process.execPath, [CLI, 'context', 'add', name, '--url', gw.url, '--token-file', file], {
@@ -95,7 +102,11 @@ describe('2026-07-28 tasks over stdio', () => {
       'Task refused: it is a run on context "staging", which this server does not serve (its contexts: a, b); ask a server started with --context staging',
     )
     const lines = auditLines(join(box.home, 'clawlink', 'default', 'audit.jsonl'))
-    expect(lines.at(-1)).toMatchObject({ tool: 'tasks/get', outcome: 'refused', code: 'TASK_UNKNOWN_CONTEXT' })
+    expect(lines.at(-1)).toMatchObject({
+      tool: 'tasks/get',
+      outcome: 'refused',
+      code: 'TASK_UNKNOWN_CONTEXT',
+    })
     expect(lines[0]).toMatchObject({ tool: 'run_cron_job', gateway: { context: 'b', url: b.url } })
   })
 })
@@ -140,7 +151,16 @@ describe('the SDK v2 client (2.4.0) and tasks', () => {
     )
     expect(raw.result, JSON.stringify(raw)).toMatchObject({ resultType: 'task', status: 'working' })
     expect(Object.keys(raw.result ?? {}).sort()).toEqual(
-      ['createdAt', 'lastUpdatedAt', 'pollIntervalMs', 'resultType', 'status', 'statusMessage', 'taskId', 'ttlMs'].sort(),
+      [
+        'createdAt',
+        'lastUpdatedAt',
+        'pollIntervalMs',
+        'resultType',
+        'status',
+        'statusMessage',
+        'taskId',
+        'ttlMs',
+      ].sort(),
     )
     const sent = async () =>
       v2.client.request({ method: 'tasks/get' as never, params: { taskId: raw.result?.taskId } as never })
