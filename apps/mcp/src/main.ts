@@ -10,8 +10,9 @@ import { httpSetup, openAudit, type ServeFlags } from './serve-options.js'
 // The MCP SDK (with zod and ajv, most of the bundle) loads with server.js, after the gateway connect has begun.
 import type { createClawlinkMcpServer } from './server.js'
 import { instrumentServer } from './instrument.js'
-import { openModernTasks } from './task-keys.js'
+import { openModernTasks, withModernTasks } from './task-keys.js'
 import { TaskRegistry } from './tasks.js'
+import { type ModernTasks, TASKS_EXTENSION } from './tasks-modern.js'
 
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version
 
@@ -256,35 +257,31 @@ export async function main(
       : 'any job may run'
   const where = sessions.map((s) => (s.name ? `${s.name}=${s.url}` : s.url)).join(', ')
   const readyText = `${policy}${allowWrite && !readOnly ? '; write tools on' : ''}; audit log ${audit?.path ?? 'off'}; gateway ${where}`
-  if (values.http !== undefined) {
-    const contexts = sessions.flatMap((s) => (s.name ? [s.name] : []))
-    const policy = {
-      allowJobs,
-      readOnly,
-      allowWrite,
-      allowDisabled: values['allow-disabled'] === true,
-      contexts,
-    }
-    const confirm = values.confirm === true || env.CLAWLINK_MCP_CONFIRM === '1'
-    // Tasks of 2026-07-28 clients run on the first gateway (the default of the tools' `gateway` argument).
-    const modern = readOnly
-      ? undefined
-      : openModernTasks({
-          file: values['task-secret-file'],
-          env,
-          gateway: settings.url,
-          contextName: sessions[0]!.name ?? undefined,
-          getClient: gateway.get,
-          jobLists,
-          policy,
-          confirm,
-          audit,
-          log,
-        })
-    if (typeof modern === 'number') return modern
+  const contexts = sessions.flatMap((s) => (s.name ? [s.name] : []))
+  const confirm = values.confirm === true || env.CLAWLINK_MCP_CONFIRM === '1'
+  // Tasks of 2026-07-28 clients (HTTP and stdio) run on the context the call names, the first by default.
+  const modern = readOnly
+    ? undefined
+    : openModernTasks({
+        file: values['task-secret-file'],
+        env,
+        gateways: sessions.map(({ name, url, get }) => ({ name, url, getClient: get })),
+        jobLists,
+        policy: {
+          allowJobs,
+          readOnly,
+          allowWrite,
+          allowDisabled: values['allow-disabled'] === true,
+          contexts,
+        },
+        confirm,
+        audit,
+        log,
+      })
+  if (typeof modern === 'number') return modern
+  if (values.http !== undefined)
     return serveOverHttp(values, env, newServer, audit, { tasks, modern }, gateway.close, readyText)
-  }
-  await serveOverStdio(newServer(), tasks, gateway, audit, readyText)
+  await serveOverStdio(newServer(), { tasks, modern }, gateway, audit, readyText)
   return undefined
 }
 
@@ -329,7 +326,7 @@ function stopper(
  */
 async function serveOverStdio(
   server: ReturnType<typeof createClawlinkMcpServer>,
-  tasks: TaskRegistry,
+  { tasks, modern }: { tasks: TaskRegistry; modern: ModernTasks | undefined },
   gateway: ReturnType<typeof sessionOpener>,
   audit: ReturnType<typeof openAudit>,
   readyText: string,
@@ -343,7 +340,10 @@ async function serveOverStdio(
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
   const instrumented = instrumentServer(server, { audit, transport: 'stdio', tasks })
-  serveStdio(() => instrumented, { transport: stdio, onerror: (e) => log(e.message) })
+  // 2026-07-28 clients' run_cron_job tasks (tasks-modern.ts): answered below the SDK, announced in discover.
+  if (modern) server.server.registerCapabilities({ extensions: { [TASKS_EXTENSION]: {} } })
+  const transport = modern ? withModernTasks(stdio, modern, log) : stdio
+  serveStdio(() => instrumented, { transport, onerror: (e) => log(e.message) })
   log(`ready on stdio (${readyText})`)
 }
 
@@ -353,12 +353,11 @@ async function serveOverHttp(
   env: NodeJS.ProcessEnv,
   newServer: () => ReturnType<typeof createClawlinkMcpServer>,
   audit: ReturnType<typeof openAudit>,
-  taskKinds: { tasks: TaskRegistry; modern: ReturnType<typeof openModernTasks> | undefined },
+  taskKinds: { tasks: TaskRegistry; modern: ModernTasks | undefined },
   closeGateway: () => Promise<void>,
   readyText: string,
 ): Promise<number | undefined> {
-  const { tasks } = taskKinds
-  const modernTasks = typeof taskKinds.modern === 'object' ? taskKinds.modern : undefined
+  const { tasks, modern: modernTasks } = taskKinds
   let setup: ReturnType<typeof httpSetup>
   let oauth: import('./oauth-gate.js').OAuthGate | undefined
   try {

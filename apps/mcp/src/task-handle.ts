@@ -7,7 +7,8 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
  *
  * Format (URL-safe, no padding): `t1.<kid>.<payload>.<sig>`
  *   kid      8 base64url chars: SHA-256("clawlink task key id\0" ‖ key), first 6 bytes — names the key, reveals nothing
- *   payload  base64url(JSON [gateway, jobId, runId, issuedAt, expiresAt | null]), times in ms since the epoch
+ *   payload  base64url(JSON [gateway, jobId, runId, issuedAt, expiresAt | null, context?]), times in ms since the
+ *            epoch; `context` (the --context the run was started on) only when the server has contexts
  *   sig      base64url(HMAC-SHA256(key, "t1.<kid>.<payload>")), 43 chars
  * The payload is parsed only after the signature checks out (constant-time compare).
  */
@@ -22,6 +23,8 @@ export interface TaskRun {
   issuedAt: number
   /** After this (ms since the epoch) the handle is refused as expired. */
   expiresAt?: number
+  /** The context (--context name) whose gateway ran it, when the server has contexts: tasks/get asks that one. */
+  context?: string
 }
 
 /** Why a handle was refused; `message` is one line for the client and the audit log (never the key). */
@@ -73,6 +76,12 @@ function checkRun(run: TaskRun): void {
   if (!isTime(run.issuedAt)) throw new RangeError('task handle: issuedAt must be a time in ms (an integer)')
   if (run.expiresAt !== undefined && !isTime(run.expiresAt))
     throw new RangeError('task handle: expiresAt must be a time in ms (an integer)')
+  const { context } = run
+  if (
+    context !== undefined &&
+    (typeof context !== 'string' || context.length === 0 || context.length > MAX_FIELD)
+  )
+    throw new RangeError(`task handle: context must be 1 to ${MAX_FIELD} characters`)
 }
 
 /** The run in a verified payload, or undefined when it is not the shape `encode` writes. */
@@ -83,13 +92,16 @@ function parsePayload(payload: string): TaskRun | undefined {
   } catch {
     return undefined
   }
-  if (!Array.isArray(value) || value.length !== 5) return undefined
-  const [gateway, jobId, runId, issuedAt, expiresAt] = value as unknown[]
+  // Five fields: a handle without a context (no --context, or issued before handles named it).
+  if (!Array.isArray(value) || value.length < 5 || value.length > 6) return undefined
+  const [gateway, jobId, runId, issuedAt, expiresAt, context] = value as unknown[]
   if (typeof gateway !== 'string' || typeof jobId !== 'string' || typeof runId !== 'string') return undefined
   if (!isTime(issuedAt)) return undefined
   if (expiresAt !== null && !isTime(expiresAt)) return undefined
+  if (value.length === 6 && (typeof context !== 'string' || context.length === 0)) return undefined
   const run: TaskRun = { gateway, jobId, runId, issuedAt: issuedAt as number }
   if (expiresAt !== null) run.expiresAt = expiresAt as number
+  if (typeof context === 'string') run.context = context
   return run
 }
 
@@ -115,7 +127,8 @@ export function createTaskHandleCodec(key: Uint8Array, options: { keyId?: string
     keyId,
     encode(run) {
       checkRun(run)
-      const fields = [run.gateway, run.jobId, run.runId, run.issuedAt, run.expiresAt ?? null]
+      const fields: unknown[] = [run.gateway, run.jobId, run.runId, run.issuedAt, run.expiresAt ?? null]
+      if (run.context !== undefined) fields.push(run.context)
       const payload = Buffer.from(JSON.stringify(fields), 'utf8').toString('base64url')
       const input = `${VERSION}.${keyId}.${payload}`
       const handle = `${input}.${sign(input).toString('base64url')}`

@@ -1,19 +1,20 @@
 import { randomBytes } from 'node:crypto'
-import type { GatewayClient } from '@clawlink/client'
 import { resolvePath } from '@clawlink/config'
+import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/server'
+import type { NamedGateway } from './gateways.js'
+import { interceptTransport } from './intercept.js'
 import type { McpPolicy } from './policy.js'
 import type { JobLists } from './server.js'
 import { createTaskHandleCodec } from './task-handle.js'
 import { loadTaskSecret, TaskSecretError } from './task-secret.js'
 import { type ModernTasks, modernTasks } from './tasks-modern.js'
 
-/** What clawlink-mcp's HTTP mode needs to hand out and read back task handles. */
+/** What clawlink-mcp needs to hand out and read back task handles (HTTP and stdio). */
 export interface TaskKeyInputs {
   file: string | undefined
   env: NodeJS.ProcessEnv
-  gateway: string
-  contextName?: string | undefined
-  getClient: (signal?: AbortSignal) => Promise<GatewayClient>
+  /** The gateways (contexts) the server serves; a task runs on the one its call names, the first by default. */
+  gateways: readonly NamedGateway[]
   jobLists: JobLists
   policy: McpPolicy
   confirm: boolean
@@ -22,9 +23,10 @@ export interface TaskKeyInputs {
 }
 
 /**
- * The tasks extension of the HTTP endpoint, keyed by `--task-secret-file FILE` (every replica behind one load
- * balancer needs the same file); without the flag a random key of this process, so its handles die with it.
- * Returns exit code 3 after logging a one-line error (TaskSecretError) when the file is unusable.
+ * The tasks extension of 2026-07-28 clients, keyed by `--task-secret-file FILE` (every replica behind one load
+ * balancer needs the same file); without the flag a random key of this process, so its handles die with it (on
+ * stdio, where the process is the client's own, that is all it needs). Returns exit code 3 after logging a
+ * one-line error (TaskSecretError) when the file is unusable.
  */
 export function openModernTasks(inputs: TaskKeyInputs): ModernTasks | number {
   let key: Buffer
@@ -40,16 +42,36 @@ export function openModernTasks(inputs: TaskKeyInputs): ModernTasks | number {
   inputs.log(
     inputs.file
       ? `task handles signed with key ${codec.keyId} from --task-secret-file`
-      : `task handles signed with a random key of this process (${codec.keyId}): replicas behind one load balancer need a shared --task-secret-file`,
+      : `task handles signed with a random key of this process (${codec.keyId}): they end with it; HTTP replicas behind one load balancer need a shared --task-secret-file`,
   )
   return modernTasks({
     codec,
-    gateway: inputs.gateway,
-    contextName: inputs.contextName,
-    getClient: inputs.getClient,
-    getJobs: (client) => inputs.jobLists.of(client),
+    gateways: inputs.gateways,
+    getJobs: (client, context) => inputs.jobLists.of(client, context),
     policy: inputs.policy,
     confirm: inputs.confirm,
     audit: inputs.audit,
+  })
+}
+
+/**
+ * `transport` (stdio) with the 2026-07-28 task requests answered before the SDK sees them: a run_cron_job task
+ * call and tasks/get|cancel|update of a client that sends the 2026-07-28 envelope. Everything else (2025-era
+ * tasks included, which tasks.ts serves) passes through in order.
+ */
+export function withModernTasks<T extends Transport>(
+  transport: T,
+  tasks: ModernTasks,
+  log: (message: string) => void,
+): T {
+  return interceptTransport(transport, {
+    receive(message, extra, deliver) {
+      const answer = tasks.claim(message, { transport: 'stdio' })
+      if (!answer) return deliver(message, extra)
+      answer
+        .then((response) => transport.send(response as JSONRPCMessage))
+        .catch((error: unknown) => log(`task request failed: ${(error as Error).message}`))
+    },
+    send: (message, options, forward) => forward(message, options),
   })
 }

@@ -9,12 +9,16 @@ export interface Answers {
 }
 
 /** The SDK v2 client, pinned to the 2026-07-28 era (or left to negotiate), optionally answering elicitations. */
-function newClient(era: 'modern' | 'auto', answers?: Answers): Client {
+function newClient(
+  era: 'modern' | 'auto',
+  answers?: Answers,
+  capabilities: Record<string, unknown> = {},
+): Client {
   const client = new Client(
     { name: 'clawlink-v2-test', version: '2.0.0' },
     {
       versionNegotiation: { mode: era === 'modern' ? { pin: '2026-07-28' } : 'auto' },
-      ...(answers ? { capabilities: { elicitation: { form: {} } } } : {}),
+      capabilities: { ...(answers ? { elicitation: { form: {} } } : {}), ...capabilities },
     },
   )
   if (answers)
@@ -56,11 +60,12 @@ export async function connectV2Http(
   token: string,
   era: 'modern' | 'auto' = 'modern',
   answers?: Answers,
+  capabilities?: Record<string, unknown>,
 ) {
   const transport = new StreamableHTTPClientTransport(new URL(url), {
     requestInit: { headers: { Authorization: `Bearer ${token}` } },
   })
-  const client = newClient(era, answers)
+  const client = newClient(era, answers, capabilities)
   await client.connect(transport)
   return { client, close: () => client.close() }
 }

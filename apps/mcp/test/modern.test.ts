@@ -126,7 +126,15 @@ describe('2026-07-28 clients (SDK v2) and 2025-11-25 clients (SDK v1) on one ser
         params: { _meta: envelope() },
       }),
     )
-    expect(discover.result?.supportedVersions).toContain('2026-07-28')
+    // Every version the endpoint serves: 2026-07-28 per request, the 2025 versions the SDK accepts as sessions.
+    expect(discover.result?.supportedVersions).toEqual([
+      '2026-07-28',
+      '2025-11-25',
+      '2025-06-18',
+      '2025-03-26',
+      '2024-11-05',
+      '2024-10-07',
+    ])
     const list = await rpcOf(
       await modernPost(server.url, server.httpToken, { method: 'tools/list', params: { _meta: envelope() } }),
     )
@@ -153,10 +161,16 @@ describe('2026-07-28 clients (SDK v2) and 2025-11-25 clients (SDK v1) on one ser
       ...call,
       params: { name: 'run_cron_job', arguments: { job: 'nightly' } },
     })
-    expect(noMeta.status).toBeGreaterThanOrEqual(400)
+    // The spec's answer to a 2026-07-28 request (MCP-Protocol-Version header) without its `_meta` envelope:
+    // -32602 naming the missing key, the one invalid-params error that is HTTP 400 (SDK inboundClassification).
+    expect(noMeta.status).toBe(400)
+    expect(await rpcOf(noMeta)).toMatchObject({
+      error: { code: -32602, data: { envelope: { missing: ['_meta'] } } },
+    })
     expect(gw.requests('cron.run')).toHaveLength(0)
     const lines = auditLines(log)
     expect(lines.filter((l) => l.code === 'HEADER_MISMATCH')).toHaveLength(3)
+    expect(lines.at(-1)).toMatchObject({ tool: 'run_cron_job', outcome: 'refused', code: 'INVALID_PARAMS' })
     for (const l of lines) expect(l.outcome).toBe('refused')
     // the server is still up and serves a good request
     const good = await modernPost(server.url, server.httpToken, call)

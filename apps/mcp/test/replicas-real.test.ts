@@ -61,8 +61,12 @@ async function replica(secret: string, origins: string[], extra: string[] = []):
 }
 
 /**
- * A 2026-07-28 client that declares the tasks extension, speaking the protocol as raw POSTs: the SDK v2 client
- * 2.4.0 refuses a `resultType: 'task'` answer to tools/call ("Unsupported result type 'task'").
+ * A 2026-07-28 client that declares the tasks extension, speaking the protocol as raw POSTs. Not our result's
+ * shape (it is the extension's CreateTaskResult) but the SDK v2 client 2.4.0's limits: its 2026-07-28 codec takes
+ * only resultType "complete" and "input_required" and rejects "task" (core-internal/src/wire/rev2026-07-28/codec.ts:234
+ * as bundled in 2.4.0: "Unsupported result type 'task' for tools/call"), and it will not send tasks/get on a
+ * 2026-07-28 connection (core-internal/src/shared/protocol.ts:1347, MethodNotSupportedByProtocolVersion).
+ * modern-tasks.test.ts pins both.
  */
 function modernClient(url: string) {
   let id = 0

@@ -68,6 +68,21 @@ describe('signed task handles', () => {
     }
   })
 
+  it('the context a run is on: signed with it, altered or dropped is forged; a handle without one still reads', () => {
+    const onB = { ...RUN, context: 'b' }
+    const h = codec.encode(onB)
+    expect(payloadOf(h)).toEqual([RUN.gateway, RUN.jobId, RUN.runId, RUN.issuedAt, null, 'b'])
+    expect(codec.decode(h)).toEqual({ ok: true, run: onB })
+    const fields = payloadOf(h) as unknown[]
+    for (const changed of [[...fields.slice(0, 5), 'a'], fields.slice(0, 5)])
+      expect(codec.decode(withPart(h, 2, payload(changed)))).toMatchObject({ ok: false, reason: 'forged' })
+    // Five fields: no context (a server without --context, or a handle issued before handles named it).
+    expect(payloadOf(codec.encode(RUN))).toHaveLength(5)
+    expect(codec.decode(codec.encode(RUN))).toEqual({ ok: true, run: RUN })
+    expect(() => codec.encode({ ...RUN, context: '' })).toThrow(RangeError)
+    expect(() => codec.encode({ ...RUN, context: 'c'.repeat(513) })).toThrow(RangeError)
+  })
+
   it('a handle signed by another key says so, with both key ids', () => {
     const other = createTaskHandleCodec(randomBytes(32))
     const r = codec.decode(other.encode(RUN))
