@@ -24,7 +24,11 @@ async function startReplica(gw, shared, origin) {
   const deadline = Date.now() + 15_000
   for (;;) {
     const url = /ready on (http:\/\/\S+)/.exec(stderr)?.[1]
-    if (url) return { url, port: Number(new URL(url).port), stop: () => (child.kill('SIGTERM'), exited) }
+    const stop = () => {
+      child.kill('SIGTERM')
+      return exited
+    }
+    if (url) return { url, port: Number(new URL(url).port), stop }
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL')
       throw new Error(`clawlink-mcp --http did not start: ${stderr.slice(-400)}`)
