@@ -10,7 +10,9 @@
 // The stdio client here is a minimal raw JSON-RPC driver (newline-delimited JSON on the child's stdin/stdout): no
 // SDK client in the measured path, so the numbers are the server's.
 // Writes the "MCP" section of BENCHMARKS.md. Usage: node scripts/bench-mcp.mjs [--cold 20] [--calls 20]
+//   [--clients 50] [--hops 50] [--version 2026.9.6] [--gateway-file FILE (of the harness's start-all)]
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { createGatewayClient, runJob } from '../packages/client/dist/index.js'
@@ -39,10 +41,13 @@ const CLI_BIN = `${root}apps/cli/dist/clawlink.mjs`
 
 /**
  * The server over stdio, driven by raw JSON-RPC lines. `call(method, params)` resolves with the answer's result
- * (rejects with its error); `close()` ends stdin and waits for the exit.
+ * (rejects with its error); `close()` ends stdin and waits for the exit. `nodeArgs` (e.g. --cpu-prof) go to node.
  */
-export function stdioServer(args, env) {
-  const child = spawn(process.execPath, [MCP_BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+export function stdioServer(args, env, nodeArgs = []) {
+  const child = spawn(process.execPath, [...nodeArgs, MCP_BIN, ...args], {
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
   let stderr = ''
   child.stderr.on('data', (d) => (stderr += d))
   const pending = new Map()
@@ -202,11 +207,17 @@ async function main() {
       clients: { type: 'string', default: '50' },
       hops: { type: 'string', default: '50' },
       version: { type: 'string', default: '2026.9.6' },
+      // a gateway already started by `node packages/testkit/dist/harness/cli.js start-all --out FILE VERSION`
+      'gateway-file': { type: 'string' },
     },
   })
   const loads = [loadAverage()]
   const size = await installedSize() // no gateway needed: first, while the machine is quieter
-  const gw = await startGateway({ version: values.version })
+  const file = values['gateway-file']
+  const gw = file
+    ? JSON.parse(readFileSync(file, 'utf8')).find((g) => g.version === values.version)
+    : await startGateway({ version: values.version })
+  if (!gw) throw new Error(`${file} has no gateway ${values.version}: start one with the harness's start-all`)
   try {
     const name = `bench-mcp-${Date.now()}`
     const jobId = await addModelFreeJob(gw, name, 'bench')
@@ -221,7 +232,7 @@ async function main() {
     process.stdout.write(`${body}\n`)
     writeSection('MCP', body)
   } finally {
-    await stopGateway(gw)
+    if (!file) await stopGateway(gw) // one of start-all's is stopped by its stop-all
   }
 }
 
