@@ -223,9 +223,12 @@ const NOTES = [
   'comparison is the in-process `runJob({ wait: true })` row; without wait the tool is the bare request plus the',
   'MCP hop. That hop (the fake-gateway rows: a second process woken over stdio, the SDK validating input and',
   'output, the tool, the audit line) costs a few ms on an idle machine (2.5–3.4 ms on 2026-11-26) and several',
-  'times that at this load: every hop waits for a CPU on 2 cores with a load average near 10. By id the tool still',
-  'resolves the job through the cached job list (for the policy check): one extra `cron.list` when the 30 s',
-  'cache has expired.',
+  'times that under load: every hop waits for a CPU on 2 cores. By id the tool still resolves the job through the',
+  'cached job list (for the policy check): one extra `cron.list` when the 30 s cache has expired.',
+  'Four earlier runs the same day at load 7–14 (same script; the first stopped before the proxy part): cold start',
+  '1.49, 1.68, 1.70 and 2.28 ×; with wait',
+  '2.23–3.00 × bare `cron.run` but 0.90–1.18 × `runJob({ wait: true })`; without wait 1.01 and 1.37 ×; proxy hop',
+  '−0.8 to +14 ms at p50 (noise: the hop is below what this machine can resolve under load).',
   '',
 ]
 
