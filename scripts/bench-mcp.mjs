@@ -243,7 +243,7 @@ function report(values, { cold, warm, own, proxy, size, loads }) {
     "the script (no SDK client in the measured path: the figures are the server's). Profiles already paired.",
     `Run ${new Date().toISOString()} on ${machine()}, commit ${gitRev()}; ${loads[0]} at the start, ${loads[1]} at the`,
     `end (the machine is shared: compare within a row pair, which ran interleaved). Produced by`,
-    `\`node scripts/bench-mcp.mjs --cold ${values.cold} --calls ${values.calls}\`.`,
+    `\`node scripts/bench-mcp.mjs --cold ${values.cold} --calls ${values.calls}${values['gateway-file'] ? ' --gateway-file <start-all output>' : ''}\`.`,
     '',
     '| Measure | n | p50 | min–max | Target |',
     '|---|---|---|---|---|',
