@@ -20,7 +20,7 @@ afterEach(async () => {
 
 const CLI = join(
   dirname(createRequire(import.meta.url).resolve('@clawlink/cli/package.json')),
-  'dist/clawlink.mjs',
+  'dist/clawlink.cjs',
 )
 const auditLines = (path: string) =>
   readFileSync(path, 'utf8')
