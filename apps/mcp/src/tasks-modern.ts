@@ -10,9 +10,9 @@ import {
 import type { AuditEntry, AuditLog } from './audit.js'
 import type { NamedGateway } from './gateways.js'
 import { assertAllowed, type McpPolicy } from './policy.js'
-import { errorCode, failure, resultOf, sentence, ToolRefusal } from './present.js'
+import { errorCode, failure } from './present.js'
 import type { TaskHandleCodec, TaskRun } from './task-handle.js'
-import { runContent, runMode } from './tools/run.js'
+import { reportResult, runMode } from './tools/run.js'
 
 /**
  * Tasks for 2026-07-28 clients: the `io.modelcontextprotocol/tasks` extension, served statelessly, over HTTP and
@@ -103,14 +103,7 @@ function taskRun(body: Body, gateways: readonly NamedGateway[]): TaskStart | und
 }
 
 /** A report as a complete tools/call result (the same content the plain call returns). */
-function reportResult(report: RunReport): Answer {
-  if (report.ok) return { ...resultOf(runContent(report)), resultType: 'complete' }
-  const text = `${sentence(report.message)}${report.remedy ? ` ${sentence(report.remedy)}` : ''}`
-  return {
-    ...failure(new ToolRefusal(report.code ?? 'RUN_FAILED', text, { remedy: '' }), runContent(report)),
-    resultType: 'complete',
-  }
-}
+const completeResult = (report: RunReport): Answer => ({ ...reportResult(report), resultType: 'complete' })
 
 /** A task request refused for its id (-32602 with the reason in `data`). */
 class TaskRefusal extends Error {
@@ -182,7 +175,7 @@ async function start(options: ModernTasksOptions, run: TaskStart, audit: Audit):
     const runId = report.record.runId
     if (outcome.kind !== 'enqueued' || !runId) {
       audit({ ...base, job, outcome: report.ok ? 'ok' : 'error', code: report.code ?? null })
-      return reportResult(report)
+      return completeResult(report)
     }
     const now = Date.now()
     const ttlMs = options.ttlMs ?? 86_400_000
@@ -272,7 +265,7 @@ async function get(
     ...task,
     status: 'completed',
     statusMessage: report.message,
-    result: reportResult(report),
+    result: completeResult(report),
     resultType: 'complete',
   }
 }

@@ -79,6 +79,11 @@ export function runContent(report: RunReport): Record<string, unknown> {
   }
 }
 
+/** A run's report as a tools/call result: its facts, and on failure (isError) what happened, what to do, the code. */
+export function reportResult(report: RunReport): CallToolResult {
+  return report.ok ? resultOf(runContent(report)) : reportFailure(report)
+}
+
 /** The isError result of a report: what happened, what to do, where to follow the run, the code; and the facts. */
 function reportFailure(report: RunReport): CallToolResult {
   const jobId = report.record.job.id
@@ -146,7 +151,7 @@ async function runBody(
     })
     const report = describeOutcome(outcome)
     await notifier.done(report.message)
-    return report.ok ? resultOf(runContent(report)) : reportFailure(report)
+    return reportResult(report)
   } catch (error) {
     if (error instanceof ConfirmationNeeded) return error.result
     const cancelled = signal.aborted && !(error instanceof ToolRefusal)
