@@ -1,13 +1,18 @@
 #!/usr/bin/env node
 // Fails (exit 1) when the shipped source of a package imports itself in a circle: follows every relative import
-// and re-export in packages/*/src and apps/*/src (type-only ones too: a circle of types is still a tangle), test
+// (bare `import './x.js'` too) and re-export in packages/*/src and apps/*/src (type-only ones too: a circle of types is still a tangle), test
 // files excepted, and prints each circle it finds as a → b → a.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 
-const root = resolve(dirname(new URL(import.meta.url).pathname), '..')
+// The repository, or the tree named by --root DIR (its own test gives it one with a circle).
+const rootAt = process.argv.indexOf('--root')
+const root =
+  rootAt > 0 ? resolve(process.argv[rootAt + 1]) : resolve(dirname(new URL(import.meta.url).pathname), '..')
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+['"](\.[^'"]+)['"]/g
 const DYNAMIC = /import\(\s*['"](\.[^'"]+)['"]\s*\)/g
+// `import './x.js'`: imported for its effects only, still an edge.
+const BARE = /(?:^|\n)\s*import\s+['"](\.[^'"]+)['"]/g
 
 function sourceFiles(dir) {
   const out = []
@@ -32,7 +37,7 @@ export function findCycles(files) {
   for (const file of files) {
     const text = readFileSync(file, 'utf8')
     const deps = new Set()
-    for (const re of [IMPORT, DYNAMIC])
+    for (const re of [IMPORT, DYNAMIC, BARE])
       for (const m of text.matchAll(re)) {
         const to = target(file, m[1])
         if (to) deps.add(to)
