@@ -15,7 +15,7 @@ export interface SignerOption<Flag extends string = string, Key extends string =
   readonly help: string
   /** What the shell completes: file names, nothing, or these values. @default 'none' */
   readonly complete?: 'file' | 'none' | readonly string[]
-  /** An environment variable the back-end reads when the flag is absent (documented in help only). */
+  /** An environment variable the back-end reads when the flag is absent (for docs and tools; help shows `help`). */
   readonly env?: string
   /** `--signer KIND` without this flag is a usage error (named in remedies). */
   readonly required?: boolean
