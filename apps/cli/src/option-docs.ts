@@ -1,4 +1,5 @@
 // The help line of every flag, kept apart from the command specs (spec.ts) they document.
+import { type AnySignerDeclaration, builtinSigners, signerKinds } from '@clawlink/config'
 import { CONTEXT_DOCS } from './context-spec.js'
 
 /** How a flag is shown in help and completed by the shell; `group` decides the help section. */
@@ -12,7 +13,33 @@ export interface OptionDoc {
   readonly file?: boolean
 }
 
-const SIGNERS = ['file', 'keychain', 'agent', 'exec', 'pkcs11', 'none'] as const
+/**
+ * Help and completion of the signers' own flags, from their declarations (@clawlink/config's built-ins list):
+ * `<kind> signer: …` for each option, `device init with --signer <kind>: …` for each init action.
+ */
+export function signerOptionDocs(
+  list: readonly AnySignerDeclaration[] = builtinSigners,
+): Record<string, OptionDoc> {
+  const docs: Record<string, OptionDoc> = {}
+  for (const d of list) {
+    for (const o of d.options) {
+      const complete = o.complete ?? 'none'
+      docs[o.flag] = {
+        group: 'identity',
+        arg: o.arg,
+        text: `${d.kind} signer: ${o.help}`,
+        ...(complete === 'file' ? { file: true } : {}),
+        ...(typeof complete === 'object' ? { values: complete } : {}),
+      }
+    }
+  }
+  for (const d of list)
+    for (const a of d.initActions ?? [])
+      docs[a.flag] = { group: 'identity', text: `device init with --signer ${d.kind}: ${a.help}` }
+  return docs
+}
+
+const SIGNERS = signerKinds()
 
 /** Help line of every flag in {@link COMMAND_OPTIONS}; a test checks none is missing. */
 export const OPTION_DOCS: Record<string, OptionDoc> = {
@@ -115,26 +142,7 @@ export const OPTION_DOCS: Record<string, OptionDoc> = {
     values: SIGNERS,
     text: `${SIGNERS.join(' | ')} | ./module.mjs | package (default: the profile's, else file)`,
   },
-  'key-file': { group: 'identity', arg: 'FILE', file: true, text: 'file signer: the 0600 JSON key file' },
-  'keychain-account': { group: 'identity', arg: 'NAME', text: 'keychain signer: the account name' },
-  'keychain-service': { group: 'identity', arg: 'NAME', text: 'keychain signer: the service name' },
-  'agent-socket': { group: 'identity', arg: 'PATH', file: true, text: 'agent signer: SSH_AUTH_SOCK to use' },
-  'agent-key': { group: 'identity', arg: 'SHA256:…|COMMENT', text: 'agent signer: which ssh-ed25519 key' },
-  'exec-command': {
-    group: 'identity',
-    arg: 'JSON',
-    text: 'exec signer: argv of your HSM/KMS program as a JSON array (payload on stdin, signature on stdout)',
-  },
-  'exec-public-key': { group: 'identity', arg: 'B64URL', text: 'exec signer: its public key' },
-  'pkcs11-uri': {
-    group: 'identity',
-    arg: 'URI',
-    text: "pkcs11 signer: RFC 7512 URI of the key ('pkcs11:token=…;object=…?module-path=…&pin-source=file:…')",
-  },
-  'pkcs11-generate': {
-    group: 'identity',
-    text: 'device init with --signer pkcs11: make the Ed25519 key pair on the token when none matches',
-  },
+  ...signerOptionDocs(),
   'signer-option': {
     group: 'identity',
     arg: 'K=V',

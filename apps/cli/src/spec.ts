@@ -1,5 +1,5 @@
 import type { ParseArgsConfig } from 'node:util'
-import { SETTINGS_OPTIONS } from '@clawlink/config'
+import { SETTINGS_OPTIONS, signerInitOptions } from '@clawlink/config'
 import { CONTEXT_COMMANDS, CONTEXT_OPTIONS } from './context-spec.js'
 
 /**
@@ -65,8 +65,8 @@ export const COMMAND_OPTIONS = {
   },
   'cron check': { ...CONNECTION_OPTIONS, since: { type: 'string' }, 'run-missed': { type: 'boolean' } },
   'device show': CONNECTION_OPTIONS,
-  // --pkcs11-generate is an action of init, not a setting: it is never stored in the profile.
-  'device init': { ...CONNECTION_OPTIONS, 'pkcs11-generate': { type: 'boolean' } },
+  // The signers' init actions (--pkcs11-generate) are not settings: they are never stored in the profile.
+  'device init': { ...CONNECTION_OPTIONS, ...signerInitOptions() },
   'device pair': { ...CONNECTION_OPTIONS, wait: { type: 'boolean' }, timeout: { type: 'string' } },
   'device rotate': { ...CONNECTION_OPTIONS, timeout: { type: 'string' } },
   'device revoke': { ...CONNECTION_OPTIONS, timeout: { type: 'string' } },

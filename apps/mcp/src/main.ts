@@ -1,7 +1,13 @@
 import { createRequire } from 'node:module'
 import { parseArgs } from 'node:util'
 import { escapeControlChars, type GatewayClient, strayNote } from '@clawlink/client'
-import { ConfigError, openGatewayClient, type resolveSettings, SETTINGS_OPTIONS } from '@clawlink/config'
+import {
+  builtinSigners,
+  ConfigError,
+  openGatewayClient,
+  type resolveSettings,
+  SETTINGS_OPTIONS,
+} from '@clawlink/config'
 import { approveCommand } from '@clawlink/protocol'
 import { ambiguousNameEntries, resolveGatewaySettings } from './gateway-settings.js'
 import { HttpSetupError } from './http-guard.js'
@@ -74,7 +80,7 @@ Connection (same as the clawlink CLI; the token never goes on the command line):
   --context NAME         a gateway of the contexts file (clawlink context add); repeatable: one gateway session per
                          context, tools take an optional "gateway" argument (default: the first context)
   --profile NAME         clawlink profile shared with the CLI (default "default"): one pairing serves both
-  --signer KIND          file | keychain | agent | exec | pkcs11 | ./module.mjs (default: the profile's)
+  --signer KIND          ${builtinSigners.map((d) => d.kind).join(' | ')} | ./module.mjs (default: the profile's)
   --wait-approval        if the gateway wants an operator to approve this device or its scopes, wait for it
                          (the requestId and approve command are logged; docs/remote-gateway.md)
 

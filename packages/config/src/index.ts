@@ -10,9 +10,20 @@ export {
 } from './contexts-file.js'
 export type { IgnoredSecret, UrlOrigin } from './credentials.js'
 export { ConfigError, type ConfigErrorCode } from './errors.js'
-export { SETTINGS_OPTIONS, settingsFlagsFromValues } from './flags.js'
+export { SETTINGS_OPTIONS, settingsFlagsFromValues, signerInitOptions, signerOptions } from './flags.js'
 export { resolvePath } from './home.js'
-export { checkPkcs11Signer, loadSigner, type Pkcs11CheckStep } from './load-signer.js'
+export {
+  builtinSigner,
+  type BuiltinSignerSpec,
+  builtinSigners,
+  signerKinds,
+} from './builtin-signers.js'
+export type {
+  AnySignerDeclaration,
+  SignerCheckStep,
+  SignerDeclaration,
+} from '@clawlink/signer-kit/declaration'
+export { checkSigner, type LoadSignerOptions, loadSigner } from './load-signer.js'
 export { openclawConfigPath, openclawStateDir, readOpenClawConfig } from './openclaw-config.js'
 export {
   auditLogPath,
@@ -31,7 +42,13 @@ export {
   resolveSettings,
   type SettingsFlags,
 } from './settings.js'
-export { describeSignerSpec, type SignerFlags, type SignerSpec } from './signer-spec.js'
+export {
+  describeSignerSpec,
+  type SignerFlags,
+  type SignerSpec,
+  signerSpecFromFlags,
+  validateSignerSpec,
+} from './signer-spec.js'
 export { type OpenClientOptions, openGatewayClient } from './open-client.js'
 export {
   AUDIT_GENESIS,

@@ -5,72 +5,63 @@ import { type DeviceSigner, describeSignerProblem } from '@clawlink/protocol'
 import { ConfigError } from './errors.js'
 import type { ProfilePaths } from './profile.js'
 import { moduleRefusal, type SignerSpec } from './signer-spec.js'
+import type { AnySignerDeclaration, SignerCheckStep } from '@clawlink/signer-kit/declaration'
+import { builtinSigner } from './builtin-signers.js'
 import { importPlugin } from './plugin-import.js'
 
 type Factory = (options: Record<string, unknown>) => DeviceSigner | Promise<DeviceSigner>
 
+/** How {@link loadSigner} builds the signer. */
+export interface LoadSignerOptions {
+  /** Create the key when there is none (file, keychain). @default true */
+  create?: boolean
+  /** @default 'default' */
+  profile?: string
+  /** The `device init` actions given (a signer's declared init flags, e.g. `{'pkcs11-generate': true}`). */
+  actions?: Readonly<Record<string, boolean>>
+  /** The built-in signers (tests add their own). @default builtinSigners */
+  signers?: readonly AnySignerDeclaration[]
+}
+
 /**
- * Imports only the chosen back-end (`await import()`), so `cron run` with the file signer never loads keytar
- * or an agent client (docs/testing.md §8), and builds the signer. `none` → undefined (token-only connection).
+ * Imports only the chosen back-end (its declaration's `load()`), so `cron run` with the file signer never loads
+ * keytar, pkcs11js or an agent client (docs/testing.md §8), and builds the signer. `none` → undefined
+ * (token-only connection).
  * @throws ConfigError for plug-in problems; SignerError from the back-end itself
  */
 export async function loadSigner(
   spec: SignerSpec,
   paths: ProfilePaths,
-  options: { create?: boolean; profile?: string; pkcs11Generate?: boolean } = {},
+  options: LoadSignerOptions = {},
 ): Promise<DeviceSigner | undefined> {
-  switch (spec.kind) {
-    case 'none':
-      return undefined
-    case 'file': {
-      const { createFileSigner } = await import('@clawlink/signer-file')
-      return createFileSigner({ path: spec.keyFile ?? paths.identityFile, create: options.create ?? true })
-    }
-    case 'keychain': {
-      const mod = (await import('@clawlink/signer-keychain')) as unknown as { createKeychainSigner: Factory }
-      return mod.createKeychainSigner({
-        account: spec.account ?? options.profile ?? 'default',
-        ...(spec.service ? { service: spec.service } : {}),
-        create: options.create ?? true,
-      })
-    }
-    case 'agent': {
-      const mod = (await import('@clawlink/signer-agent')) as unknown as { createSshAgentSigner: Factory }
-      const key = spec.key
-      return mod.createSshAgentSigner({
-        ...(spec.socket ? { socketPath: spec.socket } : {}),
-        ...(key ? (key.startsWith('SHA256:') ? { fingerprint: key } : { comment: key }) : {}),
-      })
-    }
-    case 'exec': {
-      const mod = (await import('@clawlink/signer-agent')) as unknown as { createExecSigner: Factory }
-      return mod.createExecSigner({
-        command: spec.command,
-        ...(spec.publicKey ? { publicKey: spec.publicKey } : {}),
-      })
-    }
-    case 'pkcs11': {
-      // Only here is the PKCS#11 package (and through it the native pkcs11js) loaded.
-      const { createPkcs11Signer } = await import('@clawlink/signer-pkcs11')
-      return createPkcs11Signer({ uri: spec.uri, generate: options.pkcs11Generate === true })
-    }
-    case 'module':
-      return loadPluginSigner(spec.module, spec.options)
-  }
+  if (spec.kind === 'none') return undefined
+  if (spec.kind === 'module') return loadPluginSigner(spec.module, spec.options)
+  const declared = builtinSigner(spec.kind, options.signers)
+  if (!declared)
+    throw new ConfigError('SIGNER_UNKNOWN', `unknown signer "${String(spec.kind).slice(0, 80)}"`, {
+      remedy: 'run "clawlink device init" with a known --signer',
+    })
+  const create = await declared.load()
+  return create(spec, {
+    identityFile: paths.identityFile,
+    profile: options.profile ?? 'default',
+    create: options.create ?? true,
+    actions: options.actions ?? {},
+  })
 }
 
-/** One checked step of a PKCS#11 key (module, slot, login, key type), for doctor. */
-export interface Pkcs11CheckStep {
-  step: string
-  ok: boolean
-  detail: string
-  fix?: string
-}
-
-/** Doctor's PKCS#11 walk: loads the package lazily, never throws. */
-export async function checkPkcs11Signer(uri: string): Promise<Pkcs11CheckStep[]> {
-  const { describePkcs11Key } = await import('@clawlink/signer-pkcs11')
-  return describePkcs11Key(uri)
+/**
+ * Doctor's own walk of the signer (e.g. PKCS#11: module, slot, login, key type), loaded lazily; undefined when
+ * the signer declares none. Never throws.
+ */
+export async function checkSigner(
+  spec: SignerSpec,
+  signers?: readonly AnySignerDeclaration[],
+): Promise<SignerCheckStep[] | undefined> {
+  const declared = builtinSigner(spec.kind, signers)
+  if (!declared?.check) return undefined
+  const check = await declared.check()
+  return check(spec)
 }
 
 /**

@@ -1,6 +1,12 @@
 import { existsSync } from 'node:fs'
 import { createFileDeviceTokenStore } from '@clawlink/client'
-import { describeSignerSpec, loadProfileSettings, loadSigner, saveProfileSettings } from '@clawlink/config'
+import {
+  builtinSigners,
+  describeSignerSpec,
+  loadProfileSettings,
+  loadSigner,
+  saveProfileSettings,
+} from '@clawlink/config'
 import { base64UrlEncode, deriveDeviceId } from '@clawlink/protocol'
 import { parseCommand } from '../args.js'
 import { CliError, EXIT } from '../exit-codes.js'
@@ -59,6 +65,27 @@ export async function deviceShow(argv: string[]): Promise<number> {
   return EXIT.OK
 }
 
+/**
+ * The signers' `device init` actions given (`--pkcs11-generate`), each checked against the chosen signer.
+ * @throws CliError USAGE when an action belongs to another signer
+ */
+function initActions(values: Record<string, unknown>, kind: string): Record<string, boolean> {
+  const actions: Record<string, boolean> = {}
+  for (const d of builtinSigners)
+    for (const { flag } of d.initActions ?? []) {
+      if (values[flag] !== true) continue
+      if (d.kind !== kind) {
+        const required = d.options.filter((o) => o.required).map((o) => ` --${o.flag} ${o.arg}`)
+        throw new CliError('USAGE', `--${flag} needs --signer ${d.kind}`, {
+          remedy: `add --signer ${d.kind}${required.join('')}`,
+          exitCode: EXIT.USAGE,
+        })
+      }
+      actions[flag] = true
+    }
+  return actions
+}
+
 export async function deviceInit(argv: string[]): Promise<number> {
   const { values } = parseCommand(argv, 'device init')
   const out = createOutput(values.json === true)
@@ -80,15 +107,10 @@ export async function deviceInit(argv: string[]): Promise<number> {
     )
   }
   const existed = spec.kind === 'file' && existsSync(spec.keyFile ?? settings.paths.identityFile)
-  if (values['pkcs11-generate'] && spec.kind !== 'pkcs11')
-    throw new CliError('USAGE', '--pkcs11-generate needs --signer pkcs11', {
-      remedy: 'add --signer pkcs11 --pkcs11-uri URI',
-      exitCode: EXIT.USAGE,
-    })
   const signer = await loadSigner(spec, settings.paths, {
     create: true,
     profile: settings.profile,
-    pkcs11Generate: values['pkcs11-generate'] === true,
+    actions: initActions(values as Record<string, unknown>, spec.kind),
   })
   if (!saved) saveProfileSettings(settings.paths, { version: 1, signer: spec, createdAtMs: Date.now() })
   const deviceId = signer ? deriveDeviceId(signer.publicKey) : null

@@ -12,7 +12,7 @@ import {
   isPrivateHost,
 } from '@clawlink/client'
 import {
-  checkPkcs11Signer,
+  checkSigner,
   describeSettings,
   describeSignerSpec,
   loadSigner,
@@ -175,17 +175,16 @@ async function localSteps(
     ok: true,
     detail: `url ${shown.url}; token ${shown.token}${settings.password ? `; password ${shown.password}` : ''}; config ${shown.openclawConfig}`,
   })
-  if (settings.signer.kind === 'pkcs11') {
-    // Module load, slot, login, key type: each its own line, so the failing one carries its fix.
-    for (const check of await checkPkcs11Signer(settings.signer.uri)) {
-      print({
-        step: `pkcs11 ${check.step}`,
-        ok: check.ok,
-        detail: check.detail,
-        ...(check.fix ? { fix: check.fix } : {}),
-      })
-      if (!check.ok) return EXIT.SIGNER
-    }
+  // A signer's own walk (PKCS#11: module load, slot, login, key type): each step its own line, so the failing
+  // one carries its fix.
+  for (const check of (await checkSigner(settings.signer)) ?? []) {
+    print({
+      step: `${settings.signer.kind} ${check.step}`,
+      ok: check.ok,
+      detail: check.detail,
+      ...(check.fix ? { fix: check.fix } : {}),
+    })
+    if (!check.ok) return EXIT.SIGNER
   }
   let deviceId: string | undefined
   try {
