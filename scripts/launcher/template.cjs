@@ -13,6 +13,7 @@ const { createRequire } = require('node:module')
 
 const BUNDLE = path.join(__dirname, '__BUNDLE__')
 const BUILD = '__BUILD__'
+const KEEP = 6
 const debug = process.env.CLAWLINK_DEBUG_STARTUP === '1'
 const say = (what) => debug && process.stderr.write(`startup: compile cache ${what}\n`)
 
@@ -41,12 +42,26 @@ function saveCache(script, file) {
     fs.writeFileSync(temp, script.createCachedData(), { mode: 0o600 })
     fs.renameSync(temp, file)
     say(`written ${file}`)
+    prune(path.dirname(file))
   } catch (error) {
     try {
       fs.rmSync(temp, { force: true })
     } catch {}
     say(`not written (${error.code || error.message})`)
   }
+}
+
+// Each build and Node version writes its own file: keep the newest few (the CLI's and the MCP server's, across an
+// upgrade), remove the rest.
+function prune(dir) {
+  try {
+    const files = fs
+      .readdirSync(dir)
+      .filter((name) => name.endsWith('.bin'))
+      .map((name) => ({ path: path.join(dir, name), at: fs.statSync(path.join(dir, name)).mtimeMs }))
+      .sort((a, b) => b.at - a.at)
+    for (const old of files.slice(KEEP)) fs.rmSync(old.path, { force: true })
+  } catch {}
 }
 
 const file = cachePath()

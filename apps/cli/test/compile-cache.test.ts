@@ -1,6 +1,6 @@
 // The launcher (scripts/launcher/template.cjs) runs the bundle through V8's code cache: written by the first run,
 // used by the next, refused and rewritten when damaged, never in the way when it cannot be written.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli, sandbox } from './helpers.js'
@@ -63,6 +63,24 @@ describe('the compile cache', () => {
       'startup: compile cache not written (ENOTDIR)',
     ])
     expect(readFileSync(join(box.home, '.cache'), 'utf8')).toBe('not a folder')
+  })
+
+  it('keeps the newest six caches when it writes one (old builds and Node versions go)', async () => {
+    const { env, dir, caches } = setup()
+    mkdirSync(dir, { recursive: true })
+    const old = Array.from({ length: 8 }, (_, i) => `${String(i).repeat(16)}-v0.0.${i}-x64.bin`)
+    for (const [i, name] of old.entries()) {
+      writeFileSync(join(dir, name), 'old')
+      utimesSync(join(dir, name), new Date(2026, 0, 1 + i), new Date(2026, 0, 1 + i))
+    }
+    writeFileSync(join(dir, 'notes.txt'), 'not a cache')
+    const run = await runCli(['--version'], env)
+    expect(run.code).toBe(0)
+    const kept = caches().sort()
+    expect(kept).toHaveLength(7)
+    expect(kept).toContain('notes.txt')
+    // The new one and the five newest old ones.
+    expect(kept.filter((n) => old.includes(n)).sort()).toEqual(old.slice(3).sort())
   })
 
   it('follows XDG_CACHE_HOME, and CLAWLINK_NO_COMPILE_CACHE=1 turns it off', async () => {
