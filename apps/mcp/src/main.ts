@@ -16,9 +16,9 @@ import { httpSetup, openAudit, type ServeFlags } from './serve-options.js'
 // The MCP SDK (with zod and ajv, most of the bundle) loads with server.js, after the gateway connect has begun.
 import type { createClawlinkMcpServer } from './server.js'
 import { instrumentServer } from './instrument.js'
-import { openModernTasks, withModernTasks } from './task-keys.js'
 import { TaskRegistry } from './tasks.js'
-import { type ModernTasks, TASKS_EXTENSION } from './tasks-modern.js'
+// 2026-07-28 tasks (and through them the tools and the SDK) load after the gateway connect has begun, like server.js.
+import type { ModernTasks } from './tasks-modern.js'
 
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version
 
@@ -241,6 +241,7 @@ export async function main(
       s.get().catch((error: unknown) => log(`gateway ${s.url} not ready yet: ${(error as Error).message}`))
   warnAmbiguous(allowJobs, sessions)
   const { createClawlinkMcpServer, JobLists } = await import('./server.js')
+  const { openModernTasks } = await import('./task-keys.js')
   const jobLists = new JobLists() // one warm job list for every MCP session (HTTP serves many)
   const tasks = new TaskRegistry() // the process's tasks: a client may poll them on any of its sessions
   const newServer = () =>
@@ -347,6 +348,8 @@ async function serveOverStdio(
   process.once('SIGINT', () => stop('SIGINT'))
   const instrumented = instrumentServer(server, { audit, transport: 'stdio', tasks })
   // 2026-07-28 clients' run_cron_job tasks (tasks-modern.ts): answered below the SDK, announced in discover.
+  const { withModernTasks } = await import('./task-keys.js')
+  const { TASKS_EXTENSION } = await import('./tasks-modern.js')
   if (modern) server.server.registerCapabilities({ extensions: { [TASKS_EXTENSION]: {} } })
   const transport = modern ? withModernTasks(stdio, modern, log) : stdio
   serveStdio(() => instrumented, { transport, onerror: (e) => log(e.message) })
