@@ -22,8 +22,12 @@ export async function bundleWithLauncher(build, { bin, bundle, ...options }) {
     banner: { js: 'var __clawlinkBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
     ...options,
   })
-  // A hashbang in the bundle would be a syntax error inside the launcher's function wrapper.
-  const code = readFileSync(bundle, 'utf8').replace(/^#![^\n]*\n/, '\n')
+  // A hashbang in the bundle would be a syntax error inside the launcher's function wrapper. Any character beyond
+  // ASCII (esbuild keeps some comments as written) would make V8 hold and scan the whole source as two-byte text:
+  // written as a \u escape, which means the same in a string, a regular expression or a comment.
+  const code = readFileSync(bundle, 'utf8')
+    .replace(/^#![^\n]*\n/, '\n')
+    .replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
   writeFileSync(bundle, code)
   const build_ = createHash('sha256').update(code).digest('hex').slice(0, 16)
   const template = readFileSync(new URL('./template.cjs', import.meta.url), 'utf8')
