@@ -11,6 +11,7 @@ import {
   type RunningGateway,
   realGatewaysOrSkip,
   runCount,
+  runEntries,
 } from '@clawlink/testkit/harness'
 import { requestsSent, startProxy, type TcpProxy } from '@clawlink/testkit/proxy'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -157,11 +158,22 @@ describe
           lostAnswerGraceMs: 120_000,
         })
         const d = outcome.kind === 'finished' ? outcome.durationMs : undefined
-        console.log(`${gw.version}: held answer: outcome after ${Date.now() - began} ms, run took ${d} ms`)
-        expect(outcome, gw.version).toMatchObject({ kind: 'finished', succeeded: true, status: 'ok' })
+        const why = outcome.kind === 'finished' ? (outcome.error ?? outcome.status) : outcome.kind
+        console.log(
+          `${gw.version}: held answer: outcome after ${Date.now() - began} ms, run took ${d} ms (${why})`,
+        )
         expect(requestsSent(proxy, 'cron.run'), gw.version).toBe(1)
         expect(proxy.connections, gw.version).toBeGreaterThanOrEqual(2)
-        expect(await runCount(gw, jobId), gw.version).toBe(1)
+        // Its real outcome: the one run the gateway recorded, as the gateway recorded it (a busy gateway in CI has
+        // ended one of these agent turns in error: the client must report that, not invent a success).
+        const entries = await runEntries(gw, jobId)
+        expect(entries, gw.version).toHaveLength(1)
+        const recorded = entries[0] ?? {}
+        expect(outcome, gw.version).toMatchObject({
+          kind: 'finished',
+          status: recorded.status,
+          succeeded: recorded.status === 'ok',
+        })
       })
     }, 300_000)
 

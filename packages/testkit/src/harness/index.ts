@@ -20,6 +20,7 @@ export {
   agentJobParams,
   type MockBehaviour,
   runCount,
+  runEntries,
   modelFreeJobParams,
 } from './jobs.js'
 export { mergeConfig, mockModelConfig } from './model-config.js'

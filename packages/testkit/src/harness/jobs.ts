@@ -83,9 +83,17 @@ export function addAgentJob(
 
 /** How many runs of a job the gateway's run history holds (asked directly, up to 50). */
 export async function runCount(gw: Pick<RunningGateway, 'url' | 'token'>, jobId: string): Promise<number> {
+  return (await runEntries(gw, jobId)).length
+}
+
+/** The job's run-history entries as the gateway keeps them (`cron.runs`, newest 50). */
+export async function runEntries(
+  gw: Pick<RunningGateway, 'url' | 'token'>,
+  jobId: string,
+): Promise<Record<string, unknown>[]> {
   const { results } = await gatewayRpc({ url: gw.url, token: gw.token, signer: createEphemeralSigner() }, [
     { method: 'cron.runs', params: { id: jobId, limit: 50 } },
   ])
-  const page = results[0] as { entries?: unknown[] } | undefined
-  return page?.entries?.length ?? 0
+  const page = results[0] as { entries?: Record<string, unknown>[] } | undefined
+  return page?.entries ?? []
 }
