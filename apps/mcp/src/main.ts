@@ -284,6 +284,7 @@ export async function main(
         confirm,
         audit,
         log,
+        http: values.http !== undefined,
       })
   if (typeof modern === 'number') return modern
   if (values.http !== undefined)

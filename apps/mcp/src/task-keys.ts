@@ -20,6 +20,8 @@ export interface TaskKeyInputs {
   confirm: boolean
   audit: Parameters<typeof modernTasks>[0]['audit']
   log: (message: string) => void
+  /** Serving HTTP (where replicas need the shared key), not stdio. */
+  http?: boolean
 }
 
 /**
@@ -42,7 +44,9 @@ export function openModernTasks(inputs: TaskKeyInputs): ModernTasks | number {
   inputs.log(
     inputs.file
       ? `task handles signed with key ${codec.keyId} from --task-secret-file`
-      : `task handles signed with a random key of this process (${codec.keyId}): they end with it; HTTP replicas behind one load balancer need a shared --task-secret-file`,
+      : inputs.http
+        ? `task handles signed with a random key of this process (${codec.keyId}): they end with it; HTTP replicas behind one load balancer need a shared --task-secret-file`
+        : `task handles signed with a random key of this process (${codec.keyId}): they end with it`,
   )
   return modernTasks({
     codec,
