@@ -5,6 +5,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js'
 import { type FakeGateway, type FakeGatewayOptions, startFakeGateway } from '@clawlink/testkit/fake-gateway'
+import { onTestFailed } from 'vitest'
 
 export const BIN = new URL('../dist/clawlink-mcp.cjs', import.meta.url).pathname
 
@@ -48,6 +49,12 @@ export async function connectServer(opts: {
   transport.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString()
   })
+  // A failed test shows what the server said (why it ended, if it did). Outside a test (a beforeAll) there is none.
+  try {
+    onTestFailed(() => {
+      console.error(`clawlink-mcp stderr (${args.slice(1).join(' ')}):\n${stderr}`)
+    })
+  } catch {}
   const client = new Client({ name: 'clawlink-test', version: '0.0.0' })
   await client.connect(transport)
   return { client, home, pid: transport.pid, stderr: () => stderr, close: () => client.close() }
