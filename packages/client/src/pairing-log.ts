@@ -1,13 +1,13 @@
-import { readFile } from 'node:fs/promises'
 import type { PairingRequestLog } from './pairing.js'
 import { writeJsonFile } from './token-store.js'
+import { readText } from './fs-async.js'
 
 // Entries older than this cannot matter (a request lives 5 minutes, a little longer on 9.6 when repeated).
 const KEEP_MS = 3_600_000
 
 async function readLog(path: string): Promise<Record<string, number>> {
   try {
-    const parsed = JSON.parse(await readFile(path, 'utf8')) as { requests?: unknown }
+    const parsed = JSON.parse(await readText(path)) as { requests?: unknown }
     const requests = parsed?.requests
     if (!requests || typeof requests !== 'object') return {}
     const out: Record<string, number> = {}

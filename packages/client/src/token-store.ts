@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { normalizeFingerprint } from '@clawlink/protocol'
+import { changeMode, makeDir, readText, removePath, renamePath, writeText } from './fs-async.js'
 
 /** A device token issued by the gateway in `hello-ok.auth.deviceToken` (docs/protocol.md §5.6). */
 export type StoredDeviceToken = {
@@ -90,7 +90,7 @@ function migrate(tokens: Record<string, Entry>): Record<string, Entry> {
 async function readStore(path: string): Promise<StoreFile> {
   let text: string
   try {
-    text = await readFile(path, 'utf8')
+    text = await readText(path)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: 2, tokens: {} }
     throw error
@@ -108,14 +108,14 @@ async function readStore(path: string): Promise<StoreFile> {
 
 /** Writes `data` as JSON to a 0600 file in a 0700 folder, atomically (temp file + rename). */
 export async function writeJsonFile(path: string, data: unknown): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+  await makeDir(dirname(path), { recursive: true, mode: 0o700 })
   const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
   try {
-    await writeFile(temp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
-    await chmod(temp, 0o600)
-    await rename(temp, path)
+    await writeText(temp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
+    await changeMode(temp, 0o600)
+    await renamePath(temp, path)
   } catch (error) {
-    await rm(temp, { force: true })
+    await removePath(temp, { force: true })
     throw error
   }
 }
