@@ -99,6 +99,8 @@ describe
           },
         })
         await cuts
+        const why = outcome.kind === 'finished' ? (outcome.error ?? outcome.status) : outcome.kind
+        console.log(`${gw.version}: cut twice: ${why}`)
         expect(outcome, gw.version).toMatchObject({ kind: 'finished', succeeded: true, status: 'ok' })
         expect(judgeRun(outcome).ok).toBe(true)
         expect(proxy.connections, gw.version).toBeGreaterThanOrEqual(3)

@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type RunningModel, startModelProcess, stopModelProcess } from '../model/process.js'
 import { GATEWAY_POOLS, type GatewayPool, type RunningGateway, startGateway } from './gateway.js'
+import { warmAgentWorkspace } from './jobs.js'
 import { ensureOpenClaw, GATEWAY_VERSIONS, peerCacheDir } from './install.js'
 import { addModelFreeJob } from './jobs.js'
 import { stopGateway } from './stop.js'
@@ -56,7 +57,19 @@ async function main(argv: string[]): Promise<number> {
           )
           return startGateway({ ...spec, model })
         })
-      const results = await Promise.allSettled(list.map(startOnce))
+      // Each gateway's first agent turn runs alone, before the suites start theirs together (warmAgentWorkspace).
+      const startWarm = async (spec: (typeof list)[number]) => {
+        const gw = await startOnce(spec)
+        if (gw.clockOffset) return gw
+        // A failed warm-up is only reported: the gateway stays in the list (and is stopped with it).
+        const note = await warmAgentWorkspace(gw).then(
+          (ms) => `first agent turn done in ${(ms / 1000).toFixed(1)} s`,
+          (error: Error) => `warm-up: ${error.message}`,
+        )
+        process.stderr.write(`[harness] ${gw.version}: ${note}\n`)
+        return gw
+      }
+      const results = await Promise.allSettled(list.map(startWarm))
       for (const r of results) if (r.status === 'fulfilled') started.push(r.value)
       if (started.length === 0) await stopModelProcess(model)
       writeFileSync(out, `${JSON.stringify(started, null, 2)}\n`, { mode: 0o600 })

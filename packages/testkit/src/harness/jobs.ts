@@ -97,3 +97,28 @@ export async function runEntries(
   const page = results[0] as { entries?: Record<string, unknown>[] } | undefined
   return page?.entries ?? []
 }
+
+/**
+ * Runs one short agent turn on a fresh gateway and removes its job. A fresh workspace is set up by its first agent
+ * turn, and on 2026.3.13 several first turns at once race: one ends in error after ≈ 100 ms (ENOENT renaming
+ * `workspace-state.json`; seen in CI when three drop suites started their runs together). Returns the time taken.
+ */
+export async function warmAgentWorkspace(gw: RunningGateway, timeoutMs = 120_000): Promise<number> {
+  const started = Date.now()
+  const id = await addAgentJob(gw, `clawlink-warm-up-${started}`, { behaviour: 'ok' })
+  const rpc = { url: gw.url, token: gw.token, signer: createEphemeralSigner() }
+  await gatewayRpc(rpc, [{ method: 'cron.run', params: { id, mode: 'force' } }])
+  let entries = await runEntries(gw, id)
+  while (entries.length === 0) {
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`${gw.version}: the warm-up agent turn did not finish in ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    entries = await runEntries(gw, id)
+  }
+  await gatewayRpc(rpc, [{ method: 'cron.remove', params: { id } }])
+  if (entries[0]?.status !== 'ok')
+    throw new Error(
+      `${gw.version}: the warm-up agent turn ended ${String(entries[0]?.status)}: ${String(entries[0]?.error)}`,
+    )
+  return Date.now() - started
+}
