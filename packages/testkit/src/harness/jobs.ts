@@ -48,11 +48,14 @@ export function agentJobParams(name: string, options: AgentJobOptions) {
   }
 }
 
-async function addJob(gw: Pick<RunningGateway, 'url' | 'token'>, params: unknown): Promise<string> {
+async function addJob(
+  gw: Pick<RunningGateway, 'url' | 'token'>,
+  params: unknown,
+  timeoutMs?: number,
+): Promise<string> {
   // Token-only sockets get no scopes on v3 gateways: sign a throwaway device.
-  const { results } = await gatewayRpc({ url: gw.url, token: gw.token, signer: createEphemeralSigner() }, [
-    { method: 'cron.add', params },
-  ])
+  const rpc = { url: gw.url, token: gw.token, signer: createEphemeralSigner(), timeoutMs }
+  const { results } = await gatewayRpc(rpc, [{ method: 'cron.add', params }])
   const job = results[0] as { id?: string; job?: { id?: string } }
   const id = job.id ?? job.job?.id
   if (!id) throw new Error(`cron.add returned no id: ${JSON.stringify(job).slice(0, 200)}`)
@@ -105,20 +108,25 @@ export async function runEntries(
  */
 export async function warmAgentWorkspace(gw: RunningGateway, timeoutMs = 120_000): Promise<number> {
   const started = Date.now()
-  const id = await addAgentJob(gw, `clawlink-warm-up-${started}`, { behaviour: 'ok' })
-  const rpc = { url: gw.url, token: gw.token, signer: createEphemeralSigner() }
-  await gatewayRpc(rpc, [{ method: 'cron.run', params: { id, mode: 'force' } }])
-  let entries = await runEntries(gw, id)
-  while (entries.length === 0) {
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`${gw.version}: the warm-up agent turn did not finish in ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 500))
-    entries = await runEntries(gw, id)
+  // Gateways are slow while the others start (CI starts about ten): every call gets the whole time limit.
+  const rpc = { url: gw.url, token: gw.token, signer: createEphemeralSigner(), timeoutMs }
+  const id = await addJob(gw, agentJobParams(`clawlink-warm-up-${started}`, { behaviour: 'ok' }), timeoutMs)
+  try {
+    await gatewayRpc(rpc, [{ method: 'cron.run', params: { id, mode: 'force' } }])
+    let entries = await runEntries(gw, id)
+    while (entries.length === 0) {
+      if (Date.now() - started > timeoutMs)
+        throw new Error(`${gw.version}: the warm-up agent turn did not finish in ${timeoutMs} ms`)
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      entries = await runEntries(gw, id)
+    }
+    if (entries[0]?.status !== 'ok')
+      throw new Error(
+        `${gw.version}: the warm-up agent turn ended ${String(entries[0]?.status)}: ${String(entries[0]?.error)}`,
+      )
+    return Date.now() - started
+  } finally {
+    // Never leave the job behind: suites list and count the jobs of shared gateways.
+    await gatewayRpc(rpc, [{ method: 'cron.remove', params: { id } }]).catch(() => undefined)
   }
-  await gatewayRpc(rpc, [{ method: 'cron.remove', params: { id } }])
-  if (entries[0]?.status !== 'ok')
-    throw new Error(
-      `${gw.version}: the warm-up agent turn ended ${String(entries[0]?.status)}: ${String(entries[0]?.error)}`,
-    )
-  return Date.now() - started
 }
