@@ -166,9 +166,15 @@ describe
         )
         expect(requestsSent(proxy, 'cron.run'), gw.version).toBe(1)
         expect(proxy.connections, gw.version).toBeGreaterThanOrEqual(2)
-        // Its real outcome: the one run the gateway recorded, as the gateway recorded it (a busy gateway in CI has
-        // ended one of these agent turns in error: the client must report that, not invent a success).
+        // Its real outcome: what the gateway recorded, as it recorded it. Under CI load 3.13 has ended such an agent
+        // turn in error, and once kept no run at all after the cut (no entry 2 min later): then "did not start" is
+        // the truth. The client must never invent a success, nor say "did not start" of a run the gateway has.
         const entries = await runEntries(gw, jobId)
+        if (outcome.kind === 'not-run') {
+          expect(outcome, gw.version).toMatchObject({ reason: 'not-started' })
+          expect(entries, gw.version).toHaveLength(0)
+          return
+        }
         expect(entries, gw.version).toHaveLength(1)
         const recorded = entries[0] ?? {}
         expect(outcome, gw.version).toMatchObject({
