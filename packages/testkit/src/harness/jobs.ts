@@ -93,10 +93,10 @@ export async function runCount(gw: Pick<RunningGateway, 'url' | 'token'>, jobId:
 export async function runEntries(
   gw: Pick<RunningGateway, 'url' | 'token'>,
   jobId: string,
+  timeoutMs?: number,
 ): Promise<Record<string, unknown>[]> {
-  const { results } = await gatewayRpc({ url: gw.url, token: gw.token, signer: createEphemeralSigner() }, [
-    { method: 'cron.runs', params: { id: jobId, limit: 50 } },
-  ])
+  const rpc = { url: gw.url, token: gw.token, signer: createEphemeralSigner(), timeoutMs }
+  const { results } = await gatewayRpc(rpc, [{ method: 'cron.runs', params: { id: jobId, limit: 50 } }])
   const page = results[0] as { entries?: Record<string, unknown>[] } | undefined
   return page?.entries ?? []
 }
@@ -113,12 +113,12 @@ export async function warmAgentWorkspace(gw: RunningGateway, timeoutMs = 120_000
   const id = await addJob(gw, agentJobParams(`clawlink-warm-up-${started}`, { behaviour: 'ok' }), timeoutMs)
   try {
     await gatewayRpc(rpc, [{ method: 'cron.run', params: { id, mode: 'force' } }])
-    let entries = await runEntries(gw, id)
+    let entries = await runEntries(gw, id, timeoutMs)
     while (entries.length === 0) {
       if (Date.now() - started > timeoutMs)
         throw new Error(`${gw.version}: the warm-up agent turn did not finish in ${timeoutMs} ms`)
       await new Promise((resolve) => setTimeout(resolve, 500))
-      entries = await runEntries(gw, id)
+      entries = await runEntries(gw, id, timeoutMs)
     }
     if (entries[0]?.status !== 'ok')
       throw new Error(
