@@ -1,8 +1,8 @@
 // Bundles clawlink-mcp into one CommonJS file (dist/clawlink-mcp-main.cjs), run by the package's bin, the launcher
-// dist/clawlink-mcp.cjs, through V8's code cache (scripts/launcher): the MCP SDK, zod and the
-// @clawlink libraries go inside, so an install pulls only ws, json5 and the optional keytar and pkcs11js
-// (BENCHMARKS.md "Install size"). Modules loaded with createRequire (ws, json5, keytar, pkcs11js) stay outside and resolve from this
-// package's node_modules, where package.json lists them. A `--signer <package>` plug-in is imported by name at
+// dist/clawlink-mcp.cjs, through V8's code cache (scripts/launcher): the MCP SDK, zod, ws and the
+// @clawlink libraries go inside, so an install pulls only json5 and the optional keytar and pkcs11js
+// (BENCHMARKS.md "Install size"). Modules loaded with createRequire (json5, keytar, pkcs11js) stay outside and
+// resolve from this package's node_modules, where package.json lists them. A `--signer <package>` plug-in is imported by name at
 // run time and resolves from where the bundle is installed.
 import { writeFileSync } from 'node:fs'
 import { build } from 'esbuild'
@@ -44,7 +44,7 @@ const slim = {
 const result = await bundleWithLauncher(build, {
   bin: 'dist/clawlink-mcp.cjs',
   bundle: 'dist/clawlink-mcp-main.cjs',
-  external: ['keytar', 'pkcs11js', 'ws', 'json5'],
+  external: ['keytar', 'pkcs11js', 'json5'],
   metafile: true,
   plugins: [slim],
 })

@@ -66,9 +66,10 @@ function prune(dir) {
 
 const file = cachePath()
 const cachedData = readCache(file)
-const source = fs.readFileSync(BUNDLE, 'utf8')
-const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`
-const script = new vm.Script(wrapped, {
+// The bundle is pure ASCII and already CommonJS's function wrapper (scripts/launcher/write.mjs): read as latin1 it
+// becomes a one-byte string without a UTF-8 decode, and V8 compiles it as is.
+const source = fs.readFileSync(BUNDLE, 'latin1')
+const script = new vm.Script(source, {
   filename: BUNDLE,
   cachedData,
 })

@@ -50,7 +50,7 @@ export interface Session {
   settings: ResolvedSettings
   signer: DeviceSigner | undefined
   client: GatewayClient
-  /** Closes the client and stops the command's deadline. */
+  /** Closes the client (sends the close; does not wait for the echo) and stops the command's deadline. */
   close(): Promise<void>
 }
 
@@ -149,9 +149,13 @@ export async function openSession(
     settings,
     signer,
     client,
-    async close() {
+    close() {
       deadline.clear()
-      await client.close()
+      // The command ends here and the process right after it (bin.ts exits once stdout has drained). The close frame
+      // (1000) goes out at once; waiting for the gateway to echo it would only hold the answer's exit back a round
+      // trip, and the library's close bounds that wait itself.
+      void client.close()
+      return Promise.resolve()
     },
   }
   // The approval wait is bounded by the command's deadline (--timeout), not by one request's timeout.

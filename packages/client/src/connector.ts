@@ -89,14 +89,15 @@ function storedToken(o: ConnectorOptions): Promise<StoredDeviceToken | undefined
 async function planAuth(
   o: ConnectorOptions,
   force: 'shared' | 'device-token' | undefined,
+  known: Promise<StoredDeviceToken | undefined>,
 ): Promise<AuthPlan> {
   // A device managing its own token must prove it with that token (9.x hands a rotated token only to it).
-  const stored = force === 'shared' || !o.preferDeviceToken ? undefined : await storedToken(o)
+  const stored = force === 'shared' || !o.preferDeviceToken ? undefined : await known
   if (force !== 'device-token' && !stored) {
     if (o.token !== undefined) return { auth: { token: o.token }, method: 'token' }
     if (o.password !== undefined) return { auth: { password: o.password }, method: 'password' }
   }
-  return planDeviceToken(stored ?? (await storedToken(o)))
+  return planDeviceToken(stored ?? (await known))
 }
 
 function planDeviceToken(stored: StoredDeviceToken | undefined): AuthPlan {
@@ -197,7 +198,10 @@ export async function establish(o: ConnectorOptions, signal: AbortSignal): Promi
   let force: 'shared' | 'device-token' | undefined
   const tried = new Set<string>()
   for (;;) {
-    const plan = await planAuth(o, force)
+    // One read of the token store per attempt, begun before the handshake so that it overlaps the network wait:
+    // the plan may need it, and keepIssuedToken compares the issued token with it.
+    const known = storedToken(o)
+    const plan = await planAuth(o, force, known)
     o.onProgress({ kind: 'connecting', url: displayUrl(o.handshake.url) })
     try {
       const result = await performHandshake({ ...o.handshake, auth: plan.auth, signal })
@@ -207,7 +211,7 @@ export async function establish(o: ConnectorOptions, signal: AbortSignal): Promi
         result.ws.close(1000)
         throw error
       }
-      await keepIssuedToken(o, result)
+      await keepIssuedToken(o, result, known)
       const live = result.hello.scopesAreLive ? result.hello.auth?.method : undefined
       return { ...result, authMethod: live === 'device-token' ? 'device-token' : plan.method }
     } catch (error) {
@@ -228,18 +232,26 @@ export async function establish(o: ConnectorOptions, signal: AbortSignal): Promi
   }
 }
 
-async function keepIssuedToken(o: ConnectorOptions, result: HandshakeResult): Promise<void> {
+async function keepIssuedToken(
+  o: ConnectorOptions,
+  result: HandshakeResult,
+  known: Promise<StoredDeviceToken | undefined>,
+): Promise<void> {
   const auth = result.hello.auth
   if (!auth?.deviceToken) return
-  await saveDeviceToken(o, auth.deviceToken, [...auth.scopes], auth.issuedAtMs)
+  await saveDeviceToken(o, auth.deviceToken, [...auth.scopes], auth.issuedAtMs, known)
 }
 
-/** Stores a device token the gateway issued, bound to this gateway; a failing store only warns. */
+/**
+ * Stores a device token the gateway issued, bound to this gateway; a failing store only warns. `known`: the store's
+ * entry as read for this connect (read now when not given).
+ */
 export async function saveDeviceToken(
   o: ConnectorOptions,
   token: string,
   scopes: string[],
   issuedAtMs?: number,
+  known: Promise<StoredDeviceToken | undefined> = storedToken(o),
 ): Promise<void> {
   const t = o.tokens
   if (!t) return
@@ -251,7 +263,7 @@ export async function saveDeviceToken(
   }
   // 9.x hands the same token back on every connect: rewriting an unchanged file (temp, fsync, rename) is a
   // write per command for nothing.
-  const current = await storedToken(o)
+  const current = await known
   const same =
     current?.token === entry.token &&
     current.url === entry.url &&

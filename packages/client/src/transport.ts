@@ -11,9 +11,16 @@ import { describeFrameForLog } from './redact.js'
 
 type WebSocketClass = typeof WebSocket
 let webSocketClass: WebSocketClass | undefined
-/** `require('ws')` costs ~30 ms on Node 20, the ESM import ~90 ms (docs/testing.md §8): the CLI start-up budget. */
+/**
+ * `require('ws')` costs ~30 ms on Node 20, the ESM import ~90 ms (docs/testing.md §8): the CLI start-up budget.
+ * Inside the apps' CommonJS bundles `require` exists and esbuild bundles `ws` in (no module lookup, and the bundle's
+ * code cache covers it: docs/architecture.md "Start-up"); as an ES module this library requires it from its own
+ * node_modules.
+ */
 export function loadWebSocket(): WebSocketClass {
-  webSocketClass ??= createRequire(import.meta.url)('ws') as WebSocketClass
+  webSocketClass ??= (
+    typeof require === 'function' ? require('ws') : createRequire(import.meta.url)('ws')
+  ) as WebSocketClass
   return webSocketClass
 }
 

@@ -4,11 +4,17 @@ type Env = Record<string, string | undefined>
 
 const MAX_PART = 32
 
+const PLAIN_ASCII = /^[\x20-\x7e]*$/
+
 /** Printable ASCII-safe text: control characters (C0, DEL, C1) and line/format separators dropped, trimmed. */
 function clean(text: string): string {
-  const printable = Array.from(text)
-    .filter((ch) => !/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(ch))
-    .join('')
+  // Printable ASCII (the usual user and host name) has none of them: V8 builds the Unicode classes below when the
+  // expression is first evaluated, a millisecond of every command's start-up.
+  const printable = PLAIN_ASCII.test(text)
+    ? text
+    : Array.from(text)
+        .filter((ch) => !/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(ch))
+        .join('')
   return Array.from(printable.trim()).slice(0, MAX_PART).join('')
 }
 

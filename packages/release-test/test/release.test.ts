@@ -99,9 +99,9 @@ describe.skipIf(!gw)(
         expect(info.version).toBe(p.version)
         for (const range of Object.values(info.dependencies ?? {})) expect(range).not.toMatch(/^workspace:/)
         if (p.name === '@clawlink/cli' || p.name === '@clawlink/mcp') {
-          // Bundled: only what esbuild cannot inline stays a runtime dependency — and the CLI's yaml, kept out of
-          // the bundle so that only `cron show/add/edit` load it.
-          const expected = p.name === '@clawlink/cli' ? ['json5', 'ws', 'yaml'] : ['json5', 'ws']
+          // Bundled (ws too): only what esbuild cannot inline stays a runtime dependency — and the CLI's yaml, kept
+          // out of the bundle so that only `cron show/add/edit` load it.
+          const expected = p.name === '@clawlink/cli' ? ['json5', 'yaml'] : ['json5']
           expect(Object.keys(info.dependencies ?? {}).sort()).toEqual(expected)
         }
       }
