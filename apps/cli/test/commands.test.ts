@@ -183,3 +183,32 @@ describe('--timeout on every connecting command', () => {
     }
   })
 })
+
+describe('the end of a command', () => {
+  // The CLI exits without waiting for the gateway to echo its close (docs/architecture.md "Start-up"): the close frame
+  // itself must still reach the gateway, or every command would look like a dropped connection (1006) there.
+  const closeOf = async (gw: { closes: Array<{ connId: number; code: number }> }, connId: number) => {
+    for (let waited = 0; waited < 5000; waited += 20) {
+      const seen = gw.closes.find((c) => c.connId === connId)
+      if (seen) return seen.code
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    return undefined
+  }
+  it('a finished command and a failed one each leave with a close frame carrying 1000', async () => {
+    const gw = await startFakeGateway({ jobs: [{ name: 'nightly' }] })
+    try {
+      const box = sandbox(gw.token)
+      const base = ['--url', gw.url, '--token-file', box.tokenFile]
+      const ok = await runCli(['cron', 'status', ...base], box.env)
+      expect(ok.code, ok.stderr).toBe(EXIT.OK)
+      expect(await closeOf(gw, gw.connectionCount)).toBe(1000)
+      const failed = await runCli(['cron', 'run', 'no-such-job', ...base], box.env)
+      expect(failed.code).toBe(EXIT.JOB_NOT_FOUND)
+      expect(await closeOf(gw, gw.connectionCount)).toBe(1000)
+      expect(gw.closes.map((c) => c.code)).toEqual([1000, 1000])
+    } finally {
+      await gw.close()
+    }
+  })
+})

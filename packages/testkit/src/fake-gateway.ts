@@ -108,6 +108,7 @@ function fakeGatewayApi(server: FakeServer, ctx: FakeContext, listener: Listener
       return ctx.sharedToken
     },
     frames: state.frames,
+    closes: state.closes,
     jobs: cron.jobs,
     devices: state.devices,
     get connectionCount() {

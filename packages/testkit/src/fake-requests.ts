@@ -230,7 +230,8 @@ export function onConnection(server: FakeServer, ws: WebSocket): void {
     seq: 0,
   }
   state.conns.add(conn)
-  ws.on('close', () => {
+  ws.on('close', (code) => {
+    state.closes.push({ connId: conn.id, code })
     state.conns.delete(conn)
     if (conn.tick) clearInterval(conn.tick)
     if (conn.handshakeTimer) clearTimeout(conn.handshakeTimer)

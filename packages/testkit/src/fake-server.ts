@@ -19,6 +19,7 @@ export interface FakeState {
   /** The gateway's clock (with the configured offset). */
   now: () => number
   frames: FakeFrameRecord[]
+  closes: Array<{ connId: number; code: number }>
   devices: Map<string, FakePairedDevice>
   conns: Set<Conn>
   muted: Set<string>
@@ -43,6 +44,7 @@ export function createFakeState(options: FakeGatewayOptions): FakeState {
     hooks: options.hooks ?? {},
     now: (): number => Date.now() + clockOffsetMs,
     frames: [],
+    closes: [],
     devices: new Map(),
     conns: new Set(),
     muted: new Set(),

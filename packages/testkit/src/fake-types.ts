@@ -151,6 +151,11 @@ export type FakeGateway = {
   readonly connectionCount: number
   /** Number of sockets open right now. */
   readonly openConnections: number
+  /**
+   * How each socket ended, in the order they ended: the code of the client's close frame (its echo when the fake
+   * closed first; 1005 when the frame carried no code, 1006 when the socket ended without a close frame).
+   */
+  readonly closes: Array<{ connId: number; code: number }>
   /** Frames received with `type:"req"` and the given method (convenience over `frames`). */
   requests(method?: string): Array<Record<string, unknown>>
   /** Replace the current fault (undefined clears it). */
