@@ -19,7 +19,6 @@ import { instrumentServer } from './instrument.js'
 import { TaskRegistry } from './tasks.js'
 // 2026-07-28 tasks (and through them the tools and the SDK) load after the gateway connect has begun, like server.js.
 import type { ModernTasks } from './tasks-modern.js'
-
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version
 
 export const HELP = `clawlink-mcp — an MCP server (stdio, or Streamable HTTP) that lets AI assistants run OpenClaw cron jobs safely
