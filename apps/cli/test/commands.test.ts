@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { startFakeGateway } from '@clawlink/testkit/fake-gateway'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { parseDuration } from '../src/args.js'
 import { EXIT } from '../src/exit-codes.js'
 import { runCli, sandbox } from './helpers.js'
@@ -187,14 +187,15 @@ describe('--timeout on every connecting command', () => {
 describe('the end of a command', () => {
   // The CLI exits without waiting for the gateway to echo its close (docs/architecture.md "Start-up"): the close frame
   // itself must still reach the gateway, or every command would look like a dropped connection (1006) there.
-  const closeOf = async (gw: { closes: Array<{ connId: number; code: number }> }, connId: number) => {
-    for (let waited = 0; waited < 5000; waited += 20) {
-      const seen = gw.closes.find((c) => c.connId === connId)
-      if (seen) return seen.code
-      await new Promise((r) => setTimeout(r, 20))
-    }
-    return undefined
-  }
+  const closeOf = (gw: { closes: Array<{ connId: number; code: number }> }, connId: number) =>
+    vi.waitFor(
+      () => {
+        const seen = gw.closes.find((c) => c.connId === connId)
+        if (!seen) throw new Error(`connection ${connId} has not ended`)
+        return seen.code
+      },
+      { timeout: 5000, interval: 20 },
+    )
   it('a finished command and a failed one each leave with a close frame carrying 1000', async () => {
     const gw = await startFakeGateway({ jobs: [{ name: 'nightly' }] })
     try {

@@ -41,12 +41,13 @@ export function openModernTasks(inputs: TaskKeyInputs): ModernTasks | number {
   }
   const codec = createTaskHandleCodec(key)
   key.fill(0)
+  const random = `task handles signed with a random key of this process (${codec.keyId}): they end with it`
   inputs.log(
     inputs.file
       ? `task handles signed with key ${codec.keyId} from --task-secret-file`
       : inputs.http
-        ? `task handles signed with a random key of this process (${codec.keyId}): they end with it; HTTP replicas behind one load balancer need a shared --task-secret-file`
-        : `task handles signed with a random key of this process (${codec.keyId}): they end with it`,
+        ? `${random}; HTTP replicas behind one load balancer need a shared --task-secret-file`
+        : random,
   )
   return modernTasks({
     codec,

@@ -4,9 +4,8 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type RunningModel, startModelProcess, stopModelProcess } from '../model/process.js'
 import { GATEWAY_POOLS, type GatewayPool, type RunningGateway, startGateway } from './gateway.js'
-import { warmAgentWorkspace } from './jobs.js'
 import { ensureOpenClaw, GATEWAY_VERSIONS, peerCacheDir } from './install.js'
-import { addModelFreeJob } from './jobs.js'
+import { addModelFreeJob, warmAgentWorkspace } from './jobs.js'
 import { stopGateway } from './stop.js'
 
 const HELP = `usage: harness <command>

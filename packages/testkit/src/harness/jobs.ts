@@ -48,14 +48,17 @@ export function agentJobParams(name: string, options: AgentJobOptions) {
   }
 }
 
+/** A one-off RPC connection to `gw`: token-only sockets get no scopes on v3 gateways, so a throwaway device signs. */
+function rpcTo(gw: Pick<RunningGateway, 'url' | 'token'>, timeoutMs?: number) {
+  return { url: gw.url, token: gw.token, signer: createEphemeralSigner(), timeoutMs }
+}
+
 async function addJob(
   gw: Pick<RunningGateway, 'url' | 'token'>,
   params: unknown,
   timeoutMs?: number,
 ): Promise<string> {
-  // Token-only sockets get no scopes on v3 gateways: sign a throwaway device.
-  const rpc = { url: gw.url, token: gw.token, signer: createEphemeralSigner(), timeoutMs }
-  const { results } = await gatewayRpc(rpc, [{ method: 'cron.add', params }])
+  const { results } = await gatewayRpc(rpcTo(gw, timeoutMs), [{ method: 'cron.add', params }])
   const job = results[0] as { id?: string; job?: { id?: string } }
   const id = job.id ?? job.job?.id
   if (!id) throw new Error(`cron.add returned no id: ${JSON.stringify(job).slice(0, 200)}`)
@@ -95,8 +98,9 @@ export async function runEntries(
   jobId: string,
   timeoutMs?: number,
 ): Promise<Record<string, unknown>[]> {
-  const rpc = { url: gw.url, token: gw.token, signer: createEphemeralSigner(), timeoutMs }
-  const { results } = await gatewayRpc(rpc, [{ method: 'cron.runs', params: { id: jobId, limit: 50 } }])
+  const { results } = await gatewayRpc(rpcTo(gw, timeoutMs), [
+    { method: 'cron.runs', params: { id: jobId, limit: 50 } },
+  ])
   const page = results[0] as { entries?: Record<string, unknown>[] } | undefined
   return page?.entries ?? []
 }
@@ -109,7 +113,7 @@ export async function runEntries(
 export async function warmAgentWorkspace(gw: RunningGateway, timeoutMs = 120_000): Promise<number> {
   const started = Date.now()
   // Gateways are slow while the others start (CI starts about ten): every call gets the whole time limit.
-  const rpc = { url: gw.url, token: gw.token, signer: createEphemeralSigner(), timeoutMs }
+  const rpc = rpcTo(gw, timeoutMs)
   const id = await addJob(gw, agentJobParams(`clawlink-warm-up-${started}`, { behaviour: 'ok' }), timeoutMs)
   try {
     await gatewayRpc(rpc, [{ method: 'cron.run', params: { id, mode: 'force' } }])
